@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+
+require('../dist/src/cli/main.js')
+  .main(process.argv)
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`ecs-role-attach: ${error && error.stack ? error.stack : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { registerEmulatorCommand } from './commands/emulator.js';
+
+/** What every command module gets: a way to set the process exit code and the output streams. */
+export interface CommandContext {
+  setExitCode(code: number): void;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Builds the `ecs-role-attach` program; every command lives in its own module under ./commands. */
+export function buildProgram(context: CommandContext): Command {
+  const program = new Command('ecs-role-attach')
+    .description(
+      'Keep every ECS instance of a fleet bound to its designated instance RAM role (OOS-compatible batch runs, event-driven remediation, sweeps).',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  registerEmulatorCommand(program, context);
+  return program;
+}
+
+/**
+ * Runs the CLI and resolves to the process exit code:
+ * 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 3 Waiting (paused).
+ */
+export async function main(
+  argv: string[],
+  streams: Pick<CommandContext, 'stdout' | 'stderr'> = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram({ ...streams, setExitCode: (code) => (exitCode = code) });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,196 @@
+/**
+ * Domain types shared by the engine, its adapters and its shells (CLI, FC functions).
+ * Everything here is plain JSON so that it can be stored as-is (execution.json, plan.json, journal).
+ */
+
+/** Execution statuses, named as OOS names them, plus `Planned` for a dry run. */
+export const EXECUTION_STATUSES = [
+  'Planned',
+  'Running',
+  'Waiting',
+  'Success',
+  'Failed',
+  'Cancelled',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['Success', 'Failed', 'Cancelled'];
+
+/** `Automatic`: threshold exceeded -> Failed. `FailurePause`: threshold exceeded -> Waiting. */
+export const EXECUTION_MODES = ['Automatic', 'FailurePause'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+
+/** What to do with an instance that already bears another role. */
+export const CONFLICT_POLICIES = ['skip', 'fail', 'replace'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+export const OPERATOR_ACTIONS = ['continue', 'retry', 'cancel'] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+
+export const SKIP_REASONS = ['Excluded', 'ClassicNetwork', 'OtherRole', 'Gone'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Terminal outcomes, exactly one per target. */
+export const OUTCOMES = [
+  'Attached',
+  'AlreadyAttached',
+  'Replaced',
+  'Skipped',
+  'Failed',
+  'Cancelled',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** The recorded outcome of one target; `reason` for Skipped, `code`/`message` for Failed. */
+export type InstanceOutcome =
+  | { instanceId: string; outcome: 'Attached' }
+  | { instanceId: string; outcome: 'AlreadyAttached' }
+  | { instanceId: string; outcome: 'Replaced'; previousRole: string }
+  | { instanceId: string; outcome: 'Skipped'; reason: SkipReason; message?: string }
+  | { instanceId: string; outcome: 'Failed'; code: string; message: string }
+  | { instanceId: string; outcome: 'Cancelled' };
+
+/** An instance as the engine sees it (from DescribeInstances). */
+export interface InstanceInfo {
+  instanceId: string;
+  regionId: string;
+  /** ECS status: Pending, Starting, Running, Stopping, Stopped. */
+  status: string;
+  /** `vpc` or `classic`. */
+  networkType: string;
+  resourceGroupId?: string;
+  tags: Record<string, string>;
+  creationTime?: string;
+}
+
+/** A number or a percentage of the total, as OOS writes them: `10` or `"10%"`. */
+export type Amount = number | `${number}%`;
+
+/** OOS `rateControl`, normalised (defaults applied). */
+export type RateControl =
+  | { Mode: 'Concurrency'; Concurrency: Amount; MaxErrors: Amount }
+  | {
+      Mode: 'Batch';
+      Batch: Amount[];
+      ConcurrencyInBatches: number | number[];
+      BatchPauseOption: BatchPauseOption;
+      MaxErrors: Amount;
+    };
+
+export const BATCH_PAUSE_OPTIONS = ['Automatic', 'FirstBatchPause', 'EveryBatchPause'] as const;
+export type BatchPauseOption = (typeof BATCH_PAUSE_OPTIONS)[number];
+
+/** OOS `targets`, verbatim. */
+export type TargetsSpec =
+  | { Type: 'ResourceIds'; ResourceIds: string[]; RegionId?: string }
+  | {
+      Type: 'Tags';
+      Tags: { Key: string; Value?: string }[];
+      RegionId?: string;
+      Parameters?: TargetParameters;
+    }
+  | { Type: 'ResourceGroup'; ResourceGroupId: string; RegionId?: string; Parameters?: TargetParameters }
+  | { Type: 'All'; RegionId?: string; Parameters?: TargetParameters };
+
+/** Extra DescribeInstances filters OOS passes through `Parameters`. */
+export interface TargetParameters {
+  Status?: string;
+  InstanceNetworkType?: string;
+}
+
+export interface Exclusions {
+  /** Tag keys (any value) or key=value pairs; an instance carrying one is Skipped/Excluded. */
+  tags: { key: string; value?: string }[];
+  instanceIds: string[];
+}
+
+/** Everything that defines an execution; validated at the boundary, stored in execution.json. */
+export interface ExecutionParameters {
+  regionId: string;
+  ramRoleName: string;
+  targets: TargetsSpec;
+  rateControl: RateControl;
+  mode: ExecutionMode;
+  onConflict: ConflictPolicy;
+  exclusions: Exclusions;
+}
+
+/** What a planned target needs: `attach`, `replace` (detach other role, attach ours), `conflict` (fail, no call). */
+export type WorkKind = 'attach' | 'replace' | 'conflict';
+
+export interface PlannedTarget {
+  instanceId: string;
+  /** Outcome decided at planning (AlreadyAttached, Skipped, or Failed for conflict policy fail) or undefined for work. */
+  decided?: InstanceOutcome;
+  work?: WorkKind;
+  /** The role found at planning, if any. */
+  currentRole?: string;
+}
+
+export interface PlannedBatch {
+  index: number;
+  instanceIds: string[];
+  /** Max instances in flight inside this batch. */
+  concurrency: number;
+}
+
+export interface ExecutionPlan {
+  executionId: string;
+  targets: PlannedTarget[];
+  batches: PlannedBatch[];
+  /** MaxErrors resolved to an absolute number. */
+  maxErrors: number;
+}
+
+export type PauseReason = 'MaxErrorsExceeded' | 'FirstBatchPause' | 'EveryBatchPause';
+
+export interface ExecutionCounts {
+  total: number;
+  attached: number;
+  alreadyAttached: number;
+  replaced: number;
+  skipped: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+}
+
+/** execution.json */
+export interface ExecutionRecord {
+  executionId: string;
+  createdAt: string;
+  updatedAt: string;
+  status: ExecutionStatus;
+  /** Human sentence for Failed/Waiting/Cancelled. */
+  statusReason?: string;
+  pauseReason?: PauseReason;
+  parameters: ExecutionParameters;
+  /** Index of the next batch to start (batches before it are complete). */
+  nextBatch: number;
+  /** Failures at the last `continue`/`retry`: the error budget counts only failures after it. */
+  errorBase: number;
+  counts: ExecutionCounts;
+  /** Where the execution came from. */
+  origin: 'cli' | 'workflow' | 'sweep' | 'event-backlog';
+  /** CloudFlow task token while Waiting under a workflow. */
+  taskToken?: string;
+}
+
+/** Journal entries (executions/<id>/journal/<seq>.json); `seq` assigned by the store, strictly increasing. */
+export type JournalEntry =
+  | {
+      seq: number;
+      at: string;
+      type: 'intent';
+      chunkId: string;
+      operation: 'attach' | 'detach';
+      instanceIds: string[];
+    }
+  | { seq: number; at: string; type: 'result'; chunkId: string; outcomes: InstanceOutcome[] }
+  | { seq: number; at: string; type: 'decision'; action: OperatorAction; failedBefore: number };
+
+/** A journal entry before the store numbers it. */
+export type NewJournalEntry = JournalEntry extends infer E
+  ? E extends { seq: number }
+    ? Omit<E, 'seq'>
+    : never
+  : never;
