@@ -1,0 +1,512 @@
+/**
+ * Decoding of what Function Compute hands our functions: EventBridge CloudEvents for
+ * `on-instance-created`, the timer payload for `sweep`, and the `control` input of `workflow`.
+ * Pure: no I/O, no clock. Every malformed payload raises {@link InvalidInputError} naming the field,
+ * the rule and the value, so a handler can fail before making a single cloud call.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../engine/errors.js';
+import type { ExecutionMode, OperatorAction, TargetsSpec } from '../engine/types.js';
+import { EXECUTION_MODES, OPERATOR_ACTIONS } from '../engine/types.js';
+
+/** An instance named by an event, ready for the event path to attach. */
+export interface EventInstance {
+  instanceId: string;
+  regionId: string;
+  /** CloudEvent `source` of the first event that named the instance (e.g. `acs.ecs`). */
+  source: string;
+  /** CloudEvent `id` of that event. */
+  eventId: string;
+  /** ECS state carried by `ecs:Instance:StateChange` (`Running`, `Pending`, ...); absent for ActionTrail. */
+  state?: string;
+}
+
+/** Why an event was not turned into instances; the caller logs one line per entry. */
+export const IGNORE_REASONS = [
+  'UnsupportedType',
+  'UnsupportedApiCall',
+  'FailedApiCall',
+  'ForeignAccount',
+  'UnknownAccount',
+  'NoInstanceId',
+  'NoRegion',
+  'InstanceDeleted',
+  'DuplicateEvent',
+  'DuplicateInstance',
+] as const;
+export type IgnoreReason = (typeof IGNORE_REASONS)[number];
+
+export interface IgnoredEvent {
+  reason: IgnoreReason;
+  /** Human sentence with the values involved. */
+  detail: string;
+  id?: string;
+  type?: string;
+}
+
+export interface DecodedInstanceEvents {
+  /** Unique by instance id, in event order. */
+  instances: EventInstance[];
+  ignored: IgnoredEvent[];
+}
+
+export interface DecodeInstanceEventsOptions {
+  /** The account the function runs in; events of any other account are ignored (`ForeignAccount`). */
+  accountId: string;
+}
+
+/** ECS instance ids: `i-` then lowercase letters and digits (e.g. `i-bp1ecr5go2go`). */
+const INSTANCE_ID = /^i-[a-z0-9]{1,64}$/;
+/** `acs:ecs:<region>:<uid>:instance/<id>`, the ARN-like form ECS notifications use for resourceId. */
+const INSTANCE_ARN = /^acs:ecs:([a-z0-9-]*):(\d*):instance\/(i-[a-z0-9]{1,64})$/;
+const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+/** API calls that create instances; anything else in an ActionTrail record is ignored. */
+const CREATE_CALLS: readonly string[] = ['RunInstances', 'CreateInstance'];
+const STATE_CHANGE_TYPE = 'ecs:Instance:StateChange';
+const ACTIONTRAIL_TYPE = /:ActionTrail:(ApiCall|ConsoleOperation)$/;
+
+const nonEmpty = z.string().min(1, 'must be a non-empty string');
+
+/**
+ * The CloudEvents envelope as EventBridge delivers it. `id`, `source` and `type` are required
+ * (CloudEvents 1.0); the Alibaba extensions are optional here and checked by the decoder.
+ */
+const cloudEventSchema = z.looseObject({
+  id: nonEmpty,
+  source: nonEmpty,
+  type: nonEmpty,
+  specversion: z.string().optional(),
+  aliyunaccountid: z.union([z.string(), z.number()]).optional(),
+  aliyunregionid: z.string().optional(),
+  data: z.unknown().optional(),
+});
+type CloudEvent = z.infer<typeof cloudEventSchema>;
+
+/** Unconfirmed field names (research §2.2): read both `resourceId` and `instanceId`. */
+const stateChangeDataSchema = z.looseObject({
+  resourceId: z.string().optional(),
+  instanceId: z.string().optional(),
+  state: z.string().optional(),
+  regionId: z.string().optional(),
+});
+
+/** An ActionTrail management event record (research §2.3); every field read defensively. */
+const actionTrailDataSchema = z.looseObject({
+  eventName: z.string().optional(),
+  serviceName: z.string().optional(),
+  acsRegion: z.string().optional(),
+  errorCode: z.unknown().optional(),
+  responseElements: z.unknown().optional(),
+  referencedResources: z.unknown().optional(),
+});
+
+/**
+ * Turns what FC hands `on-instance-created` into instance ids to attach and ignored events to log.
+ *
+ * Accepts a Buffer, a string or an already parsed value; one CloudEvent or an array of them (the
+ * EventBridge batch window). Handles `ecs:Instance:StateChange` and ActionTrail `RunInstances` /
+ * `CreateInstance` records (`*:ActionTrail:ApiCall` or `*:ActionTrail:ConsoleOperation`). Duplicates
+ * by `source`+`id` (EventBridge may redeliver) and repeated instance ids are dropped.
+ *
+ * @throws {@link InvalidInputError} when the payload is not JSON, not an object or array, or an event
+ *   lacks `id`, `source` or `type`.
+ * @example
+ * const { instances, ignored } = decodeInstanceEvents(event, { accountId: context.accountId });
+ */
+export function decodeInstanceEvents(
+  raw: unknown,
+  options: DecodeInstanceEventsOptions,
+): DecodedInstanceEvents {
+  const parsed = parseJsonPayload(raw, 'event');
+  if (parsed === null || typeof parsed !== 'object') {
+    throw new InvalidInputError('event', 'must be a CloudEvent object or an array of CloudEvents', parsed);
+  }
+  const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  const events = list.map((item, index) =>
+    parseWith(cloudEventSchema, item, Array.isArray(parsed) ? `event[${index}]` : 'event'),
+  );
+
+  const instances: EventInstance[] = [];
+  const ignored: IgnoredEvent[] = [];
+  const seenEvents = new Set<string>();
+  const seenInstances = new Set<string>();
+  for (const event of events) {
+    const eventKey = `${event.source}\u0000${event.id}`;
+    const ignore = (reason: IgnoreReason, detail: string): void => {
+      ignored.push({ reason, detail, id: event.id, type: event.type });
+    };
+    if (seenEvents.has(eventKey)) {
+      ignore('DuplicateEvent', `event ${event.id} from ${event.source} was already in this invocation`);
+      continue;
+    }
+    seenEvents.add(eventKey);
+
+    const extracted = extractInstances(event, options.accountId);
+    if ('reason' in extracted) {
+      ignore(extracted.reason, extracted.detail);
+      continue;
+    }
+    const fresh = extracted.filter((instance) => !seenInstances.has(instance.instanceId));
+    if (fresh.length === 0) {
+      ignore(
+        'DuplicateInstance',
+        `every instance it names (${extracted.map((i) => i.instanceId).join(', ')}) was already named by an earlier event`,
+      );
+      continue;
+    }
+    for (const instance of fresh) {
+      seenInstances.add(instance.instanceId);
+      instances.push(instance);
+    }
+  }
+  return { instances, ignored };
+}
+
+type Extraction = EventInstance[] | { reason: IgnoreReason; detail: string };
+
+function extractInstances(event: CloudEvent, accountId: string): Extraction {
+  const isStateChange = event.type === STATE_CHANGE_TYPE;
+  const isActionTrail = ACTIONTRAIL_TYPE.test(event.type);
+  if (!isStateChange && !isActionTrail) {
+    return { reason: 'UnsupportedType', detail: `event type ${event.type} is not handled` };
+  }
+  if (event.aliyunaccountid === undefined || String(event.aliyunaccountid) === '') {
+    return {
+      reason: 'UnknownAccount',
+      detail: 'the event has no aliyunaccountid, so its account is unknown',
+    };
+  }
+  if (String(event.aliyunaccountid) !== accountId) {
+    return {
+      reason: 'ForeignAccount',
+      detail: `the event belongs to account ${String(event.aliyunaccountid)}, the function to account ${accountId}`,
+    };
+  }
+  return isStateChange ? fromStateChange(event) : fromActionTrail(event);
+}
+
+function fromStateChange(event: CloudEvent): Extraction {
+  const data = stateChangeDataSchema.safeParse(event.data);
+  if (!data.success) return { reason: 'NoInstanceId', detail: 'data is not an object' };
+  const named = data.data.resourceId ?? data.data.instanceId ?? '';
+  const arn = INSTANCE_ARN.exec(named);
+  const instanceId = arn ? arn[3]! : named;
+  if (!INSTANCE_ID.test(instanceId)) {
+    return {
+      reason: 'NoInstanceId',
+      detail: `data.resourceId/data.instanceId must name an ECS instance like "i-bp1...", got ${JSON.stringify(named)}`,
+    };
+  }
+  const state = data.data.state;
+  if (state === 'Deleted') {
+    return { reason: 'InstanceDeleted', detail: `instance ${instanceId} was deleted` };
+  }
+  const regionId = pickRegion(event.aliyunregionid, data.data.regionId, arn?.[1]);
+  if (regionId === undefined) {
+    return { reason: 'NoRegion', detail: `no aliyunregionid or region in the event for ${instanceId}` };
+  }
+  return [
+    {
+      instanceId,
+      regionId,
+      source: event.source,
+      eventId: event.id,
+      ...(state === undefined ? {} : { state }),
+    },
+  ];
+}
+
+function fromActionTrail(event: CloudEvent): Extraction {
+  const data = actionTrailDataSchema.safeParse(event.data);
+  if (!data.success) return { reason: 'NoInstanceId', detail: 'data is not an object' };
+  const record = data.data;
+  if (record.eventName === undefined || !CREATE_CALLS.includes(record.eventName)) {
+    return {
+      reason: 'UnsupportedApiCall',
+      detail: `API call ${JSON.stringify(record.eventName)} does not create instances (handled: ${CREATE_CALLS.join(', ')})`,
+    };
+  }
+  if (record.serviceName !== undefined && record.serviceName.toLowerCase() !== 'ecs') {
+    return { reason: 'UnsupportedApiCall', detail: `API call from service ${record.serviceName}, not ECS` };
+  }
+  if (record.errorCode !== undefined && record.errorCode !== null && record.errorCode !== '') {
+    return {
+      reason: 'FailedApiCall',
+      detail: `${record.eventName} failed with ${JSON.stringify(record.errorCode)}; no instance was created`,
+    };
+  }
+  const ids = actionTrailInstanceIds(record.responseElements, record.referencedResources);
+  if (ids.length === 0) {
+    return { reason: 'NoInstanceId', detail: `the ${record.eventName} record names no instance id` };
+  }
+  const regionId = pickRegion(event.aliyunregionid, record.acsRegion);
+  if (regionId === undefined) {
+    return { reason: 'NoRegion', detail: 'no aliyunregionid or data.acsRegion in the event' };
+  }
+  return ids.map((instanceId) => ({ instanceId, regionId, source: event.source, eventId: event.id }));
+}
+
+/**
+ * Instance ids of a RunInstances/CreateInstance record, first source that yields any:
+ * `responseElements.InstanceIdSets.InstanceIdSet[]` (RunInstances), `responseElements.InstanceId`
+ * (CreateInstance), then `referencedResources["ACS::ECS::Instance"][]`. The responseElements shape in
+ * ActionTrail is unconfirmed (research §2.3), hence the fallbacks.
+ */
+function actionTrailInstanceIds(responseElements: unknown, referencedResources: unknown): string[] {
+  const response = asRecord(parseMaybeJson(responseElements));
+  const candidates: unknown[][] = [
+    asArray(asRecord(response?.['InstanceIdSets'])?.['InstanceIdSet']),
+    [response?.['InstanceId']],
+    asArray(asRecord(referencedResources)?.['ACS::ECS::Instance']),
+  ];
+  for (const candidate of candidates) {
+    const ids = candidate.filter((id): id is string => typeof id === 'string' && INSTANCE_ID.test(id));
+    if (ids.length > 0) return [...new Set(ids)];
+  }
+  return [];
+}
+
+function pickRegion(...candidates: (string | undefined)[]): string | undefined {
+  return candidates.find((region) => region !== undefined && REGION_ID.test(region));
+}
+
+/** ActionTrail sometimes carries JSON documents as strings; read them either way. */
+function parseMaybeJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timer payload (sweep)
+
+const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
+const PERCENT = /^(100|[1-9]?\d)(\.\d+)?%$/;
+
+const percentSchema = z
+  .string()
+  .regex(PERCENT, 'must be a percentage like "10%"')
+  .transform((text) => text as `${number}%`);
+const positiveAmount = z.union([z.number().int().positive(), percentSchema], {
+  error: 'must be a positive integer or a percentage like "10%"',
+});
+const nonNegativeAmount = z.union([z.number().int().nonnegative(), percentSchema], {
+  error: 'must be a non-negative integer or a percentage like "10%"',
+});
+const regionSchema = z.string().regex(REGION_ID, 'must be a region id like "cn-hangzhou"');
+const tagSchema = z.strictObject({ Key: nonEmpty, Value: z.string().optional() });
+const targetParametersSchema = z.strictObject({
+  Status: z.string().optional(),
+  InstanceNetworkType: z.string().optional(),
+});
+
+/** OOS `targets`, the four documented types; unknown keys rejected. */
+export const targetsSchema = z.discriminatedUnion(
+  'Type',
+  [
+    z.strictObject({
+      Type: z.literal('ResourceIds'),
+      ResourceIds: z.array(z.string().regex(INSTANCE_ID, 'must be an instance id like "i-bp1..."')).min(1),
+      RegionId: regionSchema.optional(),
+    }),
+    z.strictObject({
+      Type: z.literal('Tags'),
+      Tags: z.array(tagSchema).min(1),
+      RegionId: regionSchema.optional(),
+      Parameters: targetParametersSchema.optional(),
+    }),
+    z.strictObject({
+      Type: z.literal('ResourceGroup'),
+      ResourceGroupId: nonEmpty,
+      RegionId: regionSchema.optional(),
+      Parameters: targetParametersSchema.optional(),
+    }),
+    z.strictObject({
+      Type: z.literal('All'),
+      RegionId: regionSchema.optional(),
+      Parameters: targetParametersSchema.optional(),
+    }),
+  ],
+  { error: 'must have Type ResourceIds, Tags, ResourceGroup or All' },
+);
+
+/** OOS `rateControl` as written (no defaults applied; the engine normalises it). */
+export const rateControlInputSchema = z.discriminatedUnion(
+  'Mode',
+  [
+    z.strictObject({
+      Mode: z.literal('Concurrency'),
+      Concurrency: positiveAmount.optional(),
+      MaxErrors: nonNegativeAmount.optional(),
+    }),
+    z.strictObject({
+      Mode: z.literal('Batch'),
+      Batch: z.array(positiveAmount).min(1, 'must list at least one batch size').optional(),
+      ConcurrencyInBatches: z
+        .union([z.number().int().positive(), z.array(z.number().int().positive()).min(1)], {
+          error: 'must be a positive integer or a list of them',
+        })
+        .optional(),
+      BatchPauseOption: z.enum(['Automatic', 'FirstBatchPause', 'EveryBatchPause']).optional(),
+      MaxErrors: nonNegativeAmount.optional(),
+    }),
+  ],
+  { error: 'must have Mode Concurrency or Batch' },
+);
+export type RateControlInput = z.infer<typeof rateControlInputSchema>;
+
+/** The JSON inside the timer trigger's `payload` string. */
+export const sweepPayloadSchema = z.strictObject({
+  regions: z.array(regionSchema).min(1, 'must list at least one region'),
+  role: z.string().regex(ROLE_NAME, 'must be a RAM role name (1-64 letters, digits, "." or "-")'),
+  targets: targetsSchema.optional(),
+  rateControl: rateControlInputSchema.optional(),
+  mode: z.enum(EXECUTION_MODES).optional(),
+});
+
+/** A validated sweep request. `targets` defaults to `{"Type":"All"}` per region downstream. */
+export interface SweepRequest {
+  regions: string[];
+  role: string;
+  targets?: TargetsSpec;
+  rateControl?: RateControlInput;
+  mode?: ExecutionMode;
+}
+
+export interface TimerEvent {
+  triggerTime: string;
+  triggerName: string;
+  request: SweepRequest;
+}
+
+const timerEventSchema = z.looseObject({
+  triggerTime: nonEmpty,
+  triggerName: nonEmpty,
+  payload: z.string({ error: 'must be a JSON string (the timer trigger payload)' }),
+});
+
+/**
+ * Decodes the FC timer event `{"triggerTime","triggerName","payload"}` whose `payload` is the JSON
+ * string configured on the trigger.
+ *
+ * @throws {@link InvalidInputError} naming e.g. `payload.regions[0]` or `payload.colour` (unknown key).
+ * @example
+ * decodeTimerEvent(Buffer.from('{"triggerTime":"2026-01-01T00:00:00Z","triggerName":"sweep",' +
+ *   '"payload":"{\\"regions\\":[\\"cn-hangzhou\\"],\\"role\\":\\"EcsDefault\\"}"}'));
+ */
+export function decodeTimerEvent(raw: unknown): TimerEvent {
+  const event = parseWith(timerEventSchema, parseJsonPayload(raw, 'event'), 'event');
+  return {
+    triggerTime: event.triggerTime,
+    triggerName: event.triggerName,
+    request: decodeSweepPayload(event.payload),
+  };
+}
+
+/** Validates the sweep payload alone (a JSON string or a parsed object); used by s.yaml checks too. */
+export function decodeSweepPayload(payload: unknown): SweepRequest {
+  const request = parseWith(sweepPayloadSchema, parseJsonPayload(payload, 'payload'), 'payload');
+  return stripUndefined(request) as SweepRequest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflow control
+
+/** Execution ids become store keys (`executions/<id>/...`): no slashes, no dots-only segments. */
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+const controlSchema = z.strictObject({
+  executionId: z.string().regex(EXECUTION_ID, 'must be an execution id (letters, digits, "-", "_", ".")'),
+  action: z.enum(OPERATOR_ACTIONS, { error: `must be one of ${OPERATOR_ACTIONS.join(', ')}` }),
+});
+
+export interface ControlRequest {
+  executionId: string;
+  action: OperatorAction;
+}
+
+/**
+ * Decodes the operator's `control` input `{"executionId","action":"continue|retry|cancel"}`, as sent
+ * from the FC console or by the CLI. Unknown keys are rejected.
+ */
+export function decodeControlRequest(raw: unknown): ControlRequest {
+  return parseWith(controlSchema, parseJsonPayload(raw, 'event'), 'event');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boundary helpers
+
+/**
+ * Buffer / Uint8Array / string -> parsed JSON; anything else is returned as is (already parsed).
+ * @throws {@link InvalidInputError} `<field> must be JSON` with the first characters received.
+ */
+export function parseJsonPayload(raw: unknown, field: string): unknown {
+  let text: string;
+  if (Buffer.isBuffer(raw) || raw instanceof Uint8Array) text = Buffer.from(raw).toString('utf8');
+  else if (typeof raw === 'string') text = raw;
+  else return raw;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(field, 'must be JSON', text.length > 120 ? `${text.slice(0, 120)}…` : text, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Validates `input` with `schema`; on failure throws {@link InvalidInputError} for the first issue,
+ * with `field` as the dotted path under `prefix` (e.g. `payload.rateControl.Batch[1]`).
+ */
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const parent = valueAt(input, path);
+    return throwInvalid(fieldName(prefix, [...path, key]), 'is not a known key', asRecord(parent)?.[key]);
+  }
+  const value = valueAt(input, path);
+  const rule = value === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message;
+  return throwInvalid(fieldName(prefix, path), rule, value);
+}
+
+function throwInvalid(field: string, rule: string, value: unknown): never {
+  throw new InvalidInputError(field, rule, value);
+}
+
+function fieldName(prefix: string, path: (string | number)[]): string {
+  return path.reduce<string>(
+    (name, key) => (typeof key === 'number' ? `${name}[${key}]` : `${name}.${key}`),
+    prefix,
+  );
+}
+
+function valueAt(input: unknown, path: (string | number)[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+/** Drops `undefined` members so the result satisfies `exactOptionalPropertyTypes`. */
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
+}

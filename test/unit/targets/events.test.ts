@@ -1,0 +1,394 @@
+import fc from 'fast-check';
+import { InvalidInputError } from '../../../src/engine/errors';
+import {
+  decodeControlRequest,
+  decodeInstanceEvents,
+  decodeSweepPayload,
+  decodeTimerEvent,
+} from '../../../src/targets/events';
+import {
+  apiCallEvent,
+  asFcEvent,
+  otherEvent,
+  stateChangeEvent,
+  TEST_ACCOUNT_ID,
+  timerEvent,
+} from '../../helpers/events';
+
+const options = { accountId: TEST_ACCOUNT_ID };
+
+function invalid(run: () => unknown): InvalidInputError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InvalidInputError, nothing was thrown');
+}
+
+describe('decodeInstanceEvents', () => {
+  it('reads a state-change event delivered as a Buffer', () => {
+    const event = stateChangeEvent({ instanceId: 'i-bp1aaa', id: 'ev-1' });
+    expect(decodeInstanceEvents(asFcEvent(event), options)).toEqual({
+      instances: [
+        {
+          instanceId: 'i-bp1aaa',
+          regionId: 'cn-hangzhou',
+          source: 'acs.ecs',
+          eventId: 'ev-1',
+          state: 'Running',
+        },
+      ],
+      ignored: [],
+    });
+  });
+
+  it.each([
+    ['a bare id in data.resourceId', { instanceId: 'i-bp1bbb' }],
+    ['an ARN-like data.resourceId', { instanceId: 'i-bp1bbb', arn: true }],
+    ['data.instanceId', { instanceId: 'i-bp1bbb', instanceIdField: true }],
+  ])('takes the instance id from %s', (_label, extra) => {
+    const event = stateChangeEvent({ ...extra, regionId: 'cn-shanghai' });
+    const { instances } = decodeInstanceEvents(JSON.stringify(event), options);
+    expect(instances.map((i) => [i.instanceId, i.regionId])).toEqual([['i-bp1bbb', 'cn-shanghai']]);
+  });
+
+  it('takes the region from the ARN when the envelope has none', () => {
+    const event = stateChangeEvent({ instanceId: 'i-bp1ccc', arn: true, regionId: 'eu-central-1' });
+    delete event['aliyunregionid'];
+    expect(decodeInstanceEvents(event, options).instances[0]?.regionId).toBe('eu-central-1');
+  });
+
+  it('passes non-Running states through and ignores Deleted instances', () => {
+    const result = decodeInstanceEvents(
+      [
+        stateChangeEvent({ instanceId: 'i-pending', state: 'Pending' }),
+        stateChangeEvent({ instanceId: 'i-gone', state: 'Deleted' }),
+      ],
+      options,
+    );
+    expect(result.instances).toEqual([
+      expect.objectContaining({ instanceId: 'i-pending', state: 'Pending' }),
+    ]);
+    expect(result.ignored.map((i) => i.reason)).toEqual(['InstanceDeleted']);
+  });
+
+  it.each([
+    ['RunInstances', 'InstanceIdSets', ['i-a1', 'i-a2', 'i-a3']],
+    ['CreateInstance', 'InstanceId', ['i-b1']],
+    ['RunInstances', 'referencedResources', ['i-c1', 'i-c2']],
+  ] as const)('reads %s ids from %s', (eventName, idsIn, ids) => {
+    const event = apiCallEvent({ eventName, idsIn, instanceIds: [...ids], regionId: 'cn-beijing' });
+    const { instances, ignored } = decodeInstanceEvents(asFcEvent(event), options);
+    expect(ignored).toEqual([]);
+    expect(instances.map((i) => i.instanceId)).toEqual(ids);
+    expect(instances.every((i) => i.regionId === 'cn-beijing' && i.state === undefined)).toBe(true);
+  });
+
+  it('accepts console operations and takes the region from data.acsRegion', () => {
+    const event = apiCallEvent({
+      instanceIds: ['i-con1'],
+      eventType: 'ConsoleOperation',
+      regionId: 'ap-southeast-1',
+      withoutEnvelopeRegion: true,
+    });
+    expect(decodeInstanceEvents(event, options).instances).toEqual([
+      expect.objectContaining({ instanceId: 'i-con1', regionId: 'ap-southeast-1' }),
+    ]);
+  });
+
+  it('reads responseElements given as a JSON string', () => {
+    const event = apiCallEvent({ instanceIds: ['i-str1'] });
+    const data = event['data'] as Record<string, unknown>;
+    data['responseElements'] = JSON.stringify({ InstanceIdSets: { InstanceIdSet: ['i-str1', 'i-str2'] } });
+    expect(decodeInstanceEvents(event, options).instances.map((i) => i.instanceId)).toEqual([
+      'i-str1',
+      'i-str2',
+    ]);
+  });
+
+  it.each([
+    ['another product', otherEvent(), 'UnsupportedType'],
+    [
+      'a failed RunInstances',
+      apiCallEvent({ instanceIds: ['i-x'], errorCode: 'InvalidParameter' }),
+      'FailedApiCall',
+    ],
+    [
+      'another API call',
+      apiCallEvent({ instanceIds: ['i-x'], eventName: 'StopInstance' }),
+      'UnsupportedApiCall',
+    ],
+    ['a foreign account', stateChangeEvent({ instanceId: 'i-x', accountId: '999' }), 'ForeignAccount'],
+    [
+      'a state change without an id',
+      { ...stateChangeEvent({ instanceId: 'i-x' }), data: { state: 'Running' } },
+      'NoInstanceId',
+    ],
+    ['a state change naming a disk', stateChangeEvent({ instanceId: 'd-bp1disk' }), 'NoInstanceId'],
+    [
+      'data that is not an object',
+      { ...stateChangeEvent({ instanceId: 'i-x' }), data: 'Running' },
+      'NoInstanceId',
+    ],
+  ] as const)('ignores %s with reason %s', (_label, event, reason) => {
+    const result = decodeInstanceEvents(event, options);
+    expect(result.instances).toEqual([]);
+    expect(result.ignored).toEqual([
+      expect.objectContaining({
+        reason,
+        id: (event as { id: string }).id,
+        type: (event as { type: string }).type,
+      }),
+    ]);
+    expect(result.ignored[0]?.detail.length).toBeGreaterThan(10);
+  });
+
+  it('ignores an event without aliyunaccountid rather than trusting it', () => {
+    const event = stateChangeEvent({ instanceId: 'i-x' });
+    delete event['aliyunaccountid'];
+    expect(decodeInstanceEvents(event, options).ignored[0]?.reason).toBe('UnknownAccount');
+  });
+
+  it('names both accounts when rejecting a foreign event', () => {
+    const result = decodeInstanceEvents(
+      stateChangeEvent({ instanceId: 'i-x', accountId: '5550001' }),
+      options,
+    );
+    expect(result.ignored[0]?.detail).toContain('5550001');
+    expect(result.ignored[0]?.detail).toContain(TEST_ACCOUNT_ID);
+  });
+
+  it('dedupes redelivered events by source+id and repeated instances across kinds', () => {
+    const first = stateChangeEvent({ instanceId: 'i-dup', id: 'same' });
+    const batch = [
+      first,
+      { ...first },
+      apiCallEvent({ instanceIds: ['i-dup'] }),
+      apiCallEvent({ instanceIds: ['i-dup', 'i-new'] }),
+      { ...stateChangeEvent({ instanceId: 'i-other' }), id: 'same', source: 'acs.other.source' },
+    ];
+    const result = decodeInstanceEvents(asFcEvent(batch), options);
+    expect(result.instances.map((i) => i.instanceId)).toEqual(['i-dup', 'i-new', 'i-other']);
+    expect(result.ignored.map((i) => i.reason)).toEqual(['DuplicateEvent', 'DuplicateInstance']);
+  });
+
+  it('accepts an empty batch', () => {
+    expect(decodeInstanceEvents(Buffer.from('[]'), options)).toEqual({ instances: [], ignored: [] });
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{"id":'), 'event', 'must be JSON'],
+    ['a number', Buffer.from('42'), 'event', 'must be a CloudEvent object or an array'],
+    ['null', 'null', 'event', 'must be a CloudEvent object or an array'],
+    [
+      'an event without id',
+      { source: 'acs.ecs', type: 'ecs:Instance:StateChange' },
+      'event.id',
+      'is required',
+    ],
+    [
+      'a batch member without type',
+      [stateChangeEvent({ instanceId: 'i-1' }), { id: 'x', source: 's' }],
+      'event[1].type',
+      'is required',
+    ],
+    ['a numeric source', { id: 'x', source: 7, type: 't' }, 'event.source', 'expected string'],
+    ['an empty id', { id: '', source: 's', type: 't' }, 'event.id', 'must be a non-empty string'],
+  ])('rejects %s with InvalidInputError naming %s', (_label, raw, field, rule) => {
+    const error = invalid(() => decodeInstanceEvents(raw, options));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(field);
+    expect(error.message).toContain(rule);
+    expect(error.message).toContain('nothing was changed');
+  });
+
+  it('never throws anything but InvalidInputError for arbitrary JSON (property)', () => {
+    fc.assert(
+      fc.property(fc.json(), fc.boolean(), (text, asBuffer) => {
+        try {
+          const result = decodeInstanceEvents(asBuffer ? Buffer.from(text) : text, options);
+          expect(Array.isArray(result.instances)).toBe(true);
+        } catch (error) {
+          if (!(error instanceof InvalidInputError)) throw error;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws anything but InvalidInputError for event-shaped values (property)', () => {
+    const anyValue = fc.jsonValue();
+    const eventLike = fc.record(
+      {
+        id: fc.oneof(fc.string(), anyValue),
+        source: fc.oneof(fc.constant('acs.ecs'), anyValue),
+        type: fc.oneof(
+          fc.constantFrom(
+            'ecs:Instance:StateChange',
+            'ecs:ActionTrail:ApiCall',
+            'x:ActionTrail:ConsoleOperation',
+          ),
+          anyValue,
+        ),
+        aliyunaccountid: fc.oneof(fc.constant(TEST_ACCOUNT_ID), anyValue),
+        aliyunregionid: fc.oneof(fc.constant('cn-hangzhou'), anyValue),
+        data: fc.oneof(
+          fc.record(
+            {
+              resourceId: fc.oneof(fc.constant('i-abc'), anyValue),
+              eventName: fc.oneof(fc.constant('RunInstances'), anyValue),
+              responseElements: anyValue,
+              referencedResources: anyValue,
+              errorCode: anyValue,
+              state: anyValue,
+            },
+            { requiredKeys: [] },
+          ),
+          anyValue,
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(eventLike, fc.array(eventLike, { maxLength: 5 })), (event) => {
+        try {
+          const result = decodeInstanceEvents(event, options);
+          const ids = result.instances.map((i) => i.instanceId);
+          expect(new Set(ids).size).toBe(ids.length);
+          for (const id of ids) expect(id).toMatch(/^i-[a-z0-9]+$/);
+        } catch (error) {
+          if (!(error instanceof InvalidInputError)) throw error;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('every well-formed event yields instances or exactly one ignored entry (property)', () => {
+    const idArb = fc.stringMatching(/^i-[a-z0-9]{4,8}$/);
+    const eventArb = fc.oneof(
+      idArb.map((instanceId) => stateChangeEvent({ instanceId })),
+      fc.array(idArb, { minLength: 1, maxLength: 4 }).map((instanceIds) => apiCallEvent({ instanceIds })),
+      fc.constant(null).map(() => otherEvent()),
+    );
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 8 }), (events) => {
+        const result = decodeInstanceEvents(events, options);
+        const named = new Set(
+          events.flatMap((event) => {
+            const data = event['data'] as Record<string, unknown>;
+            if (event['type'] === 'ecs:Instance:StateChange') return [data['resourceId'] as string];
+            if (String(event['type']).includes('ActionTrail'))
+              return (data['referencedResources'] as Record<string, string[]>)['ACS::ECS::Instance']!;
+            return [];
+          }),
+        );
+        expect(new Set(result.instances.map((i) => i.instanceId))).toEqual(named);
+        expect(result.instances.length).toBe(named.size);
+        const contributing = new Set(result.instances.map((i) => i.eventId));
+        expect(contributing.size + result.ignored.length).toBe(events.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('decodeTimerEvent', () => {
+  it('decodes the timer event and its JSON payload', () => {
+    const payload = {
+      regions: ['cn-hangzhou', 'cn-shanghai'],
+      role: 'EcsInstanceRole',
+      targets: { Type: 'Tags', Tags: [{ Key: 'env', Value: 'prod' }] },
+      rateControl: { Mode: 'Batch', Batch: [1, '10%'], MaxErrors: '5%' },
+      mode: 'FailurePause',
+    };
+    expect(decodeTimerEvent(asFcEvent(timerEvent(payload)))).toEqual({
+      triggerTime: '2026-01-05T03:00:00Z',
+      triggerName: 'sweep',
+      request: payload,
+    });
+  });
+
+  it('keeps only the given optional members', () => {
+    expect(decodeSweepPayload('{"regions":["cn-hangzhou"],"role":"r"}')).toEqual({
+      regions: ['cn-hangzhou'],
+      role: 'r',
+    });
+  });
+
+  it.each([
+    ['a payload that is not JSON', timerEvent('awesome-fc'), 'payload', 'must be JSON'],
+    ['a missing payload', { triggerTime: 't', triggerName: 'n' }, 'event.payload', 'is required'],
+    [
+      'a non-string payload',
+      { triggerTime: 't', triggerName: 'n', payload: {} },
+      'event.payload',
+      'must be a JSON string',
+    ],
+    [
+      'an unknown key',
+      timerEvent({ regions: ['cn-hangzhou'], role: 'r', colour: 'red' }),
+      'payload.colour',
+      'is not a known key',
+    ],
+    ['no regions', timerEvent({ regions: [], role: 'r' }), 'payload.regions', 'at least one region'],
+    ['a bad region', timerEvent({ regions: ['Hangzhou'], role: 'r' }), 'payload.regions[0]', 'region id'],
+    ['a bad role', timerEvent({ regions: ['cn-hangzhou'], role: 'a/b' }), 'payload.role', 'RAM role name'],
+    [
+      'a bad mode',
+      timerEvent({ regions: ['cn-hangzhou'], role: 'r', mode: 'Fast' }),
+      'payload.mode',
+      'Automatic',
+    ],
+    [
+      'a bad batch entry',
+      timerEvent({ regions: ['cn-hangzhou'], role: 'r', rateControl: { Mode: 'Batch', Batch: [1, 'abc'] } }),
+      'payload.rateControl.Batch[1]',
+      'positive integer or a percentage',
+    ],
+    [
+      'an unknown targets type',
+      timerEvent({ regions: ['cn-hangzhou'], role: 'r', targets: { Type: 'Everything' } }),
+      'payload.targets.Type',
+      'ResourceIds, Tags, ResourceGroup or All',
+    ],
+    [
+      'an unknown key inside targets',
+      timerEvent({ regions: ['cn-hangzhou'], role: 'r', targets: { Type: 'All', Region: 'x' } }),
+      'payload.targets.Region',
+      'is not a known key',
+    ],
+  ])('rejects %s', (_label, event, field, rule) => {
+    const error = invalid(() => decodeTimerEvent(asFcEvent(event)));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(rule);
+  });
+
+  it('shows the offending value in the message', () => {
+    const error = invalid(() => decodeSweepPayload({ regions: ['cn-hangzhou'], role: 'r', mode: 'Fast' }));
+    expect(error.message).toContain('"Fast"');
+    expect(error.value).toBe('Fast');
+  });
+});
+
+describe('decodeControlRequest', () => {
+  it.each(['continue', 'retry', 'cancel'] as const)('accepts action %s', (action) => {
+    expect(decodeControlRequest(asFcEvent({ executionId: 'exec-20260105-abc', action }))).toEqual({
+      executionId: 'exec-20260105-abc',
+      action,
+    });
+  });
+
+  it.each([
+    [{ executionId: 'e1', action: 'approve' }, 'event.action', 'continue, retry, cancel'],
+    [{ executionId: '../../etc', action: 'cancel' }, 'event.executionId', 'execution id'],
+    [{ action: 'cancel' }, 'event.executionId', 'is required'],
+    [{ executionId: 'e1', action: 'cancel', force: true }, 'event.force', 'is not a known key'],
+  ])('rejects %j naming %s', (input, field, rule) => {
+    const error = invalid(() => decodeControlRequest(input));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(rule);
+  });
+});
