@@ -1,0 +1,242 @@
+/**
+ * Configuration of the FC functions, read from environment variables (set in s.yaml) and the FC
+ * context. Validated in one pass; an invalid value fails the invocation before any cloud call with a
+ * message that names the variable, the rule and the value.
+ */
+import { InvalidInputError } from '../../src/engine/errors.js';
+import type { ConflictPolicy } from '../../src/engine/types.js';
+import { CONFLICT_POLICIES } from '../../src/engine/types.js';
+
+/** Where executions are stored: a local directory, or an OSS bucket and key prefix. */
+export type StateLocation =
+  | { kind: 'fs'; directory: string }
+  | { kind: 'oss'; bucket: string; prefix: string };
+
+/** The API actions whose rate can be set with `QPS`. */
+export const RATE_LIMITED_ACTIONS = [
+  'DescribeInstances',
+  'DescribeInstanceRamRole',
+  'AttachInstanceRamRole',
+  'DetachInstanceRamRole',
+  'GetRole',
+] as const;
+export type RateLimitedAction = (typeof RATE_LIMITED_ACTIONS)[number];
+
+export interface FunctionConfig {
+  /** `RAM_ROLE_NAME`: the designated instance RAM role. Required. */
+  ramRoleName: string;
+  /** `STATE`. @default `{ kind: 'fs', directory: '/tmp/ecs-role-attach' }` */
+  state: StateLocation;
+  /** `ENDPOINT_OVERRIDE`: send every API call here (the emulator). Absent in the cloud. */
+  endpointOverride?: string;
+  /** `QPS` as `Action=n,...`; actions not named keep the adapter's defaults. @default `{}` */
+  qps: Partial<Record<RateLimitedAction, number>>;
+  /** `EXCLUDE_TAG`: `key` (any value) or `key=value`, comma-separated. @default `[{ key: 'ecs-role-attach:exclude' }]` */
+  excludeTags: { key: string; value?: string }[];
+  /** `ON_CONFLICT`. @default `'skip'` */
+  onConflict: ConflictPolicy;
+  /** `BREAKER_THRESHOLD`: consecutive failures that pause the event path. @default `5` */
+  breakerThreshold: number;
+  /** `FC_ACCOUNT_ID` or `context.accountId`. */
+  accountId: string;
+  /** `FC_REGION` or `context.region`. */
+  regionId: string;
+}
+
+/** The defaults, in one place. */
+export const FUNCTION_CONFIG_DEFAULTS = {
+  state: '/tmp/ecs-role-attach',
+  excludeTag: 'ecs-role-attach:exclude',
+  onConflict: 'skip',
+  breakerThreshold: 5,
+} as const;
+
+/** The part of the FC context the configuration reads. */
+export interface ConfigContext {
+  accountId?: string;
+  region?: string;
+}
+
+const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
+const BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const ACCOUNT_ID = /^\d{1,32}$/;
+const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+
+/**
+ * Reads and validates the configuration. Pure: pass `process.env` and the FC context.
+ *
+ * @throws {@link InvalidInputError} whose `field` is the variable name, e.g.
+ *   `ON_CONFLICT must be one of skip, fail, replace, got "overwrite"; nothing was changed.`
+ * @example
+ * export const handler = async (event: unknown, context: FcContext) => {
+ *   const config = loadFunctionConfig(process.env, context);
+ *   ...
+ * };
+ */
+export function loadFunctionConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  context: ConfigContext = {},
+): FunctionConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const ramRoleName = read('RAM_ROLE_NAME');
+  if (ramRoleName === undefined) {
+    throw new InvalidInputError('RAM_ROLE_NAME', 'is required (the designated instance RAM role)', undefined);
+  }
+  if (!ROLE_NAME.test(ramRoleName)) {
+    throw new InvalidInputError(
+      'RAM_ROLE_NAME',
+      'must be a RAM role name (1-64 letters, digits, "." or "-")',
+      ramRoleName,
+    );
+  }
+
+  const endpointOverride = read('ENDPOINT_OVERRIDE');
+  if (endpointOverride !== undefined) parseEndpoint(endpointOverride);
+
+  const onConflict = read('ON_CONFLICT') ?? FUNCTION_CONFIG_DEFAULTS.onConflict;
+  if (!(CONFLICT_POLICIES as readonly string[]).includes(onConflict)) {
+    throw new InvalidInputError('ON_CONFLICT', `must be one of ${CONFLICT_POLICIES.join(', ')}`, onConflict);
+  }
+
+  const accountId = read('FC_ACCOUNT_ID') ?? context.accountId;
+  if (accountId === undefined || !ACCOUNT_ID.test(accountId)) {
+    throw new InvalidInputError(
+      'FC_ACCOUNT_ID',
+      'must be the numeric Alibaba Cloud account id (or context.accountId must be set)',
+      accountId,
+    );
+  }
+  const regionId = read('FC_REGION') ?? context.region;
+  if (regionId === undefined || !REGION_ID.test(regionId)) {
+    throw new InvalidInputError(
+      'FC_REGION',
+      'must be a region id like "cn-hangzhou" (or context.region must be set)',
+      regionId,
+    );
+  }
+
+  return {
+    ramRoleName,
+    state: parseState(read('STATE') ?? FUNCTION_CONFIG_DEFAULTS.state),
+    ...(endpointOverride === undefined ? {} : { endpointOverride }),
+    qps: parseQps(read('QPS')),
+    excludeTags: parseExcludeTags(read('EXCLUDE_TAG') ?? FUNCTION_CONFIG_DEFAULTS.excludeTag),
+    onConflict: onConflict as ConflictPolicy,
+    breakerThreshold: parseBreakerThreshold(read('BREAKER_THRESHOLD')),
+    accountId,
+    regionId,
+  };
+}
+
+/**
+ * `oss://bucket/prefix` (prefix optional, no trailing slash kept) or an absolute directory.
+ * @throws {@link InvalidInputError} with field `STATE`.
+ */
+export function parseState(value: string): StateLocation {
+  if (value.startsWith('oss://')) {
+    const rest = value.slice('oss://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    const prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/\/+$/, '');
+    if (!BUCKET.test(bucket)) {
+      throw new InvalidInputError(
+        'STATE',
+        'must name an OSS bucket (3-63 lowercase letters, digits, "-") as oss://bucket/prefix',
+        value,
+      );
+    }
+    if (
+      prefix
+        .split('/')
+        .some((segment) => segment === '..' || segment === '.' || (prefix !== '' && segment === ''))
+    ) {
+      throw new InvalidInputError('STATE', 'must have a prefix without empty, "." or ".." segments', value);
+    }
+    return { kind: 'oss', bucket, prefix };
+  }
+  if (!value.startsWith('/')) {
+    throw new InvalidInputError(
+      'STATE',
+      'must be an absolute directory (in FC, under /tmp) or oss://bucket/prefix',
+      value,
+    );
+  }
+  return { kind: 'fs', directory: value };
+}
+
+/**
+ * `Action=n,...`, e.g. `DescribeInstances=20,AttachInstanceRamRole=5`; n is a positive number.
+ * @throws {@link InvalidInputError} with field `QPS` (or `QPS.<Action>`).
+ */
+export function parseQps(value: string | undefined): Partial<Record<RateLimitedAction, number>> {
+  const qps: Partial<Record<RateLimitedAction, number>> = {};
+  if (value === undefined) return qps;
+  for (const entry of value.split(',')) {
+    const match = /^\s*([A-Za-z]+)\s*=\s*([0-9]+(?:\.[0-9]+)?)\s*$/.exec(entry);
+    if (!match)
+      throw new InvalidInputError(
+        'QPS',
+        'must be a list like "DescribeInstances=20,AttachInstanceRamRole=5"',
+        entry,
+      );
+    const action = match[1]!;
+    const rate = Number(match[2]);
+    if (!(RATE_LIMITED_ACTIONS as readonly string[]).includes(action)) {
+      throw new InvalidInputError('QPS', `must name one of ${RATE_LIMITED_ACTIONS.join(', ')}`, action);
+    }
+    if (!(rate > 0)) throw new InvalidInputError(`QPS.${action}`, 'must be a positive number', match[2]);
+    if (qps[action as RateLimitedAction] !== undefined) {
+      throw new InvalidInputError(`QPS.${action}`, 'must be given once', value);
+    }
+    qps[action as RateLimitedAction] = rate;
+  }
+  return qps;
+}
+
+function parseExcludeTags(value: string): { key: string; value?: string }[] {
+  return value.split(',').map((entry) => {
+    const text = entry.trim();
+    const equals = text.indexOf('=');
+    const key = equals === -1 ? text : text.slice(0, equals);
+    if (key === '' || key.length > 128) {
+      throw new InvalidInputError(
+        'EXCLUDE_TAG',
+        'must be "key" or "key=value" entries, comma-separated',
+        value,
+      );
+    }
+    return equals === -1 ? { key } : { key, value: text.slice(equals + 1) };
+  });
+}
+
+function parseBreakerThreshold(value: string | undefined): number {
+  if (value === undefined) return FUNCTION_CONFIG_DEFAULTS.breakerThreshold;
+  const threshold = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(threshold) || threshold < 1) {
+    throw new InvalidInputError(
+      'BREAKER_THRESHOLD',
+      'must be a positive integer (consecutive failures)',
+      value,
+    );
+  }
+  return threshold;
+}
+
+function parseEndpoint(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (error) {
+    throw new InvalidInputError('ENDPOINT_OVERRIDE', 'must be a URL like "http://127.0.0.1:8080"', value, {
+      cause: error,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidInputError('ENDPOINT_OVERRIDE', 'must be an http:// or https:// URL', value);
+  }
+  return url;
+}
