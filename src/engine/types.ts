@@ -168,6 +168,8 @@ export interface ExecutionRecord {
   nextBatch: number;
   /** Failures at the last `continue`/`retry`: the error budget counts only failures after it. */
   errorBase: number;
+  /** Highest batch index after which a FirstBatchPause/EveryBatchPause pause was taken (-1: none). */
+  lastBatchPause: number;
   counts: ExecutionCounts;
   /** Where the execution came from. */
   origin: 'cli' | 'workflow' | 'sweep' | 'event-backlog';
@@ -182,7 +184,8 @@ export type JournalEntry =
       at: string;
       type: 'intent';
       chunkId: string;
-      operation: 'attach' | 'detach';
+      /** attach: AttachInstanceRamRole; replace: Detach then Attach; detach: rollback. */
+      operation: 'attach' | 'replace' | 'detach';
       instanceIds: string[];
     }
   | { seq: number; at: string; type: 'result'; chunkId: string; outcomes: InstanceOutcome[] }

@@ -1,0 +1,102 @@
+/**
+ * Planning: role check, target resolution, classification of every target, batches.
+ * Reads only (GetRole, DescribeInstances, DescribeInstanceRamRole); never writes.
+ */
+import { ineligibility, resolveTargets, targetRegion } from '../targets/resolve.js';
+import { RoleNotUsableError } from './errors.js';
+import type { EcsApi, RamApi } from './ports.js';
+import { planBatches, resolveMaxErrors } from './rateControl.js';
+import { trustsEcs } from './trust.js';
+import type { ExecutionParameters, ExecutionPlan, PlannedTarget } from './types.js';
+
+export interface PlannerDeps {
+  ecs: EcsApi;
+  ram: RamApi;
+}
+
+/**
+ * Checks that the role exists and trusts ECS; throws {@link RoleNotUsableError} with an actionable
+ * message otherwise (so that no attach call is ever made with it).
+ */
+export async function assertRoleUsable(ram: RamApi, roleName: string): Promise<void> {
+  const role = await ram.getRole(roleName);
+  if (!role) {
+    throw new RoleNotUsableError(
+      roleName,
+      'RoleNotFound',
+      `RAM role "${roleName}" does not exist in this account. Create it (trusted entity: Alibaba Cloud service ECS) or pass the right --role; no instance was changed.`,
+    );
+  }
+  if (!trustsEcs(role.assumeRolePolicy)) {
+    throw new RoleNotUsableError(
+      roleName,
+      'RoleNotTrustedByEcs',
+      `RAM role "${roleName}" (${role.arn}) does not trust ecs.aliyuncs.com, so ECS would refuse it (InvalidRamRole.NotEcsRole). Add {"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["ecs.aliyuncs.com"]}} to its trust policy; no instance was changed.`,
+    );
+  }
+}
+
+/**
+ * Builds the plan of an execution: every target resolved once, in order, with the outcome decided
+ * now where no write is needed (AlreadyAttached, Skipped) or the work it needs (attach, replace,
+ * conflict), then the work split into batches.
+ */
+export async function planExecution(
+  executionId: string,
+  parameters: ExecutionParameters,
+  deps: PlannerDeps,
+): Promise<ExecutionPlan> {
+  await assertRoleUsable(deps.ram, parameters.ramRoleName);
+  const region = targetRegion(parameters.targets, parameters.regionId);
+  const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs);
+  const excludedIds = new Set(parameters.exclusions.instanceIds);
+
+  const targets: PlannedTarget[] = [];
+  const eligible: string[] = [];
+  for (const instance of resolved.instances) {
+    const decided = ineligibility(instance, parameters.exclusions, excludedIds);
+    if (decided) targets.push({ instanceId: instance.instanceId, decided });
+    else {
+      targets.push({ instanceId: instance.instanceId });
+      eligible.push(instance.instanceId);
+    }
+  }
+  for (const instanceId of resolved.missingIds) {
+    targets.push({
+      instanceId,
+      decided: { instanceId, outcome: 'Skipped', reason: 'Gone', message: `not found in ${region}` },
+    });
+  }
+
+  const roles = await deps.ecs.describeInstanceRamRoles(region, eligible);
+  const byId = new Map(targets.map((target) => [target.instanceId, target]));
+  for (const instanceId of eligible) {
+    const target = byId.get(instanceId)!;
+    // An id absent from the answer is treated as role-less: whether DescribeInstanceRamRole lists
+    // instances without a role is unconfirmed, and a released instance is caught by the attach bisect.
+    const role = roles.get(instanceId);
+    if (role === undefined || role === '') {
+      target.work = 'attach';
+    } else if (role === parameters.ramRoleName) {
+      target.decided = { instanceId, outcome: 'AlreadyAttached' };
+    } else {
+      target.currentRole = role;
+      if (parameters.onConflict === 'skip') {
+        target.decided = {
+          instanceId,
+          outcome: 'Skipped',
+          reason: 'OtherRole',
+          message: `bears role ${role}; onConflict is skip`,
+        };
+      } else target.work = parameters.onConflict === 'replace' ? 'replace' : 'conflict';
+    }
+  }
+
+  const work = targets.filter((target) => target.work !== undefined).map((target) => target.instanceId);
+  return {
+    executionId,
+    targets,
+    batches: planBatches(work, parameters.rateControl),
+    maxErrors: resolveMaxErrors(parameters.rateControl.MaxErrors, work.length),
+  };
+}

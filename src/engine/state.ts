@@ -1,0 +1,209 @@
+/**
+ * The execution's state, derived from the plan and the journal (never stored twice):
+ * outcomes per target, open intents, counts, and the report every shell prints.
+ */
+import type { StoredExecution } from './ports.js';
+import type {
+  ExecutionCounts,
+  ExecutionPlan,
+  ExecutionRecord,
+  ExecutionStatus,
+  InstanceOutcome,
+  JournalEntry,
+  PlannedTarget,
+} from './types.js';
+
+export type IntentEntry = Extract<JournalEntry, { type: 'intent' }>;
+
+export interface ExecutionState {
+  record: ExecutionRecord;
+  plan: ExecutionPlan;
+  /** Terminal outcome per target that has one. */
+  outcomes: Map<string, InstanceOutcome>;
+  /** Intents written without a result: the process stopped while their call was in flight. */
+  openIntents: IntentEntry[];
+  targets: Map<string, PlannedTarget>;
+  journalLength: number;
+}
+
+/** Folds plan + journal into the current state. */
+export function deriveState(stored: StoredExecution): ExecutionState {
+  const outcomes = new Map<string, InstanceOutcome>();
+  const targets = new Map(stored.plan.targets.map((target) => [target.instanceId, target]));
+  for (const target of stored.plan.targets) {
+    if (target.decided) outcomes.set(target.instanceId, target.decided);
+  }
+  const intents = new Map<string, IntentEntry>();
+  for (const entry of stored.journal) applyEntry(entry, outcomes, intents);
+  return {
+    record: stored.record,
+    plan: stored.plan,
+    outcomes,
+    openIntents: [...intents.values()],
+    targets,
+    journalLength: stored.journal.length,
+  };
+}
+
+/** Applies one journal entry to the derived maps (also used live, as entries are written). */
+export function applyEntry(
+  entry: JournalEntry,
+  outcomes: Map<string, InstanceOutcome>,
+  openIntents: Map<string, IntentEntry>,
+): void {
+  switch (entry.type) {
+    case 'intent':
+      openIntents.set(entry.chunkId, entry);
+      break;
+    case 'result':
+      openIntents.delete(entry.chunkId);
+      for (const outcome of entry.outcomes) outcomes.set(outcome.instanceId, outcome);
+      break;
+    case 'decision':
+      if (entry.action === 'retry') {
+        for (const [instanceId, outcome] of outcomes) {
+          if (outcome.outcome === 'Failed') outcomes.delete(instanceId);
+        }
+      }
+      break;
+  }
+}
+
+export function countOutcomes(total: number, outcomes: Iterable<InstanceOutcome>): ExecutionCounts {
+  const counts: ExecutionCounts = {
+    total,
+    attached: 0,
+    alreadyAttached: 0,
+    replaced: 0,
+    skipped: 0,
+    failed: 0,
+    cancelled: 0,
+    pending: total,
+  };
+  for (const outcome of outcomes) {
+    counts.pending -= 1;
+    switch (outcome.outcome) {
+      case 'Attached':
+        counts.attached += 1;
+        break;
+      case 'AlreadyAttached':
+        counts.alreadyAttached += 1;
+        break;
+      case 'Replaced':
+        counts.replaced += 1;
+        break;
+      case 'Skipped':
+        counts.skipped += 1;
+        break;
+      case 'Failed':
+        counts.failed += 1;
+        break;
+      case 'Cancelled':
+        counts.cancelled += 1;
+        break;
+    }
+  }
+  return counts;
+}
+
+/** One line of the report per target; `Pending` while it has no terminal outcome. */
+export type ReportedInstance = {
+  instanceId: string;
+  outcome: InstanceOutcome['outcome'] | 'Pending';
+  reason?: string;
+  code?: string;
+  message?: string;
+  previousRole?: string;
+};
+
+export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';
+
+/** The `--output json` document, shared by every shell (CLI, workflow, sweep). */
+export interface ExecutionReport {
+  executionId: string;
+  status: ExecutionStatus;
+  statusReason?: string;
+  pauseReason?: string;
+  regionId: string;
+  ramRoleName: string;
+  mode: string;
+  counts: ExecutionCounts;
+  maxErrors: number;
+  batches: { index: number; size: number; status: BatchStatus }[];
+  instances: ReportedInstance[];
+}
+
+export function toReported(instanceId: string, outcome: InstanceOutcome | undefined): ReportedInstance {
+  if (!outcome) return { instanceId, outcome: 'Pending' };
+  const reported: ReportedInstance = { instanceId, outcome: outcome.outcome };
+  if ('reason' in outcome) reported.reason = outcome.reason;
+  if ('code' in outcome) reported.code = outcome.code;
+  if ('message' in outcome && outcome.message !== undefined) reported.message = outcome.message;
+  if ('previousRole' in outcome) reported.previousRole = outcome.previousRole;
+  return reported;
+}
+
+export function batchStatus(
+  instanceIds: readonly string[],
+  outcomes: Map<string, InstanceOutcome>,
+): BatchStatus {
+  let done = 0;
+  let failed = false;
+  let cancelled = false;
+  for (const id of instanceIds) {
+    const outcome = outcomes.get(id);
+    if (!outcome) continue;
+    done += 1;
+    if (outcome.outcome === 'Failed') failed = true;
+    if (outcome.outcome === 'Cancelled') cancelled = true;
+  }
+  if (done === 0) return 'Pending';
+  if (done < instanceIds.length) return 'Running';
+  if (failed) return 'Failed';
+  return cancelled ? 'Cancelled' : 'Success';
+}
+
+/** Builds the report of an execution from its state. */
+export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'outcomes'>): ExecutionReport {
+  const { record, plan, outcomes } = state;
+  const report: ExecutionReport = {
+    executionId: record.executionId,
+    status: record.status,
+    regionId: record.parameters.regionId,
+    ramRoleName: record.parameters.ramRoleName,
+    mode: record.parameters.mode,
+    counts: countOutcomes(plan.targets.length, outcomes.values()),
+    maxErrors: plan.maxErrors,
+    batches: plan.batches.map((batch) => ({
+      index: batch.index,
+      size: batch.instanceIds.length,
+      status: batchStatus(batch.instanceIds, outcomes),
+    })),
+    instances: plan.targets.map((target) => toReported(target.instanceId, outcomes.get(target.instanceId))),
+  };
+  if (record.statusReason) report.statusReason = record.statusReason;
+  if (record.pauseReason && record.status === 'Waiting') report.pauseReason = record.pauseReason;
+  return report;
+}
+
+/** What a dry run prints: each target with the outcome it would get. */
+export function predictedOutcome(target: PlannedTarget, roleName: string): InstanceOutcome {
+  if (target.decided) return target.decided;
+  switch (target.work) {
+    case 'replace':
+      return { instanceId: target.instanceId, outcome: 'Replaced', previousRole: target.currentRole ?? '' };
+    case 'conflict':
+      return conflictOutcome(target.instanceId, target.currentRole ?? '', roleName);
+    default:
+      return { instanceId: target.instanceId, outcome: 'Attached' };
+  }
+}
+
+export function conflictOutcome(instanceId: string, currentRole: string, roleName: string): InstanceOutcome {
+  return {
+    instanceId,
+    outcome: 'Failed',
+    code: 'OtherRole',
+    message: `bears role ${currentRole}, not ${roleName}; onConflict is fail (use replace to swap it)`,
+  };
+}

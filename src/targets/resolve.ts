@@ -1,0 +1,109 @@
+/**
+ * Resolution of OOS targets into instances, and the eligibility rules (exclusions, classic network).
+ */
+import type { EcsApi, InstanceQuery } from '../engine/ports.js';
+import type { Exclusions, InstanceInfo, InstanceOutcome, TargetsSpec } from '../engine/types.js';
+
+export interface ResolvedTargets {
+  /** Instances found, in the order given (ResourceIds) or as DescribeInstances returned them. */
+  instances: InstanceInfo[];
+  /** ResourceIds that DescribeInstances did not return (deleted or wrong region). */
+  missingIds: string[];
+}
+
+/** The region the targets live in: `targets.RegionId` when given, else the execution's region. */
+export function targetRegion(spec: TargetsSpec, regionId: string): string {
+  return spec.RegionId ?? regionId;
+}
+
+/**
+ * Finds the instances a targets spec names, with DescribeInstances (MaxResults 100, NextToken paging
+ * inside the adapter). Duplicated ResourceIds are resolved once.
+ */
+export async function resolveTargets(
+  spec: TargetsSpec,
+  regionId: string,
+  ecs: EcsApi,
+): Promise<ResolvedTargets> {
+  const region = targetRegion(spec, regionId);
+  const query: InstanceQuery = { regionId: region };
+  if ('Parameters' in spec && spec.Parameters) {
+    if (spec.Parameters.Status) query.status = spec.Parameters.Status;
+    if (spec.Parameters.InstanceNetworkType) query.networkType = spec.Parameters.InstanceNetworkType;
+  }
+  switch (spec.Type) {
+    case 'ResourceIds': {
+      const wanted = [...new Set(spec.ResourceIds)];
+      const found = new Map(
+        (await ecs.describeInstances({ ...query, instanceIds: wanted })).map((instance) => [
+          instance.instanceId,
+          instance,
+        ]),
+      );
+      return {
+        instances: wanted.flatMap((id) => {
+          const instance = found.get(id);
+          return instance ? [instance] : [];
+        }),
+        // With a Parameters filter an unmatched id is merely filtered out, not gone.
+        missingIds: 'Parameters' in spec && spec.Parameters ? [] : wanted.filter((id) => !found.has(id)),
+      };
+    }
+    case 'Tags':
+      return {
+        instances: await ecs.describeInstances({
+          ...query,
+          tags: spec.Tags.map((tag) =>
+            tag.Value === undefined ? { key: tag.Key } : { key: tag.Key, value: tag.Value },
+          ),
+        }),
+        missingIds: [],
+      };
+    case 'ResourceGroup':
+      return {
+        instances: await ecs.describeInstances({ ...query, resourceGroupId: spec.ResourceGroupId }),
+        missingIds: [],
+      };
+    case 'All':
+      return { instances: await ecs.describeInstances(query), missingIds: [] };
+  }
+}
+
+/**
+ * The outcome an instance gets without any write, if it is ineligible: excluded by id or tag, or on
+ * the classic network (ECS refuses instance RAM roles there with InvalidNetworkType.MismatchRamRole).
+ */
+export function ineligibility(
+  instance: InstanceInfo,
+  exclusions: Exclusions,
+  excludedIds: ReadonlySet<string> = new Set(exclusions.instanceIds),
+): InstanceOutcome | undefined {
+  if (excludedIds.has(instance.instanceId)) {
+    return {
+      instanceId: instance.instanceId,
+      outcome: 'Skipped',
+      reason: 'Excluded',
+      message: 'excluded by id',
+    };
+  }
+  for (const tag of exclusions.tags) {
+    const value = instance.tags[tag.key];
+    if (value !== undefined && (tag.value === undefined || tag.value === value)) {
+      return {
+        instanceId: instance.instanceId,
+        outcome: 'Skipped',
+        reason: 'Excluded',
+        message: `excluded by tag ${tag.value === undefined ? tag.key : `${tag.key}=${tag.value}`}`,
+      };
+    }
+  }
+  if (instance.networkType === 'classic') {
+    return {
+      instanceId: instance.instanceId,
+      outcome: 'Skipped',
+      reason: 'ClassicNetwork',
+      message: 'instance RAM roles need a VPC instance',
+    };
+  }
+  return undefined;
+}
