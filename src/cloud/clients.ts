@@ -1,0 +1,130 @@
+/**
+ * The factory that wires the real SDK clients, credentials, limiter, retry and stats into the two ports.
+ * One call per account/region; all adapters it returns share one limiter, so the in-flight cap is global.
+ */
+
+import type Credential from '@alicloud/credentials';
+import Ecs from '@alicloud/ecs20140526';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+import Ram from '@alicloud/ram20150501';
+import { InvalidInputError } from '../engine/errors.js';
+import type { Clock, EcsApi, Logger, RamApi, RandomSource } from '../engine/ports.js';
+import { silentLogger, systemClock } from '../engine/ports.js';
+import { createCaller } from './caller.js';
+import { defaultCredential, type StaticCredentials, staticCredential } from './credentials.js';
+import { SdkEcsApi } from './ecs.js';
+import { ApiLimiter, type QpsTable } from './limiter.js';
+import { SdkRamApi } from './ram.js';
+import { ApiStats, type RetryOptions, resolveRetryOptions } from './retry.js';
+
+export interface CloudApisOptions {
+  regionId: string;
+  /**
+   * Send every call to this URL instead of Alibaba Cloud (the emulator), e.g. `http://127.0.0.1:8080`.
+   * Host and port become the SDK endpoint, the scheme its protocol.
+   */
+  endpoint?: string;
+  /** A ready `@alicloud/credentials` Credential or static keys; default: the default credential chain. */
+  credential?: Credential | StaticCredentials;
+  qps?: QpsTable;
+  /** @default 10 */
+  maxInFlight?: number;
+  retry?: RetryOptions;
+  /**
+   * SDK socket timeouts in ms (the SDK default is 3000 for both).
+   * @default { connectMs: 5000, readMs: 15000 }
+   */
+  timeouts?: { connectMs?: number; readMs?: number };
+  clock?: Clock;
+  random?: RandomSource;
+  logger?: Logger;
+}
+
+export interface CloudApis {
+  ecs: EcsApi;
+  ram: RamApi;
+  stats: ApiStats;
+  limiter: ApiLimiter;
+}
+
+/** Endpoint parts for an SDK Config from an `--endpoint` URL. */
+export function parseEndpoint(endpoint: string): { host: string; protocol: 'http' | 'https' } {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new InvalidInputError('--endpoint', 'must be a URL like "http://127.0.0.1:8080"', endpoint);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidInputError('--endpoint', 'must use http or https', endpoint);
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    throw new InvalidInputError('--endpoint', 'must not have a path (the SDK always calls "/")', endpoint);
+  }
+  return { host: url.host, protocol: url.protocol === 'http:' ? 'http' : 'https' };
+}
+
+/**
+ * ECS and RAM ports over the real SDKs.
+ * @example
+ * const { ecs, ram, stats } = createCloudApis({ regionId: 'cn-hangzhou' }); // real cloud, default chain
+ * const local = createCloudApis({ regionId: 'cn-hangzhou', endpoint: emulator.endpoint,
+ *   credential: { accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret } });
+ */
+export function createCloudApis(options: CloudApisOptions): CloudApis {
+  if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(options.regionId)) {
+    throw new InvalidInputError(
+      'regionId',
+      'must be an Alibaba Cloud region id like "cn-hangzhou"',
+      options.regionId,
+    );
+  }
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? silentLogger;
+  const stats = new ApiStats();
+  const limiter = new ApiLimiter({
+    clock,
+    ...(options.qps === undefined ? {} : { qps: options.qps }),
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+  });
+  const call = createCaller(limiter, {
+    clock,
+    random,
+    stats,
+    logger,
+    options: resolveRetryOptions(options.retry),
+  });
+  const credential = toCredential(options.credential);
+  const base = {
+    credential,
+    regionId: options.regionId,
+    connectTimeout: options.timeouts?.connectMs ?? 5_000,
+    readTimeout: options.timeouts?.readMs ?? 15_000,
+    // No retryOptions: the SDK then never retries ($dara.shouldRetry), so retries are ours alone.
+  };
+  const target = options.endpoint === undefined ? undefined : parseEndpoint(options.endpoint);
+  const ecsClient = new Ecs(
+    new $OpenApiUtil.Config({
+      ...base,
+      ...(target === undefined ? {} : { endpoint: target.host, protocol: target.protocol }),
+    }),
+  );
+  const ramClient = new Ram(
+    new $OpenApiUtil.Config({
+      ...base,
+      ...(target === undefined
+        ? { endpoint: 'ram.aliyuncs.com', protocol: 'https' }
+        : { endpoint: target.host, protocol: target.protocol }),
+    }),
+  );
+  return { ecs: new SdkEcsApi(ecsClient, call), ram: new SdkRamApi(ramClient, call), stats, limiter };
+}
+
+function toCredential(credential: Credential | StaticCredentials | undefined): Credential {
+  if (credential === undefined) return defaultCredential();
+  if ('accessKeySecret' in credential && typeof credential.accessKeySecret === 'string') {
+    return staticCredential(credential as StaticCredentials);
+  }
+  return credential as Credential;
+}

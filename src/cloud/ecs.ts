@@ -1,0 +1,268 @@
+/**
+ * {@link EcsApi} over `@alicloud/ecs20140526`: the four ECS calls we make, with paging, chunking and the
+ * shared limiter/retry path. Batch parameters `InstanceIds` are JSON array strings (SDK models type them as
+ * `string`), per the API reference.
+ */
+import type Ecs from '@alicloud/ecs20140526';
+import * as $Ecs from '@alicloud/ecs20140526';
+import { CloudApiError } from '../engine/errors.js';
+import type { EcsApi, InstanceCallResult, InstanceQuery } from '../engine/ports.js';
+import type { InstanceInfo } from '../engine/types.js';
+import type { CallApi } from './caller.js';
+
+/** API limits, from the ECS API reference and SDK 7.11.6 doc comments. */
+export const ECS_LIMITS = Object.freeze({
+  /** DescribeInstances MaxResults and InstanceIds length. */
+  describeInstancesPage: 100,
+  /** DescribeInstanceRamRole InstanceIds length and PageSize (SDK comment: up to 50; older docs said 100). */
+  describeRamRoleIds: 50,
+  /** Attach/DetachInstanceRamRole InstanceIds length. */
+  writeIds: 100,
+  /** Tag.N filters per DescribeInstances call. */
+  tags: 20,
+});
+
+/** Splits `items` into consecutive chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+export class SdkEcsApi implements EcsApi {
+  public constructor(
+    private readonly client: Ecs,
+    private readonly call: CallApi,
+  ) {}
+
+  public async describeInstances(query: InstanceQuery): Promise<InstanceInfo[]> {
+    if (query.tags !== undefined && query.tags.length > ECS_LIMITS.tags) {
+      throw new RangeError(
+        `DescribeInstances accepts at most ${ECS_LIMITS.tags} tag filters, got ${query.tags.length}`,
+      );
+    }
+    if (query.instanceIds === undefined) return this.describeAllPages(query, undefined);
+    const found: InstanceInfo[] = [];
+    for (const ids of chunk(query.instanceIds, ECS_LIMITS.describeInstancesPage)) {
+      found.push(...(await this.describeAllPages(query, ids)));
+    }
+    return found;
+  }
+
+  public async describeInstanceRamRoles(
+    regionId: string,
+    instanceIds: string[],
+  ): Promise<Map<string, string | undefined>> {
+    const roles = new Map<string, string | undefined>();
+    for (const ids of chunk([...new Set(instanceIds)], ECS_LIMITS.describeRamRoleIds)) {
+      await this.describeRamRoleChunk(regionId, ids, roles);
+    }
+    return roles;
+  }
+
+  public async attachInstanceRamRole(
+    regionId: string,
+    ramRoleName: string,
+    instanceIds: string[],
+  ): Promise<InstanceCallResult[]> {
+    checkWriteIds('AttachInstanceRamRole', instanceIds);
+    const request = new $Ecs.AttachInstanceRamRoleRequest({
+      regionId,
+      ramRoleName,
+      instanceIds: JSON.stringify(instanceIds),
+    });
+    const response = await this.call('AttachInstanceRamRole', () =>
+      this.client.attachInstanceRamRole(request),
+    );
+    const results = response.body?.attachInstanceRamRoleResults?.attachInstanceRamRoleResult ?? [];
+    return toCallResults(results, instanceIds);
+  }
+
+  public async detachInstanceRamRole(
+    regionId: string,
+    instanceIds: string[],
+    ramRoleName?: string,
+  ): Promise<InstanceCallResult[]> {
+    checkWriteIds('DetachInstanceRamRole', instanceIds);
+    const request = new $Ecs.DetachInstanceRamRoleRequest({
+      regionId,
+      instanceIds: JSON.stringify(instanceIds),
+      ...(ramRoleName === undefined ? {} : { ramRoleName }),
+    });
+    const response = await this.call('DetachInstanceRamRole', () =>
+      this.client.detachInstanceRamRole(request),
+    );
+    const results = response.body?.detachInstanceRamRoleResults?.detachInstanceRamRoleResult ?? [];
+    return toCallResults(results, instanceIds);
+  }
+
+  /** Follows NextToken to the end; an absent or empty NextToken is the last page (both seen documented). */
+  private async describeAllPages(query: InstanceQuery, ids: string[] | undefined): Promise<InstanceInfo[]> {
+    const found: InstanceInfo[] = [];
+    const seenTokens = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const request = new $Ecs.DescribeInstancesRequest({
+        regionId: query.regionId,
+        maxResults: ECS_LIMITS.describeInstancesPage,
+        ...(ids === undefined ? {} : { instanceIds: JSON.stringify(ids) }),
+        ...(query.status === undefined ? {} : { status: query.status }),
+        ...(query.resourceGroupId === undefined ? {} : { resourceGroupId: query.resourceGroupId }),
+        ...(query.networkType === undefined ? {} : { instanceNetworkType: query.networkType }),
+        ...(query.tags === undefined || query.tags.length === 0
+          ? {}
+          : {
+              tag: query.tags.map(
+                (tag) =>
+                  new $Ecs.DescribeInstancesRequestTag({
+                    key: tag.key,
+                    ...(tag.value === undefined ? {} : { value: tag.value }),
+                  }),
+              ),
+            }),
+        ...(nextToken === undefined ? {} : { nextToken }),
+      });
+      const response = await this.call('DescribeInstances', () => this.client.describeInstances(request));
+      for (const instance of response.body?.instances?.instance ?? []) {
+        const info = toInstanceInfo(instance, query.regionId);
+        if (info !== undefined) found.push(info);
+      }
+      const token = response.body?.nextToken;
+      nextToken = typeof token === 'string' && token !== '' ? token : undefined;
+      if (nextToken !== undefined) {
+        // A token seen twice would loop forever; the service never does this, a broken proxy might.
+        if (seenTokens.has(nextToken)) {
+          throw new CloudApiError({
+            action: 'DescribeInstances',
+            code: 'RepeatedNextToken',
+            message: `NextToken ${nextToken} was returned twice; paging stopped to avoid a loop`,
+            retryable: false,
+          });
+        }
+        seenTokens.add(nextToken);
+      }
+    } while (nextToken !== undefined);
+    return found;
+  }
+
+  /**
+   * One chunk of <= 50 ids, paged with PageNumber/PageSize 50 (the API has no NextToken). Whether instances
+   * without a role are listed with an empty RamRoleName or omitted is unconfirmed, so every requested id that
+   * the call accepted but did not list is recorded as "no role". An unknown id fails the whole call with
+   * `InvalidInstanceId.NotFound` (documented); the chunk is then bisected so unknown ids end up absent.
+   */
+  private async describeRamRoleChunk(
+    regionId: string,
+    ids: string[],
+    roles: Map<string, string | undefined>,
+  ): Promise<void> {
+    let listed: Map<string, string | undefined>;
+    try {
+      listed = await this.describeRamRolePages(regionId, ids);
+    } catch (error) {
+      if (!(error instanceof CloudApiError) || !isNotFound(error.code)) throw error;
+      if (ids.length === 1) return;
+      const middle = Math.ceil(ids.length / 2);
+      await this.describeRamRoleChunk(regionId, ids.slice(0, middle), roles);
+      await this.describeRamRoleChunk(regionId, ids.slice(middle), roles);
+      return;
+    }
+    for (const id of ids) roles.set(id, listed.get(id));
+  }
+
+  private async describeRamRolePages(
+    regionId: string,
+    ids: string[],
+  ): Promise<Map<string, string | undefined>> {
+    const listed = new Map<string, string | undefined>();
+    const pageSize = ECS_LIMITS.describeRamRoleIds;
+    for (let pageNumber = 1; ; pageNumber++) {
+      const request = new $Ecs.DescribeInstanceRamRoleRequest({
+        regionId,
+        instanceIds: JSON.stringify(ids),
+        pageNumber,
+        pageSize,
+      });
+      const response = await this.call('DescribeInstanceRamRole', () =>
+        this.client.describeInstanceRamRole(request),
+      );
+      const sets = response.body?.instanceRamRoleSets?.instanceRamRoleSet ?? [];
+      for (const set of sets) {
+        if (typeof set.instanceId !== 'string') continue;
+        const role =
+          typeof set.ramRoleName === 'string' && set.ramRoleName !== '' ? set.ramRoleName : undefined;
+        // Keep a role found on an earlier page; an instance bears one role at most.
+        if (role !== undefined || !listed.has(set.instanceId)) listed.set(set.instanceId, role);
+      }
+      const total = response.body?.totalCount;
+      const seen = pageNumber * pageSize;
+      if (sets.length < pageSize || (typeof total === 'number' && seen >= total)) return listed;
+    }
+  }
+}
+
+function isNotFound(code: string): boolean {
+  return code === 'InvalidInstanceId.NotFound';
+}
+
+function checkWriteIds(action: string, instanceIds: string[]): void {
+  if (instanceIds.length < 1 || instanceIds.length > ECS_LIMITS.writeIds) {
+    throw new RangeError(
+      `${action} takes 1 to ${ECS_LIMITS.writeIds} instance ids, got ${instanceIds.length}`,
+    );
+  }
+}
+
+interface SdkCallResult {
+  instanceId?: string;
+  code?: string | number;
+  message?: string;
+  success?: boolean;
+}
+
+/**
+ * Per-instance results in request order. Success is `String(code) === '200'` (the docs type Code as string;
+ * JSON may carry a number). An id the response does not mention is reported as failed with code
+ * `MissingResult`, so the engine never counts an unconfirmed write as done.
+ */
+function toCallResults(
+  results: readonly SdkCallResult[],
+  instanceIds: readonly string[],
+): InstanceCallResult[] {
+  const byId = new Map<string, SdkCallResult>();
+  for (const result of results)
+    if (typeof result.instanceId === 'string') byId.set(result.instanceId, result);
+  return instanceIds.map((instanceId) => {
+    const result = byId.get(instanceId);
+    if (result === undefined) {
+      return {
+        instanceId,
+        success: false,
+        code: 'MissingResult',
+        message: 'the response had no result for it',
+      };
+    }
+    const code = result.code === undefined ? '' : String(result.code);
+    return { instanceId, success: code === '200', code, message: result.message ?? '' };
+  });
+}
+
+function toInstanceInfo(
+  instance: $Ecs.DescribeInstancesResponseBodyInstancesInstance,
+  regionId: string,
+): InstanceInfo | undefined {
+  if (typeof instance.instanceId !== 'string') return undefined;
+  const tags: Record<string, string> = {};
+  for (const tag of instance.tags?.tag ?? []) {
+    if (typeof tag.tagKey === 'string') tags[tag.tagKey] = tag.tagValue ?? '';
+  }
+  return {
+    instanceId: instance.instanceId,
+    regionId: instance.regionId ?? regionId,
+    status: instance.status ?? '',
+    networkType: instance.instanceNetworkType ?? '',
+    tags,
+    ...(instance.resourceGroupId ? { resourceGroupId: instance.resourceGroupId } : {}),
+    ...(instance.creationTime ? { creationTime: instance.creationTime } : {}),
+  };
+}
