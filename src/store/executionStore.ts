@@ -1,0 +1,275 @@
+/**
+ * The {@link ExecutionStore} logic, once, over the five {@link ObjectStorage} hooks; FS and OSS differ only
+ * in the hooks. Key layout (same everywhere):
+ *
+ * ```
+ * executions/<id>/execution.json      ExecutionRecord
+ * executions/<id>/plan.json           ExecutionPlan
+ * executions/<id>/journal/<seq>.json  JournalEntry, seq zero-padded to 10 digits (lexicographic = numeric)
+ * locks/<name>.json                   { owner, acquiredAt, expiresAt }
+ * docs/<key>.json                     any small JSON document
+ * ```
+ */
+import { ExecutionNotFoundError, RoleAttachError } from '../engine/errors.js';
+import type { Clock, ExecutionStore, StoredExecution } from '../engine/ports.js';
+import { systemClock } from '../engine/ports.js';
+import type { ExecutionPlan, ExecutionRecord, JournalEntry, NewJournalEntry } from '../engine/types.js';
+import type { ObjectStorage } from './objectStorage.js';
+
+/** Width of the zero-padded journal seq: 10 digits outlast any execution (10^10 entries). */
+const SEQ_WIDTH = 10;
+/** Concurrent reads when loading a journal or listing executions (an OSS round trip each). */
+const READ_PARALLELISM = 16;
+
+/** An id or key segment: letters, digits, `.`, `_`, `-`, `:`, `=`, `@`; not `.` or `..`. */
+const SEGMENT = /^[A-Za-z0-9_.:=@-]+$/;
+
+/** A lock as stored in locks/<name>.json. */
+export interface LockDocument {
+  owner: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+/** The execution already exists: `create` never overwrites. */
+export class ExecutionExistsError extends RoleAttachError {
+  public readonly executionId: string;
+  public constructor(executionId: string, where: string) {
+    super(
+      `Execution ${executionId} already exists in ${where}; execution ids must be unique, nothing was written.`,
+    );
+    this.name = 'ExecutionExistsError';
+    this.executionId = executionId;
+  }
+}
+
+/** A stored object that is not the JSON it should be (hand-edited or from another tool). */
+export class CorruptStoreError extends RoleAttachError {
+  public readonly key: string;
+  public constructor(key: string, where: string, detail: string) {
+    super(`${where}/${key} is unreadable (${detail}); restore it from a backup or remove the execution.`);
+    this.name = 'CorruptStoreError';
+    this.key = key;
+  }
+}
+
+export interface ObjectExecutionStoreOptions {
+  /** Lock expiry and `updatedAt`-free timestamps use it. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * ExecutionStore over any {@link ObjectStorage}. Journal `append` is safe for one writer per execution;
+ * a second writer cannot overwrite an entry (entries are created with create-if-absent) and would get the
+ * next free seq. The next seq is derived from the stored keys the first time an execution is appended to
+ * in this process, so it keeps increasing across restarts.
+ */
+export class ObjectExecutionStore implements ExecutionStore {
+  private readonly clock: Clock;
+  private readonly nextSeq = new Map<string, number>();
+
+  public constructor(
+    protected readonly storage: ObjectStorage,
+    options: ObjectExecutionStoreOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Where the store lives, for messages. */
+  public get location(): string {
+    return this.storage.location;
+  }
+
+  public async create(record: ExecutionRecord, plan: ExecutionPlan): Promise<void> {
+    const id = checkSegment('executionId', record.executionId);
+    if (plan.executionId !== id) {
+      throw new RangeError(`plan.executionId ${plan.executionId} does not match record.executionId ${id}`);
+    }
+    if ((await this.storage.getObject(recordKey(id))) !== undefined) {
+      throw new ExecutionExistsError(id, this.location);
+    }
+    // The plan first: an execution.json without its plan would be a half-created execution.
+    await this.storage.putObject(planKey(id), toJson(plan));
+    if (!(await this.storage.putObjectIfAbsent(recordKey(id), toJson(record)))) {
+      throw new ExecutionExistsError(id, this.location);
+    }
+  }
+
+  public async load(executionId: string): Promise<StoredExecution> {
+    const id = checkSegment('executionId', executionId);
+    const record = await this.readJson<ExecutionRecord>(recordKey(id));
+    if (record === undefined) throw new ExecutionNotFoundError(id, this.location);
+    const plan = await this.readJson<ExecutionPlan>(planKey(id));
+    if (plan === undefined) throw new CorruptStoreError(planKey(id), this.location, 'plan.json is missing');
+    const seqs = await this.journalSeqs(id);
+    const journal = await mapLimited(seqs, READ_PARALLELISM, async (seq) => {
+      const entry = await this.readJson<JournalEntry>(journalKey(id, seq));
+      if (entry === undefined)
+        throw new CorruptStoreError(journalKey(id, seq), this.location, 'vanished while loading');
+      return entry;
+    });
+    return { record, plan, journal };
+  }
+
+  public async saveRecord(record: ExecutionRecord): Promise<void> {
+    const id = checkSegment('executionId', record.executionId);
+    if ((await this.storage.getObject(recordKey(id))) === undefined) {
+      throw new ExecutionNotFoundError(id, this.location);
+    }
+    await this.storage.putObject(recordKey(id), toJson(record));
+  }
+
+  public async append(executionId: string, entry: NewJournalEntry): Promise<JournalEntry> {
+    const id = checkSegment('executionId', executionId);
+    let seq = this.nextSeq.get(id);
+    if (seq === undefined) {
+      if ((await this.storage.getObject(recordKey(id))) === undefined) {
+        throw new ExecutionNotFoundError(id, this.location);
+      }
+      seq = ((await this.journalSeqs(id)).at(-1) ?? 0) + 1;
+    }
+    for (;;) {
+      const stored = { seq, ...entry } as JournalEntry;
+      if (await this.storage.putObjectIfAbsent(journalKey(id, seq), toJson(stored))) {
+        this.nextSeq.set(id, seq + 1);
+        return stored;
+      }
+      // Someone else wrote this seq (a second process); move past everything stored and try again.
+      seq = Math.max(seq + 1, ((await this.journalSeqs(id)).at(-1) ?? 0) + 1);
+    }
+  }
+
+  public async list(): Promise<ExecutionRecord[]> {
+    const names = await this.storage.listKeys('executions/');
+    const ids = names.filter((name) => name.endsWith('/')).map((name) => name.slice(0, -1));
+    const records = await mapLimited(ids, READ_PARALLELISM, (id) =>
+      SEGMENT.test(id) ? this.readJson<ExecutionRecord>(recordKey(id)) : Promise.resolve(undefined),
+    );
+    return records
+      .filter((record): record is ExecutionRecord => record !== undefined)
+      .sort((a, b) => compareDesc(a.createdAt, b.createdAt) || compareDesc(a.executionId, b.executionId));
+  }
+
+  public async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const key = lockKey(name);
+    const now = this.clock.now();
+    const lock: LockDocument = {
+      owner,
+      acquiredAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + ttlMs).toISOString(),
+    };
+    const existing = await this.readJson<LockDocument>(key);
+    if (existing === undefined) {
+      if (await this.storage.putObjectIfAbsent(key, toJson(lock))) return true;
+      return (await this.readJson<LockDocument>(key))?.owner === owner;
+    }
+    if (existing.owner === owner) {
+      await this.storage.putObject(key, toJson(lock)); // re-entrant: extends the lease
+      return true;
+    }
+    if (Date.parse(existing.expiresAt) > now) return false;
+    // Abandoned: take it over. Delete + create-if-absent lets only one of two racing takers create it;
+    // the read-back catches the rarer case of a taker that deleted a lock another had just created.
+    await this.storage.deleteObject(key);
+    if (!(await this.storage.putObjectIfAbsent(key, toJson(lock)))) return false;
+    return (await this.readJson<LockDocument>(key))?.owner === owner;
+  }
+
+  public async unlock(name: string, owner: string): Promise<void> {
+    const key = lockKey(name);
+    const existing = await this.readJson<LockDocument>(key);
+    if (existing?.owner === owner) await this.storage.deleteObject(key);
+  }
+
+  public async getDocument<T>(key: string): Promise<T | undefined> {
+    return this.readJson<T>(documentKey(key));
+  }
+
+  public async putDocument(key: string, value: unknown): Promise<void> {
+    await this.storage.putObject(documentKey(key), toJson(value));
+  }
+
+  /** The journal seqs stored for an execution, ascending. */
+  private async journalSeqs(id: string): Promise<number[]> {
+    const names = await this.storage.listKeys(`executions/${id}/journal/`);
+    return names
+      .map((name) => /^(\d+)\.json$/.exec(name)?.[1])
+      .filter((digits): digits is string => digits !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  private async readJson<T>(key: string): Promise<T | undefined> {
+    const text = await this.storage.getObject(key);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new CorruptStoreError(key, this.location, error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+/** executions/<id>/execution.json */
+export function recordKey(executionId: string): string {
+  return `executions/${executionId}/execution.json`;
+}
+
+/** executions/<id>/plan.json */
+export function planKey(executionId: string): string {
+  return `executions/${executionId}/plan.json`;
+}
+
+/** executions/<id>/journal/<seq, 10 digits>.json */
+export function journalKey(executionId: string, seq: number): string {
+  return `executions/${executionId}/journal/${String(seq).padStart(SEQ_WIDTH, '0')}.json`;
+}
+
+/** locks/<name>.json; `name` may have `/`-separated segments (`sweep/cn-hangzhou/MyRole`). */
+export function lockKey(name: string): string {
+  return `locks/${checkPath('lock name', name)}.json`;
+}
+
+/** docs/<key>.json; `key` may have `/`-separated segments. */
+export function documentKey(key: string): string {
+  return `docs/${checkPath('document key', key)}.json`;
+}
+
+function checkPath(field: string, value: string): string {
+  for (const segment of value.split('/')) checkSegment(field, segment);
+  return value;
+}
+
+function checkSegment(field: string, value: string): string {
+  if (!SEGMENT.test(value) || value === '.' || value === '..') {
+    throw new RangeError(
+      `${field} ${JSON.stringify(value)} must use only letters, digits and . _ - : = @ (segments separated by /)`,
+    );
+  }
+  return value;
+}
+
+function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function compareDesc(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
