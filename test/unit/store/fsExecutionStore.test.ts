@@ -29,6 +29,7 @@ function record(executionId: string, createdAt: string): ExecutionRecord {
     },
     nextBatch: 0,
     errorBase: 0,
+    lastBatchPause: -1,
     counts: {
       total: 2,
       attached: 0,
