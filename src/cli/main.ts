@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerRunCommands } from './commands/run.js';
 
 /** What every command module gets: a way to set the process exit code and the output streams. */
 export interface CommandContext {
@@ -16,6 +17,7 @@ export function buildProgram(context: CommandContext): Command {
     )
     .showHelpAfterError()
     .exitOverride();
+  registerRunCommands(program, context);
   registerEmulatorCommand(program, context);
   return program;
 }

@@ -13,11 +13,14 @@ export class RoleAttachError extends Error {
 export class InvalidInputError extends RoleAttachError {
   /** e.g. `rateControl.Batch[1]` or `--qps`. */
   public readonly field: string;
+  /** e.g. `must be a positive integer or a percentage like "10%"`. */
+  public readonly rule: string;
   public readonly value: unknown;
   public constructor(field: string, rule: string, value: unknown, options?: ErrorOptions) {
     super(`${field} ${rule}, got ${formatValue(value)}; nothing was changed.`, options);
     this.name = 'InvalidInputError';
     this.field = field;
+    this.rule = rule;
     this.value = value;
   }
 }

@@ -1,0 +1,270 @@
+import { type Command, Option } from 'commander';
+import { InvalidInputError } from '../../engine/errors.js';
+import {
+  controlExecution,
+  createExecution,
+  type EngineDeps,
+  getExecutionReport,
+  runExecution,
+} from '../../engine/execution.js';
+import { parseExecutionInput, type RawExecutionInput } from '../../engine/parameters.js';
+import type { ExecutionReport } from '../../engine/state.js';
+import type { ExecutionParameters, OperatorAction } from '../../engine/types.js';
+import type { CommandContext } from '../main.js';
+import {
+  type CommonOptions,
+  engineDeps,
+  exitCodeFor,
+  guard,
+  openStore,
+  outputFormat,
+  printReport,
+  readJsonArgument,
+  readJsonFile,
+} from '../runtime.js';
+
+interface RunOptions extends CommonOptions {
+  region?: string;
+  role?: string;
+  targets?: string;
+  rateControl?: string;
+  mode?: string;
+  onConflict?: string;
+  excludeTag?: string[];
+  excludeIds?: string[];
+  params?: string;
+  dryRun?: boolean;
+}
+
+/** Which flag sets which parameter, so that errors name the flag the operator typed. */
+const FLAG_SOURCES: Record<string, { flag: string; option: keyof RunOptions }> = {
+  regionId: { flag: '--region', option: 'region' },
+  RamRoleName: { flag: '--role', option: 'role' },
+  targets: { flag: '--targets', option: 'targets' },
+  rateControl: { flag: '--rate-control', option: 'rateControl' },
+  mode: { flag: '--mode', option: 'mode' },
+  onConflict: { flag: '--on-conflict', option: 'onConflict' },
+  excludeTags: { flag: '--exclude-tag', option: 'excludeTag' },
+  excludeInstanceIds: { flag: '--exclude-ids', option: 'excludeIds' },
+};
+
+/** Hook for progress rendering (a TTY progress bar or plain lines), set by the terminal UX. */
+export type ProgressFactory = (context: CommandContext, options: CommonOptions) => EngineDeps['onProgress'];
+
+let progressFactory: ProgressFactory | undefined;
+
+/** Lets the terminal UX supply a progress renderer for run/resume/retry. */
+export function setProgressFactory(factory: ProgressFactory | undefined): void {
+  progressFactory = factory;
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .option(
+      '--state <dir>',
+      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
+    )
+    .option(
+      '--endpoint <url>',
+      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
+    )
+    .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20,DescribeInstances=10')
+    .addOption(new Option('--output <format>', 'text or json').default('text'))
+    .option('--quiet', 'no progress output');
+}
+
+/** `run`, `resume`, `retry`, `cancel`, `status` and `list`. */
+export function registerRunCommands(program: Command, context: CommandContext): void {
+  addCommonOptions(
+    program
+      .command('run')
+      .description('Plan and run a batch execution that attaches a RAM role to the target ECS instances.')
+      .option('--region <id>', 'region of the instances, e.g. cn-hangzhou (OOS regionId)')
+      .option('--role <name>', 'the instance RAM role to attach (OOS RamRoleName)')
+      .option(
+        '--targets <json|@file>',
+        'OOS targets, e.g. {"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}',
+      )
+      .option(
+        '--rate-control <json>',
+        'OOS rateControl, e.g. {"Mode":"Batch","Batch":[1,"10%"],"MaxErrors":0}',
+      )
+      .option(
+        '--mode <mode>',
+        'Automatic (stop as Failed) or FailurePause (pause as Waiting) when MaxErrors is exceeded',
+      )
+      .option('--on-conflict <policy>', 'instances bearing another role: skip (default), fail or replace')
+      .option('--exclude-tag <key[=value]>', 'never touch instances with this tag (repeatable)', collect, [])
+      .option('--exclude-ids <ids>', 'never touch these instances, comma-separated (repeatable)', collect, [])
+      .option(
+        '--params <file>',
+        "the OOS template's parameters JSON (regionId, RamRoleName, targets, rateControl)",
+      )
+      .option('--dry-run', 'resolve targets and print the plan; no write call is made'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ecs-role-attach run --region cn-hangzhou --role EcsAppRole \\
+      --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' \\
+      --rate-control '{"Mode":"Batch","Batch":[1,"5%","10%"],"MaxErrors":0}' --mode FailurePause
+  $ ecs-role-attach run --params oos-params.json --dry-run --output json
+
+Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 3 Waiting (paused).`,
+    )
+    .action((options: RunOptions) =>
+      guard(context, async () => {
+        const format = outputFormat(options.output);
+        const parameters = runParameters(options);
+        const deps = engineDeps(parameters.regionId, options, progressFactory?.(context, options));
+        const created = await createExecution(parameters, deps, {
+          origin: 'cli',
+          ...(options.dryRun ? { dryRun: true } : {}),
+        });
+        const report = options.dryRun ? created : await runExecution(created.executionId, deps);
+        printReport(context, report, format);
+        return exitCodeFor(report.status);
+      }),
+    );
+
+  const actions: { name: string; action?: OperatorAction; description: string }[] = [
+    {
+      name: 'resume',
+      action: 'continue',
+      description:
+        'Continue a paused (Waiting) execution, keeping its failures, or drive a Running one after a crash.',
+    },
+    {
+      name: 'retry',
+      action: 'retry',
+      description: 'Re-attempt the failed instances of a paused execution, then continue.',
+    },
+    {
+      name: 'cancel',
+      action: 'cancel',
+      description: 'Cancel an execution; targets not yet attempted end Cancelled.',
+    },
+    { name: 'status', description: 'Show the report of an execution.' },
+  ];
+  for (const { name, action, description } of actions) {
+    addCommonOptions(program.command(`${name} <executionId>`).description(description))
+      .addHelpText(
+        'after',
+        `\nExample:\n  $ ecs-role-attach ${name} exec-20261122T231501Z-4f3a9c --state ./.ecs-role-attach`,
+      )
+      .action((executionId: string, options: CommonOptions) =>
+        guard(context, async () => {
+          const format = outputFormat(options.output);
+          const report = await driveExecution(executionId, action, options, context);
+          printReport(context, report, format);
+          return exitCodeFor(report.status);
+        }),
+      );
+  }
+
+  program
+    .command('list')
+    .description('List the executions in the state store, newest first.')
+    .option(
+      '--state <dir>',
+      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
+    )
+    .addOption(new Option('--output <format>', 'text or json').default('text'))
+    .action((options: CommonOptions) =>
+      guard(context, async () => {
+        const format = outputFormat(options.output);
+        const records = await openStore(options).list();
+        if (format === 'json') {
+          context.stdout.write(
+            `${JSON.stringify(
+              records.map((r) => ({
+                executionId: r.executionId,
+                status: r.status,
+                regionId: r.parameters.regionId,
+                ramRoleName: r.parameters.ramRoleName,
+                createdAt: r.createdAt,
+                counts: r.counts,
+              })),
+            )}\n`,
+          );
+        } else {
+          for (const r of records) {
+            context.stdout.write(
+              `${r.executionId}  ${r.status.padEnd(9)} ${r.parameters.regionId}  ${r.parameters.ramRoleName}  ${r.counts.total} targets (${r.counts.pending} pending, ${r.counts.failed} failed)\n`,
+            );
+          }
+          if (records.length === 0) context.stdout.write('No executions yet.\n');
+        }
+        return 0;
+      }),
+    );
+}
+
+/** Applies an operator action (if any) and drives the execution on, as `resume|retry|cancel|status` do. */
+async function driveExecution(
+  executionId: string,
+  action: OperatorAction | undefined,
+  options: CommonOptions,
+  context: CommandContext,
+): Promise<ExecutionReport> {
+  const store = openStore(options);
+  const current = await getExecutionReport(executionId, store);
+  if (action === undefined) return current;
+  const deps = { ...engineDeps(current.regionId, options, progressFactory?.(context, options)), store };
+  if (!(action === 'continue' && current.status === 'Running')) {
+    await controlExecution(executionId, action, deps);
+  }
+  return action === 'cancel' ? getExecutionReport(executionId, store) : runExecution(executionId, deps);
+}
+
+/** The execution parameters from --params and flags (flags win), validated. */
+function runParameters(options: RunOptions): ExecutionParameters {
+  const base = (options.params ? readJsonFile(options.params, '--params') : {}) as RawExecutionInput;
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) {
+    throw new InvalidInputError('--params', 'must hold a JSON object of OOS parameters', base);
+  }
+  const input: RawExecutionInput = { ...base };
+  if (options.region !== undefined) input.regionId = options.region;
+  if (options.role !== undefined) input.RamRoleName = options.role;
+  if (options.targets !== undefined) input.targets = readJsonArgument(options.targets, '--targets');
+  if (options.rateControl !== undefined)
+    input.rateControl = readJsonArgument(options.rateControl, '--rate-control');
+  if (options.mode !== undefined) input.mode = options.mode;
+  if (options.onConflict !== undefined) input.onConflict = options.onConflict;
+  if (options.excludeTag?.length) input.excludeTags = options.excludeTag;
+  if (options.excludeIds?.length) input.excludeInstanceIds = options.excludeIds;
+  for (const key of ['regionId', 'RamRoleName', 'targets'] as const) {
+    if (input[key] === undefined) {
+      throw new InvalidInputError(
+        FLAG_SOURCES[key]!.flag,
+        `is required (or give ${key} in --params)`,
+        undefined,
+      );
+    }
+  }
+  try {
+    return parseExecutionInput(input);
+  } catch (error) {
+    throw renameField(error, options);
+  }
+}
+
+/** Rewrites `targets.ResourceIds.0` into `--targets ResourceIds.0` when the value came from a flag. */
+function renameField(error: unknown, options: RunOptions): unknown {
+  if (!(error instanceof InvalidInputError)) return error;
+  const [head = '', ...rest] = error.field.split('.');
+  const source = FLAG_SOURCES[head];
+  if (!source) return error;
+  const value = options[source.option];
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return error;
+  return new InvalidInputError(
+    rest.length ? `${source.flag} ${rest.join('.')}` : source.flag,
+    error.rule,
+    error.value,
+  );
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

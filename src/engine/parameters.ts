@@ -1,0 +1,135 @@
+/**
+ * The execution input every shell accepts: the OOS template's parameter set
+ * (`regionId`, `RamRoleName`, `targets`, `rateControl`; `OOSAssumeRole` accepted and ignored)
+ * plus our extras (`mode`, `onConflict`, `excludeTags`, `excludeInstanceIds`). One schema, one place.
+ */
+import { parseExclusions, parseTargets, REGION_ID } from '../targets/spec.js';
+import { InvalidInputError } from './errors.js';
+import { parseRateControl } from './rateControl.js';
+import {
+  CONFLICT_POLICIES,
+  type ConflictPolicy,
+  EXECUTION_MODES,
+  type ExecutionMode,
+  type ExecutionParameters,
+} from './types.js';
+
+/** Defaults of the extras. */
+export const PARAMETER_DEFAULTS = {
+  /** @default 'Automatic' */
+  mode: 'Automatic' as ExecutionMode,
+  /** @default 'skip' — never touch an instance that bears another role. */
+  onConflict: 'skip' as ConflictPolicy,
+} as const;
+
+const KNOWN_KEYS = new Set([
+  'regionId',
+  'RamRoleName',
+  'targets',
+  'rateControl',
+  'OOSAssumeRole',
+  'mode',
+  'onConflict',
+  'excludeTags',
+  'excludeInstanceIds',
+]);
+
+/** Raw input as it arrives from a params file, flags or a workflow: not validated yet. */
+export interface RawExecutionInput {
+  regionId?: unknown;
+  RamRoleName?: unknown;
+  targets?: unknown;
+  rateControl?: unknown;
+  OOSAssumeRole?: unknown;
+  mode?: unknown;
+  onConflict?: unknown;
+  excludeTags?: unknown;
+  excludeInstanceIds?: unknown;
+}
+
+/**
+ * Validates execution input; throws {@link InvalidInputError} naming the field, the rule and the value.
+ *
+ * @example
+ * parseExecutionInput({ regionId: 'cn-hangzhou', RamRoleName: 'EcsAppRole',
+ *   targets: { Type: 'Tags', Tags: [{ Key: 'env', Value: 'prod' }] },
+ *   rateControl: { Mode: 'Batch', Batch: [1, '10%'] }, mode: 'FailurePause' })
+ */
+export function parseExecutionInput(input: unknown, fieldPrefix = ''): ExecutionParameters {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidInputError(fieldPrefix || 'parameters', 'must be a JSON object', input);
+  }
+  const raw = input as Record<string, unknown>;
+  const field = (name: string) => `${fieldPrefix}${name}`;
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new InvalidInputError(
+        field(key),
+        `is not a known parameter (allowed: ${[...KNOWN_KEYS].join(', ')})`,
+        raw[key],
+      );
+    }
+  }
+  const regionId = raw['regionId'];
+  if (typeof regionId !== 'string' || !REGION_ID.test(regionId)) {
+    throw new InvalidInputError(field('regionId'), 'must be a region id like "cn-hangzhou"', regionId);
+  }
+  const role = raw['RamRoleName'];
+  if (typeof role !== 'string' || !/^[A-Za-z0-9.-]{1,64}$/.test(role)) {
+    throw new InvalidInputError(
+      field('RamRoleName'),
+      'must be a RAM role name of 1-64 letters, digits, "." or "-"',
+      role,
+    );
+  }
+  if (raw['targets'] === undefined) {
+    throw new InvalidInputError(
+      field('targets'),
+      'is required, e.g. {"Type":"ResourceIds","ResourceIds":["i-..."]}',
+      undefined,
+    );
+  }
+  const targets = parseTargets(raw['targets'], field('targets'));
+  return {
+    regionId,
+    ramRoleName: role,
+    targets: targets.RegionId === undefined ? { ...targets, RegionId: regionId } : targets,
+    rateControl: parseRateControl(
+      parseJsonIfString(raw['rateControl'], field('rateControl')),
+      field('rateControl'),
+    ),
+    mode: oneOf(raw['mode'], EXECUTION_MODES, field('mode'), PARAMETER_DEFAULTS.mode),
+    onConflict: oneOf(
+      raw['onConflict'],
+      CONFLICT_POLICIES,
+      field('onConflict'),
+      PARAMETER_DEFAULTS.onConflict,
+    ),
+    exclusions: parseExclusions(
+      stringList(raw['excludeTags'], field('excludeTags')),
+      stringList(raw['excludeInstanceIds'], field('excludeInstanceIds')),
+    ),
+  };
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new InvalidInputError(field, `must be one of ${allowed.join(', ')}`, value);
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) return value;
+  throw new InvalidInputError(field, 'must be a string or a list of strings', value);
+}
+
+function parseJsonIfString(value: unknown, field: string): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new InvalidInputError(field, 'must be JSON', value);
+  }
+}
