@@ -1,0 +1,239 @@
+import { z } from 'zod';
+import { faultsSchema } from './faults.js';
+
+/** ECS instance statuses the emulator knows (DescribeInstances `Status` filter values). */
+export const INSTANCE_STATUSES = ['Pending', 'Running', 'Starting', 'Stopping', 'Stopped'] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+/** The principal every instance RAM role must trust. */
+export const ECS_SERVICE_PRINCIPAL = 'ecs.aliyuncs.com';
+
+export const fleetInstanceSchema = z.strictObject({
+  InstanceId: z.string().regex(/^i-[0-9a-z]+$/, 'must look like "i-<lowercase letters and digits>"'),
+  /** @default "cn-hangzhou" */
+  RegionId: z.string().min(1).optional(),
+  /** @default "Running" */
+  Status: z.enum(INSTANCE_STATUSES).optional(),
+  /** @default "vpc" */
+  InstanceNetworkType: z.enum(['vpc', 'classic']).optional(),
+  /** @default "rg-default" */
+  ResourceGroupId: z.string().min(1).optional(),
+  Tags: z.record(z.string(), z.string()).optional(),
+  /** The instance RAM role it bears; absent or "" for none. */
+  RamRoleName: z.string().optional(),
+  InstanceName: z.string().optional(),
+  ZoneId: z.string().optional(),
+  /** ISO time, e.g. "2024-01-01T00:00Z". @default the time the fleet was loaded */
+  CreationTime: z.string().optional(),
+});
+
+const roleSchema = z.strictObject({
+  RoleName: z.string().min(1),
+  /** JSON string (as RAM returns it) or the parsed policy object. */
+  AssumeRolePolicyDocument: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  Description: z.string().optional(),
+});
+
+const credentialSchema = z.strictObject({
+  accessKeyId: z.string().min(1),
+  accessKeySecret: z.string().min(1),
+  securityToken: z.string().min(1).optional(),
+});
+
+/**
+ * The `--fleet` file. Every field but `instances` is optional: without `credentials` the emulator makes one
+ * AccessKey pair and one STS triple; without `roles` it defines the default roles of {@link defaultRoles}.
+ */
+export const fleetFileSchema = z.strictObject({
+  accountId: z
+    .string()
+    .regex(/^\d{1,20}$/, 'must be digits')
+    .optional(),
+  credentials: z.array(credentialSchema).optional(),
+  roles: z.array(roleSchema).optional(),
+  instances: z.array(fleetInstanceSchema),
+  /** Action -> calls per second. */
+  quotas: z.record(z.string(), z.number().min(0)).optional(),
+  faults: faultsSchema.optional(),
+});
+
+export type FleetFile = z.infer<typeof fleetFileSchema>;
+export type FleetInstance = z.infer<typeof fleetInstanceSchema>;
+export type FleetRole = z.infer<typeof roleSchema>;
+
+/** Parses and validates a fleet file; throws an Error naming every offending field. */
+export function parseFleetFile(input: unknown, source = 'fleet'): FleetFile {
+  const parsed = fleetFileSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`${source} is invalid: ${z.prettifyError(parsed.error)}`);
+  const seen = new Set<string>();
+  for (const instance of parsed.data.instances) {
+    if (seen.has(instance.InstanceId))
+      throw new Error(`${source} is invalid: duplicate InstanceId "${instance.InstanceId}"`);
+    seen.add(instance.InstanceId);
+  }
+  return parsed.data;
+}
+
+/** A trust policy document allowing `service` to assume the role. */
+export function trustPolicyFor(service: string): string {
+  return JSON.stringify({
+    Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: [service] } }],
+    Version: '1',
+  });
+}
+
+/** Roles defined when a fleet file has none: the designated role, two other ECS roles, and two non-ECS roles. */
+export function defaultRoles(accountId: string): FleetRole[] {
+  return [
+    { RoleName: 'EcsAppRole', AssumeRolePolicyDocument: trustPolicyFor(ECS_SERVICE_PRINCIPAL) },
+    { RoleName: 'LegacyAppRole', AssumeRolePolicyDocument: trustPolicyFor(ECS_SERVICE_PRINCIPAL) },
+    { RoleName: 'MonitoringRole', AssumeRolePolicyDocument: trustPolicyFor(ECS_SERVICE_PRINCIPAL) },
+    { RoleName: 'FcInvokeRole', AssumeRolePolicyDocument: trustPolicyFor('fc.aliyuncs.com') },
+    {
+      RoleName: 'OpsAdminRole',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${accountId}:root`] } },
+        ],
+        Version: '1',
+      }),
+    },
+  ];
+}
+
+/** Whether a trust policy (JSON string) lets ecs.aliyuncs.com assume the role; `Service` may be a string or list. */
+export function trustsEcs(policyDocument: string): boolean {
+  let policy: unknown;
+  try {
+    policy = JSON.parse(policyDocument);
+  } catch {
+    return false;
+  }
+  const statements = (policy as { Statement?: unknown })?.Statement;
+  if (!Array.isArray(statements)) return false;
+  return statements.some((statement: { Effect?: unknown; Principal?: { Service?: unknown } }) => {
+    if (statement?.Effect !== 'Allow') return false;
+    const service = statement.Principal?.Service;
+    const services = Array.isArray(service) ? service : [service];
+    return services.includes(ECS_SERVICE_PRINCIPAL);
+  });
+}
+
+/** One instance as the emulator holds it (mutable: status, role and counters change). */
+export interface InstanceRecord {
+  InstanceId: string;
+  RegionId: string;
+  Status: InstanceStatus;
+  InstanceNetworkType: 'vpc' | 'classic';
+  ResourceGroupId: string;
+  Tags: Record<string, string>;
+  /** "" when the instance bears no role. */
+  RamRoleName: string;
+  InstanceName: string;
+  ZoneId: string;
+  CreationTime: string;
+  VpcId: string;
+  VSwitchId: string;
+  PrivateIpAddress: string;
+  /** Successful attach calls for this instance. */
+  AttachCount: number;
+  /** Successful detach calls for this instance. */
+  DetachCount: number;
+}
+
+/** A role as the emulator holds it. */
+export interface RoleRecord {
+  RoleName: string;
+  RoleId: string;
+  Arn: string;
+  Description: string;
+  AssumeRolePolicyDocument: string;
+  CreateDate: string;
+}
+
+function zoneFor(regionId: string, index: number): string {
+  return `${regionId}-${['h', 'i', 'j', 'k'][index % 4]}`;
+}
+
+function numericId(text: string, digits: number): string {
+  let hash = 2166136261;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619) >>> 0;
+  return String(hash).padStart(10, '0').repeat(2).slice(0, digits);
+}
+
+/**
+ * The emulator's mutable world: instances indexed by id and by region (insertion order within a region is the
+ * listing order), roles by name. `version` increments on every change that affects listings.
+ */
+export class FleetState {
+  readonly instancesById = new Map<string, InstanceRecord>();
+  readonly instancesByRegion = new Map<string, InstanceRecord[]>();
+  readonly roles = new Map<string, RoleRecord>();
+  version = 0;
+
+  constructor(readonly accountId: string) {}
+
+  /** Adds an instance; throws when the id exists. Returns the stored record. */
+  addInstance(input: FleetInstance, now: Date): InstanceRecord {
+    if (this.instancesById.has(input.InstanceId))
+      throw new Error(`instance ${input.InstanceId} already exists`);
+    const regionId = input.RegionId ?? 'cn-hangzhou';
+    const list = this.instancesByRegion.get(regionId) ?? [];
+    const position = list.length;
+    const network = input.InstanceNetworkType ?? 'vpc';
+    const record: InstanceRecord = {
+      InstanceId: input.InstanceId,
+      RegionId: regionId,
+      Status: input.Status ?? 'Running',
+      InstanceNetworkType: network,
+      ResourceGroupId: input.ResourceGroupId ?? 'rg-default',
+      Tags: { ...(input.Tags ?? {}) },
+      RamRoleName: network === 'classic' ? '' : (input.RamRoleName ?? ''),
+      InstanceName: input.InstanceName ?? input.InstanceId,
+      ZoneId: input.ZoneId ?? zoneFor(regionId, position),
+      CreationTime: input.CreationTime ?? `${now.toISOString().slice(0, 16)}Z`,
+      VpcId: network === 'vpc' ? `vpc-${regionId.replace(/[^a-z0-9]/g, '')}${(position % 4) + 1}` : '',
+      VSwitchId: network === 'vpc' ? `vsw-${regionId.replace(/[^a-z0-9]/g, '')}${(position % 8) + 1}` : '',
+      PrivateIpAddress: `10.${(position >> 16) & 255}.${(position >> 8) & 255}.${position & 255}`,
+      AttachCount: 0,
+      DetachCount: 0,
+    };
+    this.instancesById.set(record.InstanceId, record);
+    list.push(record);
+    this.instancesByRegion.set(regionId, list);
+    this.version++;
+    return record;
+  }
+
+  /** Defines (or replaces) a role. */
+  addRole(role: FleetRole): RoleRecord {
+    const document =
+      typeof role.AssumeRolePolicyDocument === 'string'
+        ? role.AssumeRolePolicyDocument
+        : JSON.stringify(role.AssumeRolePolicyDocument);
+    const record: RoleRecord = {
+      RoleName: role.RoleName,
+      RoleId: numericId(`${this.accountId}/${role.RoleName}`, 19),
+      Arn: `acs:ram::${this.accountId}:role/${role.RoleName}`,
+      Description: role.Description ?? '',
+      AssumeRolePolicyDocument: document,
+      CreateDate: '2024-01-01T00:00:00Z',
+    };
+    this.roles.set(role.RoleName, record);
+    return record;
+  }
+
+  /** Sets an instance's status; returns false when the id is unknown. */
+  setStatus(instanceId: string, status: InstanceStatus): boolean {
+    const record = this.instancesById.get(instanceId);
+    if (!record) return false;
+    record.Status = status;
+    this.version++;
+    return true;
+  }
+
+  /** The regions that hold at least one instance, sorted. */
+  regions(): string[] {
+    return [...this.instancesByRegion.keys()].sort();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The extension point of the emulator: a {@link EmulatorService} claims requests and answers them, while the
+ * server supplies everything shared — body reading, the RequestId, fault injection (latency, resets, 5xx,
+ * throttling), the signature check against the emulator's credentials, per-action quotas, call statistics and
+ * the error envelope.
+ *
+ * Pipeline for every non-admin request:
+ * 1. find the first registered service whose `claims(request)` is true (404 `InvalidAction.NotFound` if none);
+ * 2. action = `service.actionOf?.(request) ?? request.action` (used for stats, quotas and `faults.actions`);
+ * 3. fault latency, then fault connection reset;
+ * 4. authentication: `service.authenticate` if present, else the shared ACS3/RPC verifier
+ *    ({@link verifyAcs3} / {@link verifyRpc}) plus the replay guard; `authenticate: 'none'` skips it;
+ * 5. quota (400 `Throttling.User`), then fault throttle / 500 / 503;
+ * 6. `service.handle(request, context)`; a thrown {@link EmulatorApiError} becomes the error envelope
+ *    (or `service.renderError` for services with another error format, e.g. OSS XML).
+ *
+ * Adding a service (e.g. CloudFlow/FnF 2019-03-15 callbacks sent by pop-core, or OSS object calls whose
+ * requests carry `authorization: OSS <ak>:<sig>`):
+ *
+ * @example
+ * // RPC style: claimed by version, one function per action, shared signature check.
+ * const fnf = rpcService({
+ *   name: 'fnf', version: '2019-03-15', hostId: 'cn-hangzhou.fnf.aliyuncs.com',
+ *   actions: { ReportTaskSucceeded: (params) => ({ body: {} }) },
+ * });
+ * // Custom style: claimed by a predicate, own authentication using the shared credential lookup.
+ * const oss: EmulatorService = {
+ *   name: 'oss', hostId: 'oss-cn-hangzhou.aliyuncs.com',
+ *   claims: (r) => String(r.headers.authorization ?? '').startsWith('OSS '),
+ *   actionOf: (r) => `oss:${r.method}`,
+ *   authenticate: (r, lookup) => verifyOssSignature(r, lookup),
+ *   handle: (r, ctx) => ({ status: 200, body: Buffer.alloc(0) }),
+ * };
+ * const emulator = await startEmulator({ services: [fnf, oss] }); // or emulator.registerService(oss)
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { CommonErrors, type EmulatorApiError } from './api-error.js';
+import type { FaultInjector } from './faults.js';
+import type { FleetState } from './fleet.js';
+import type { CredentialLookup, VerifiedCaller } from './signature.js';
+
+/** A request as services see it. */
+export interface ServiceRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** Decoded query parameters merged with a form-urlencoded body (body wins). */
+  params: Record<string, string>;
+  /** `x-acs-action` header, else the `Action` parameter. */
+  action: string | undefined;
+  /** `x-acs-version` header, else the `Version` parameter. */
+  version: string | undefined;
+}
+
+/** Unconfirmed cloud behaviours, switchable because the product must cope with both; see docs/emulator.md. */
+export interface EmulatorBehaviour {
+  /** Attach on a `Pending` instance: per-instance `IncorrectInstanceStatus` failure, or allowed. @default 'reject' */
+  pendingAttach: 'reject' | 'allow';
+  /** Re-attaching the role an instance already bears: per-instance failure or success. @default 'fail' */
+  sameRoleAttach: 'fail' | 'succeed';
+  /** DescribeInstanceRamRole with InstanceIds: role-less instances listed with `RamRoleName: ""`, or omitted. @default 'empty' */
+  roleLessInDescribeRole: 'empty' | 'omit';
+  /** DescribeInstanceRamRole with unknown InstanceIds: omitted, or 404 `InvalidInstanceId.NotFound`. @default 'omit' */
+  unknownIdsInDescribeRole: 'omit' | 'error';
+  /** DescribeInstances (NextToken mode) on the last page: `NextToken: ""` or no NextToken field. @default 'empty' */
+  lastPageNextToken: 'empty' | 'absent';
+}
+
+/** What a service handler can use. */
+export interface ServiceContext {
+  requestId: string;
+  /** The verified caller; undefined when the service uses `authenticate: 'none'`. */
+  caller: VerifiedCaller | undefined;
+  state: FleetState;
+  faults: FaultInjector;
+  behaviour: EmulatorBehaviour;
+  credentials: CredentialLookup;
+  now(): number;
+}
+
+/** A service's answer. Objects are sent as JSON with `RequestId` added first. */
+export interface ServiceResponse {
+  /** @default 200 */
+  status?: number;
+  body: Record<string, unknown> | Buffer | string;
+  headers?: Record<string, string>;
+}
+
+/** One cloud product plugged into the emulator. */
+export interface EmulatorService {
+  readonly name: string;
+  /** `HostId` of error envelopes, e.g. `ecs.aliyuncs.com`. */
+  readonly hostId: string;
+  /** Product name used in `Recommend` links, e.g. `Ecs`. @default name */
+  readonly product?: string;
+  claims(request: ServiceRequest): boolean;
+  /** The action name for stats, quotas and faults. @default request.action */
+  actionOf?(request: ServiceRequest): string;
+  /** Own authentication (throw an EmulatorApiError to reject), or 'none'. @default shared ACS3/RPC verifier */
+  authenticate?: ((request: ServiceRequest, lookup: CredentialLookup) => VerifiedCaller) | 'none';
+  handle(request: ServiceRequest, context: ServiceContext): ServiceResponse | Promise<ServiceResponse>;
+  /** Own error format; default is the JSON envelope `{RequestId, HostId, Code, Message, Recommend}`. */
+  renderError?(error: EmulatorApiError, requestId: string, request: ServiceRequest): ServiceResponse;
+}
+
+/** A handler of one RPC action. */
+export type RpcActionHandler = (
+  params: Record<string, string>,
+  context: ServiceContext,
+  request: ServiceRequest,
+) => ServiceResponse | Promise<ServiceResponse>;
+
+/**
+ * An RPC-style service: claims requests whose version is `version` (from `x-acs-version` or `Version`);
+ * unknown actions of that version answer 404 `InvalidAction.NotFound`.
+ */
+export function rpcService(spec: {
+  name: string;
+  version: string;
+  hostId: string;
+  product?: string;
+  actions: Record<string, RpcActionHandler>;
+}): EmulatorService {
+  return {
+    name: spec.name,
+    hostId: spec.hostId,
+    product: spec.product ?? spec.name,
+    claims: (request) => request.version === spec.version,
+    handle: (request, context) => {
+      const handler = Object.hasOwn(spec.actions, request.action ?? '')
+        ? spec.actions[request.action ?? '']
+        : undefined;
+      if (!handler) throw CommonErrors.actionNotFound(request.action ?? '', spec.version);
+      return handler(request.params, context, request);
+    },
+  };
+}
