@@ -146,10 +146,12 @@ export class SdkEcsApi implements EcsApi {
   }
 
   /**
-   * One chunk of <= 50 ids, paged with PageNumber/PageSize 50 (the API has no NextToken). Whether instances
-   * without a role are listed with an empty RamRoleName or omitted is unconfirmed, so every requested id that
-   * the call accepted but did not list is recorded as "no role". An unknown id fails the whole call with
-   * `InvalidInstanceId.NotFound` (documented); the chunk is then bisected so unknown ids end up absent.
+   * One chunk of <= 50 ids, paged with PageNumber/PageSize 50 (the API has no NextToken). Two behaviours are
+   * unconfirmed and handled both ways: role-less instances may be listed with an empty RamRoleName or omitted,
+   * and unknown ids may be omitted or fail the whole call with `InvalidInstanceId.NotFound`. A failing chunk
+   * is bisected so that only the unknown ids drop out. When ids are missing from a successful answer and the
+   * answer listed no role-less instance (so "missing" could mean "no role" or "unknown"), one
+   * DescribeInstances call over the missing ids tells them apart. Unknown ids end up absent from the map.
    */
   private async describeRamRoleChunk(
     regionId: string,
@@ -167,7 +169,18 @@ export class SdkEcsApi implements EcsApi {
       await this.describeRamRoleChunk(regionId, ids.slice(middle), roles);
       return;
     }
-    for (const id of ids) roles.set(id, listed.get(id));
+    const missing = ids.filter((id) => !listed.has(id));
+    const listsRoleLess = [...listed.values()].some((role) => role === undefined);
+    const existing =
+      missing.length === 0 || listsRoleLess
+        ? new Set<string>()
+        : new Set(
+            (await this.describeAllPages({ regionId }, missing)).map((instance) => instance.instanceId),
+          );
+    for (const id of ids) {
+      if (listed.has(id)) roles.set(id, listed.get(id));
+      else if (existing.has(id)) roles.set(id, undefined);
+    }
   }
 
   private async describeRamRolePages(
