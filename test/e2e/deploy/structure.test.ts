@@ -1,0 +1,311 @@
+/**
+ * Structural checks of the deployment: s.yaml (rendered offline by `s preview`), the CloudFlow
+ * definition, the function bundles and the RAM policies agree with each other and with the code.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { parse } from 'yaml';
+import { loadFunctionConfig } from '../../../functions/shared/config';
+import { decodeInstanceEvents, decodeSweepPayload } from '../../../src/targets/events';
+import { apiCallEvent, otherEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../../helpers/events';
+import { FlowInterpreter } from '../../helpers/flowInterpreter';
+
+const root = join(__dirname, '../../..');
+const scratch = mkdtempSync(join(tmpdir(), 'era-structure-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+type Props = Record<string, unknown> & {
+  functionName: string;
+  code: string;
+  runtime: string;
+  handler: string;
+  environmentVariables: Record<string, string>;
+  triggers?: { triggerName: string; triggerType: string; triggerConfig: Record<string, unknown> }[];
+};
+type Resource = {
+  component: string;
+  props: Props;
+  actions?: Record<string, { run: string; path?: string }[]>;
+};
+interface SYaml {
+  edition: string;
+  vars: Record<string, string>;
+  resources: Record<string, Resource>;
+}
+
+/** `s preview -o json`, offline, with an empty HOME; measured so a slow or networked run is visible. */
+function preview(): { status: number | null; ms: number; stdout: string; stderr: string } {
+  const home = join(scratch, 'home');
+  mkdirSync(home, { recursive: true });
+  const started = Date.now();
+  const result = spawnSync(join(root, 'node_modules/.bin/s'), ['preview', '-o', 'json'], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: home, NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, ms: Date.now() - started, stdout: result.stdout, stderr: result.stderr };
+}
+
+const raw = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as SYaml;
+const rendered = preview();
+// A WARN line (e.g. about running as root) may precede the JSON document.
+const resolved = JSON.parse(rendered.stdout.slice(rendered.stdout.indexOf('{'))) as SYaml;
+const fc3 = Object.entries(resolved.resources).filter(([, resource]) => resource.component === 'fc3');
+const functionDirs = readdirSync(join(root, 'functions'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(root, 'functions', entry.name, 'index.ts')))
+  .map((entry) => entry.name);
+
+describe('s preview', () => {
+  it('renders s.yaml offline with exit 0 in well under 20 s', () => {
+    expect({ status: rendered.status, stderr: rendered.stderr }).toEqual({
+      status: 0,
+      stderr: expect.any(String),
+    });
+    expect(rendered.ms).toBeLessThan(20_000);
+    expect(resolved.edition).toBe('3.0.0');
+    expect(JSON.stringify(resolved)).not.toContain('${');
+  });
+});
+
+describe('s.yaml functions', () => {
+  it('declares one fc3 resource per functions/<name> folder and nothing else', () => {
+    expect(fc3.map(([name]) => name).sort()).toEqual([...functionDirs].sort());
+    expect(functionDirs).toEqual(expect.arrayContaining(['on-instance-created', 'sweep', 'workflow']));
+  });
+
+  it.each(fc3.map(([name, resource]) => [name, resource.props] as const))(
+    '%s: code, runtime, handler, role',
+    (name, props) => {
+      expect(props.code).toBe(`./dist/functions/${name}`);
+      expect(props.runtime).toBe('nodejs20');
+      expect(props.handler).toBe('index.handler');
+      expect(props.functionName).toBe(`ecs-role-attach-${name}`);
+      expect(props['role']).toBe(resolved.vars['functionRoleArn']);
+      expect(raw.resources[name]?.props['role']).toBe('${vars.functionRoleArn}');
+      expect(props['logConfig']).toBe('auto');
+      expect(props['memorySize']).toEqual(expect.any(Number));
+      expect(props['timeout']).toBeGreaterThanOrEqual(60);
+    },
+  );
+
+  it.each(fc3.map(([name, resource]) => [name, resource.props] as const))(
+    "%s: environment passes the functions' own validation",
+    (_name, props) => {
+      const config = loadFunctionConfig({
+        ...props.environmentVariables,
+        FC_REGION: String(props['region']),
+      });
+      expect(config.ramRoleName).toBe(resolved.vars['roleName']);
+      expect(config.state).toEqual({
+        kind: 'oss',
+        bucket: resolved.vars['stateBucket'],
+        prefix: resolved.vars['statePrefix'],
+      });
+      expect(config.accountId).toBe(resolved.vars['accountId']);
+    },
+  );
+
+  it.each(functionDirs)('%s: the bundle exports handler', async (name) => {
+    // CI builds dist in `npm ci` (prepare); locally bundle the same entry into a scratch dir when absent.
+    let bundle = join(root, 'dist/functions', name, 'index.js');
+    if (!existsSync(bundle)) {
+      bundle = join(scratch, 'bundles', name, 'index.js');
+      await build({
+        entryPoints: [join(root, 'functions', name, 'index.ts')],
+        outfile: bundle,
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        logLevel: 'silent',
+      });
+    }
+    const loaded = require(bundle) as { handler?: unknown };
+    expect(typeof loaded.handler).toBe('function');
+  });
+});
+
+describe('s.yaml triggers', () => {
+  const triggers = fc3.flatMap(([, resource]) => resource.props.triggers ?? []);
+
+  it('has the two EventBridge triggers and the timer trigger', () => {
+    expect(triggers.map((t) => `${t.triggerType}:${t.triggerName}`).sort()).toEqual([
+      'eventbridge:ecs-instance-created-api',
+      'eventbridge:ecs-instance-running',
+      'timer:daily-sweep',
+    ]);
+  });
+
+  it.each(
+    triggers
+      .filter((t) => t.triggerType === 'eventbridge')
+      .map((t) => [t.triggerName, t.triggerConfig] as const),
+  )('%s: a JSON filter pattern on the default bus', (_name, config) => {
+    expect(typeof config['eventRuleFilterPattern']).toBe('string');
+    expect(() => JSON.parse(String(config['eventRuleFilterPattern']))).not.toThrow();
+    expect(config['eventSourceConfig']).toEqual({ eventSourceType: 'Default' });
+    expect(config['triggerEnable']).toBe(true);
+  });
+
+  it('routes the events the on-instance-created decoder handles, and not others', () => {
+    const patterns = triggers
+      .filter((t) => t.triggerType === 'eventbridge')
+      .map((t) => JSON.parse(String(t.triggerConfig['eventRuleFilterPattern'])) as Pattern);
+    const routed = (event: Record<string, unknown>) => patterns.some((pattern) => matches(pattern, event));
+    const wanted = [
+      stateChangeEvent({ instanceId: 'i-run1' }),
+      apiCallEvent({ instanceIds: ['i-a'] }),
+      apiCallEvent({ instanceIds: ['i-b'], eventName: 'CreateInstance' }),
+      apiCallEvent({ instanceIds: ['i-c'], eventType: 'ConsoleOperation' }),
+    ];
+    for (const event of wanted) {
+      expect(routed(event)).toBe(true);
+      expect(decodeInstanceEvents(event, { accountId: TEST_ACCOUNT_ID }).instances).toHaveLength(1);
+    }
+    expect(routed(stateChangeEvent({ instanceId: 'i-s', state: 'Stopped' }))).toBe(false);
+    expect(routed(apiCallEvent({ instanceIds: ['i-x'], eventName: 'StopInstance' }))).toBe(false);
+    expect(routed(otherEvent())).toBe(false);
+  });
+
+  it('the timer: 6-field cron and a payload the sweep accepts', () => {
+    const timer = triggers.find((t) => t.triggerType === 'timer')!;
+    expect(String(timer.triggerConfig['cronExpression']).trim().split(/\s+/)).toHaveLength(6);
+    expect(timer.triggerConfig['enable']).toBe(true);
+    const request = decodeSweepPayload(timer.triggerConfig['payload']);
+    expect(request.role).toBe(resolved.vars['roleName']);
+    expect(request.regions.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the flow', () => {
+  const flowResources = Object.values(resolved.resources).filter((resource) => resource.component === 'flow');
+  const definitionText = readFileSync(join(root, 'workflows/bulk-attach.yaml'), 'utf8');
+
+  it('is one flow resource whose definition is the rendered workflows/bulk-attach.yaml', () => {
+    expect(flowResources).toHaveLength(1);
+    const flow = flowResources[0]!;
+    expect(flow.props['definition']).toBe('./dist/workflows/bulk-attach.yaml');
+    expect(flow.props['roleArn']).toBe(resolved.vars['flowRoleArn']);
+    expect(flow.props['name']).toBe((parse(definitionText) as { Name: string }).Name);
+    expect(flow.actions?.['pre-deploy']?.[0]?.run).toBe(
+      `node scripts/render-flow.mjs ${resolved.vars['region']} ${resolved.vars['accountId']} bulk-attach`,
+    );
+  });
+
+  it('invokes only functions s.yaml defines, and the rendered ARNs name this region and account', () => {
+    const invoked = new FlowInterpreter(definitionText, { handlers: {} }).invokedFunctions();
+    const defined = fc3.map(([, resource]) => resource.props.functionName);
+    expect(invoked.length).toBeGreaterThan(0);
+    for (const name of invoked) expect(defined).toContain(name);
+
+    const work = join(scratch, 'render');
+    cpSync(join(root, 'workflows'), join(work, 'workflows'), { recursive: true });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(root, 'scripts/render-flow.mjs'),
+        resolved.vars['region']!,
+        resolved.vars['accountId']!,
+        'bulk-attach',
+      ],
+      { cwd: work, encoding: 'utf8' },
+    );
+    expect(run.status).toBe(0);
+    const renderedFlow = readFileSync(join(work, 'dist/workflows/bulk-attach.yaml'), 'utf8');
+    expect(renderedFlow).not.toContain('${');
+    const arns = [...renderedFlow.matchAll(/resourceArn: (\S+)/g)].map((m) => m[1]);
+    expect(arns.length).toBe(3);
+    for (const arn of arns) {
+      expect(arn).toBe(
+        `acs:fc:${resolved.vars['region']}:${resolved.vars['accountId']}:functions/ecs-role-attach-workflow/LATEST`,
+      );
+    }
+    // The rendered flow is still exactly the subset the test interpreter runs.
+    expect(() => new FlowInterpreter(renderedFlow, { handlers: {} })).not.toThrow();
+  });
+});
+
+describe('policies', () => {
+  type Statement = {
+    Effect: string;
+    Action: string | string[];
+    Resource: string | string[];
+    Condition?: unknown;
+  };
+  const load = (file: string) =>
+    JSON.parse(readFileSync(join(root, 'policies', file), 'utf8')) as {
+      Version: string;
+      Statement: Statement[];
+    };
+  const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const fnPolicy = load('function-role-policy.json');
+
+  it('scopes ram:PassRole to exactly the designated role', () => {
+    const passRole = fnPolicy.Statement.filter((s) =>
+      actions(s).some((a) => /^ram:(PassRole|\*)$|^\*$/.test(a)),
+    );
+    expect(passRole).toEqual([
+      { Effect: 'Allow', Action: 'ram:PassRole', Resource: 'acs:ram::<ACCOUNT_ID>:role/<ROLE_NAME>' },
+    ]);
+  });
+
+  it('grants exactly the actions the product uses, no wildcard actions', () => {
+    const granted = fnPolicy.Statement.flatMap(actions).sort();
+    expect(granted).toEqual(
+      [
+        'ecs:AttachInstanceRamRole',
+        'ecs:DescribeInstanceRamRole',
+        'ecs:DescribeInstances',
+        'ecs:DetachInstanceRamRole',
+        'fnf:ReportTaskFailed',
+        'fnf:ReportTaskSucceeded',
+        'log:PostLogStoreLogs',
+        'oss:DeleteObject',
+        'oss:GetObject',
+        'oss:ListObjects',
+        'oss:PutObject',
+        'ram:GetRole',
+        'ram:PassRole',
+      ].sort(),
+    );
+    for (const statement of fnPolicy.Statement) expect(statement.Effect).toBe('Allow');
+    const oss = fnPolicy.Statement.filter((s) => actions(s).some((a) => a.startsWith('oss:')));
+    for (const statement of oss) expect(String(statement.Resource)).toContain('<STATE_BUCKET>');
+  });
+
+  it('trust policies name FC and CloudFlow, and the flow may only invoke the workflow function', () => {
+    const principal = (file: string) =>
+      load(file).Statement.map((s) => (s as unknown as { Principal: unknown }).Principal);
+    expect(principal('function-trust-policy.json')).toEqual([{ Service: ['fc.aliyuncs.com'] }]);
+    expect(principal('flow-trust-policy.json')).toEqual([{ Service: ['fnf.aliyuncs.com'] }]);
+    const flowPolicy = load('flow-role-policy.json');
+    expect(flowPolicy.Statement.flatMap(actions)).toEqual(['fc:InvokeFunction']);
+    for (const resource of flowPolicy.Statement.flatMap((s) =>
+      Array.isArray(s.Resource) ? s.Resource : [s.Resource],
+    )) {
+      expect(resource).toMatch(/^acs:fc:<REGION>:<ACCOUNT_ID>:functions\/ecs-role-attach-workflow(\/\*)?$/);
+    }
+  });
+});
+
+/** A tiny EventBridge pattern matcher: exact values, `prefix`, `suffix` (what s.yaml uses). */
+type Pattern = { [key: string]: Pattern | (string | { prefix?: string; suffix?: string })[] };
+function matches(pattern: Pattern, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([key, rule]) => {
+    const value = event[key];
+    if (!Array.isArray(rule)) {
+      return value !== null && typeof value === 'object' && matches(rule, value as Record<string, unknown>);
+    }
+    return rule.some((option) => {
+      if (typeof option === 'string') return value === option;
+      if (typeof value !== 'string') return false;
+      if (option.prefix !== undefined) return value.startsWith(option.prefix);
+      if (option.suffix !== undefined) return value.endsWith(option.suffix);
+      throw new Error(`unsupported pattern operator ${JSON.stringify(option)}`);
+    });
+  });
+}
