@@ -85,6 +85,7 @@ describe('s.yaml functions', () => {
       expect(props.handler).toBe('index.handler');
       expect(props.functionName).toBe(`ecs-role-attach-${name}`);
       expect(props['role']).toBe(resolved.vars['functionRoleArn']);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Serverless Devs variable syntax, not a template.
       expect(raw.resources[name]?.props['role']).toBe('${vars.functionRoleArn}');
       expect(props['logConfig']).toBe('auto');
       expect(props['memorySize']).toEqual(expect.any(Number));
