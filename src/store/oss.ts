@@ -1,0 +1,184 @@
+/**
+ * {@link ObjectStorage} on OSS with `ali-oss`: GetObject, PutObject (one PUT is atomic: readers see the old
+ * or the new object), PutObject with `x-oss-forbid-overwrite: true` for create-if-absent (OSS answers 409
+ * `FileAlreadyExists`), ListObjects with delimiter `/`, DeleteObject (204 even when absent).
+ * Credentials come from `@alicloud/credentials` (in FC: the function role's STS token from the environment).
+ */
+
+import type Credential from '@alicloud/credentials';
+import OSS from 'ali-oss';
+import { InvalidInputError } from '../engine/errors.js';
+import type { ObjectStorage } from './objectStorage.js';
+
+/** The four ali-oss calls the storage makes (an `OSS` client satisfies it). */
+export interface OssClient {
+  get(name: string): Promise<{ content: unknown }>;
+  put(
+    name: string,
+    file: Buffer,
+    options?: { headers?: Record<string, string>; mime?: string },
+  ): Promise<unknown>;
+  list(
+    query: { prefix?: string; delimiter?: string; marker?: string; 'max-keys': number },
+    options: Record<string, never>,
+  ): Promise<{
+    objects?: { name: string }[];
+    prefixes?: string[];
+    isTruncated: boolean;
+    nextMarker?: string;
+  }>;
+  delete(name: string): Promise<unknown>;
+}
+
+export class OssObjectStorage implements ObjectStorage {
+  public readonly location: string;
+  private readonly client: OssClient;
+  /** `prefix/` or `` (the root of the bucket). */
+  private readonly root: string;
+
+  /**
+   * @param client an `ali-oss` client bound to `bucket`
+   * @param prefix key prefix without leading or trailing slash (`''` for the bucket root)
+   */
+  public constructor(client: OssClient, bucket: string, prefix: string) {
+    this.client = client;
+    const clean = prefix.replace(/^\/+|\/+$/g, '');
+    this.root = clean === '' ? '' : `${clean}/`;
+    this.location = `oss://${bucket}/${clean}`;
+  }
+
+  public async getObject(key: string): Promise<string | undefined> {
+    try {
+      const result = await this.client.get(this.keyOf(key));
+      const content = result.content;
+      return Buffer.isBuffer(content) ? content.toString('utf8') : String(content ?? '');
+    } catch (error) {
+      if (codeOf(error) === 'NoSuchKey' || statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  public async putObject(key: string, body: string): Promise<void> {
+    await this.client.put(this.keyOf(key), Buffer.from(body, 'utf8'), { mime: 'application/json' });
+  }
+
+  public async putObjectIfAbsent(key: string, body: string): Promise<boolean> {
+    try {
+      await this.client.put(this.keyOf(key), Buffer.from(body, 'utf8'), {
+        mime: 'application/json',
+        headers: { 'x-oss-forbid-overwrite': 'true' },
+      });
+      return true;
+    } catch (error) {
+      if (codeOf(error) === 'FileAlreadyExists' || statusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+
+  public async listKeys(prefix: string): Promise<string[]> {
+    const full = this.keyOf(prefix.endsWith('/') ? prefix : `${prefix}/`);
+    const names: string[] = [];
+    let marker: string | undefined;
+    // OSS returns at most 1,000 entries per page; follow NextMarker to the end.
+    for (;;) {
+      const page = await this.client.list(
+        { prefix: full, delimiter: '/', 'max-keys': 1000, ...(marker === undefined ? {} : { marker }) },
+        {},
+      );
+      for (const object of page.objects ?? []) {
+        const name = object.name.slice(full.length);
+        if (name !== '') names.push(name);
+      }
+      for (const sub of page.prefixes ?? []) names.push(sub.slice(full.length));
+      if (!page.isTruncated || !page.nextMarker) return names;
+      marker = page.nextMarker;
+    }
+  }
+
+  public async deleteObject(key: string): Promise<void> {
+    try {
+      await this.client.delete(this.keyOf(key));
+    } catch (error) {
+      if (codeOf(error) === 'NoSuchKey' || statusOf(error) === 404) return;
+      throw error;
+    }
+  }
+
+  private keyOf(key: string): string {
+    const segments = key.split('/');
+    const trailing = key.endsWith('/');
+    const clean = segments.filter((segment) => segment !== '');
+    if (clean.some((segment) => segment === '.' || segment === '..')) {
+      throw new RangeError(`storage key ${JSON.stringify(key)} must not contain "." or ".." segments`);
+    }
+    return `${this.root}${clean.join('/')}${trailing && clean.length > 0 ? '/' : ''}`;
+  }
+}
+
+export interface OssStorageOptions {
+  /** `oss://bucket/prefix`. */
+  location: string;
+  /** Region of the bucket, e.g. `cn-hangzhou` (the client uses `oss-cn-hangzhou`). */
+  regionId: string;
+  /** A `@alicloud/credentials` Credential (default chain or static). */
+  credential: Credential;
+  /** Send requests here instead of OSS (the emulator): path-style `/<bucket>/<key>` over this URL. */
+  endpoint?: string;
+  /** @default 15000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Builds an {@link OssObjectStorage} for `oss://bucket/prefix`. STS credentials (FC, ECS role) are
+ * refreshed from the Credential every 5 minutes; nothing is logged.
+ * @throws {@link InvalidInputError} for a location that is not `oss://bucket[/prefix]`.
+ */
+export async function createOssObjectStorage(options: OssStorageOptions): Promise<OssObjectStorage> {
+  const match = /^oss:\/\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(options.location.trim());
+  if (!match) {
+    throw new InvalidInputError(
+      '--state',
+      'must be oss://bucket/prefix with a valid bucket name',
+      options.location,
+    );
+  }
+  const bucket = match[1]!;
+  const prefix = (match[2] ?? '').replace(/\/+$/, '');
+  const initial = await options.credential.getCredential();
+  const base: OSS.Options = {
+    region: `oss-${options.regionId}`,
+    bucket,
+    accessKeyId: initial.accessKeyId ?? '',
+    accessKeySecret: initial.accessKeySecret ?? '',
+    secure: true,
+    timeout: options.timeoutMs ?? 15_000,
+  };
+  if (initial.securityToken) {
+    base.stsToken = initial.securityToken;
+    base.refreshSTSTokenInterval = 300_000;
+    base.refreshSTSToken = async () => {
+      const fresh = await options.credential.getCredential();
+      return {
+        accessKeyId: fresh.accessKeyId ?? '',
+        accessKeySecret: fresh.accessKeySecret ?? '',
+        stsToken: fresh.securityToken ?? '',
+      };
+    };
+  }
+  if (options.endpoint !== undefined) {
+    const url = new URL(options.endpoint);
+    base.endpoint = url.origin;
+    base.secure = url.protocol === 'https:';
+    // Path-style addressing, so the emulator sees the bucket in the path (ali-oss `sldEnable`).
+    (base as OSS.Options & { sldEnable?: boolean }).sldEnable = true;
+  }
+  return new OssObjectStorage(new OSS(base) as unknown as OssClient, bucket, prefix);
+}
+
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+function statusOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
+}
