@@ -7,7 +7,7 @@ require('../dist/src/cli/main.js')
       process.exitCode = code;
     },
     (error) => {
-      process.stderr.write(`ecs-role-attach: ${error && error.stack ? error.stack : String(error)}\n`);
+      process.stderr.write(`ecs-role-attach: ${error?.stack ? error.stack : String(error)}\n`);
       process.exitCode = 1;
     },
   );

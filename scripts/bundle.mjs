@@ -23,6 +23,8 @@ await Promise.all(
       minify: true,
       sourcemap: false,
       legalComments: 'none',
+      // urllib (under ali-oss) requires proxy-agent optionally, inside a try; it is never installed.
+      external: ['proxy-agent'],
       logLevel: 'warning',
     }),
   ),

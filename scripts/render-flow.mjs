@@ -14,7 +14,7 @@ if (!/^\d{1,32}$/.test(accountId ?? '')) {
   process.exit(2);
 }
 const source = readFileSync(join('workflows', `${name}.yaml`), 'utf8');
-const rendered = source.replaceAll('${region}', region).replaceAll('${accountId}', accountId);
+const rendered = source.replaceAll(`\${region}`, region).replaceAll(`\${accountId}`, accountId);
 mkdirSync(join('dist', 'workflows'), { recursive: true });
 writeFileSync(join('dist', 'workflows', `${name}.yaml`), rendered);
 console.log(`render-flow: wrote dist/workflows/${name}.yaml for ${region}/${accountId}`);
