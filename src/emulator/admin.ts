@@ -55,6 +55,7 @@ export interface AdminOperations {
   setQuotas(patch: Record<string, number | null>): Record<string, number>;
 }
 
+/** The admin view of an instance record (a copy; safe to keep). */
 export function viewInstance(record: InstanceRecord): AdminInstanceView {
   return {
     InstanceId: record.InstanceId,
@@ -85,6 +86,7 @@ export interface AdminResult {
   body: unknown;
 }
 
+/** Empty body = `{}`; invalid JSON throws (answered 400). */
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
   return JSON.parse(body.toString('utf8'));

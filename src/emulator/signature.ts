@@ -58,6 +58,7 @@ export function percentEncode(value: string): string {
     .replace(/\*/g, '%2A');
 }
 
+/** hex(sha256(data)); the ACS3 payload hash (`e3b0c442...b855` for an empty body). */
 export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
