@@ -10,6 +10,8 @@
  * | `POST /_emulator/stats/reset` | zeroes the stats |
  * | `GET /_emulator/faults`, `POST /_emulator/faults` | reads / merges faults (see {@link Faults}) |
  * | `GET /_emulator/quotas`, `POST /_emulator/quotas` | reads / merges quotas `{"<Action>": callsPerSecond \| null}` |
+ * | `GET /_emulator/cloudflow` | `{"Calls":[{action, at, requestId, taskToken, output \| error, cause \| flowName, executionName, input}]}` |
+ * | `GET /_emulator/oss` | `{"Buckets":{"<bucket>":["<key>", ...]}}` |
  */
 import { z } from 'zod';
 import type { Faults } from './faults.js';
@@ -53,6 +55,8 @@ export interface AdminOperations {
   setFaults(patch: unknown): Faults;
   quotas(): Record<string, number>;
   setQuotas(patch: Record<string, number | null>): Record<string, number>;
+  cloudflowCalls(): unknown[];
+  ossListing(): Record<string, string[]>;
 }
 
 /** The admin view of an instance record (a copy; safe to keep). */
@@ -124,6 +128,10 @@ export function handleAdmin(method: string, url: URL, body: Buffer, ops: AdminOp
         return { status: 200, body: ops.quotas() };
       case 'POST /_emulator/quotas':
         return { status: 200, body: ops.setQuotas(quotasBody.parse(parseJson(body))) };
+      case 'GET /_emulator/cloudflow':
+        return { status: 200, body: { Calls: ops.cloudflowCalls() } };
+      case 'GET /_emulator/oss':
+        return { status: 200, body: { Buckets: ops.ossListing() } };
       default:
         return { status: 404, body: { error: `no admin route ${route}` } };
     }

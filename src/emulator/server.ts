@@ -19,6 +19,8 @@ import { seededRandom } from './prng.js';
 import { QuotaTracker } from './quotas.js';
 import { ramService } from './ram.js';
 import type { EmulatorBehaviour, EmulatorService, ServiceRequest, ServiceResponse } from './service.js';
+import { type CloudFlowCall, cloudFlowService } from './services/cloudflow.js';
+import { ossService } from './services/oss.js';
 import {
   type CredentialRecord,
   ReplayGuard,
@@ -81,6 +83,10 @@ export interface EmulatorHandle {
   setFaults(patch: Faults | Record<string, unknown>): Faults;
   quotas(): Record<string, number>;
   setQuotas(patch: Record<string, number | null>): Record<string, number>;
+  /** CloudFlow calls recorded so far (ReportTaskSucceeded/Failed, StartExecution), oldest first. */
+  cloudflowCalls(): CloudFlowCall[];
+  /** OSS buckets and their keys. */
+  ossListing(): Record<string, string[]>;
   /** Adds a service, tried before the built-in ones. */
   registerService(service: EmulatorService): void;
   close(): Promise<void>;
@@ -175,7 +181,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const quotas = new QuotaTracker(now);
   quotas.set({ ...fleet.quotas, ...options.quotas });
   const replay = new ReplayGuard(now, options.replayWindowMs);
-  const services: EmulatorService[] = [...(options.services ?? []), ecsService(), ramService()];
+  const cloudflow = cloudFlowService();
+  const oss = ossService(accountId);
+  const services: EmulatorService[] = [
+    ...(options.services ?? []),
+    cloudflow.service,
+    oss.service,
+    ecsService(),
+    ramService(),
+  ];
   let stats = emptyStats();
 
   const timers = new Set<NodeJS.Timeout>();
@@ -235,6 +249,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setFaults: (patch: unknown) => faults.merge(patch),
     quotas: () => quotas.current(),
     setQuotas: (patch: Record<string, number | null>) => quotas.set(patch),
+    cloudflowCalls: () => cloudflow.calls(),
+    ossListing: () => oss.listing(),
   };
 
   const authenticate = (service: EmulatorService, request: ServiceRequest): VerifiedCaller | undefined => {

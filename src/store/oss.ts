@@ -7,6 +7,7 @@
 
 import type Credential from '@alicloud/credentials';
 import OSS from 'ali-oss';
+import { defaultCredential } from '../cloud/credentials.js';
 import { InvalidInputError } from '../engine/errors.js';
 import type { ObjectStorage } from './objectStorage.js';
 
@@ -118,61 +119,90 @@ export class OssObjectStorage implements ObjectStorage {
 export interface OssStorageOptions {
   /** `oss://bucket/prefix`. */
   location: string;
-  /** Region of the bucket, e.g. `cn-hangzhou` (the client uses `oss-cn-hangzhou`). */
-  regionId: string;
-  /** A `@alicloud/credentials` Credential (default chain or static). */
-  credential: Credential;
-  /** Send requests here instead of OSS (the emulator): path-style `/<bucket>/<key>` over this URL. */
+  /**
+   * Region of the bucket, e.g. `cn-hangzhou` (the client uses `oss-cn-hangzhou`).
+   * @default `ALIBABA_CLOUD_REGION_ID`, else `cn-hangzhou`
+   */
+  regionId?: string;
+  /** A `@alicloud/credentials` Credential. @default the default credential chain */
+  credential?: Credential;
+  /**
+   * Send requests here instead of OSS (the emulator), e.g. `http://127.0.0.1:8080`. With an IP endpoint
+   * ali-oss keeps the bucket in the Host header (`<bucket>.oss-<region>.aliyuncs.com`) and the key in the path.
+   */
   endpoint?: string;
   /** @default 15000 */
   timeoutMs?: number;
 }
 
-/**
- * Builds an {@link OssObjectStorage} for `oss://bucket/prefix`. STS credentials (FC, ECS role) are
- * refreshed from the Credential every 5 minutes; nothing is logged.
- * @throws {@link InvalidInputError} for a location that is not `oss://bucket[/prefix]`.
- */
-export async function createOssObjectStorage(options: OssStorageOptions): Promise<OssObjectStorage> {
-  const match = /^oss:\/\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(options.location.trim());
-  if (!match) {
+/** Splits `oss://bucket[/prefix]`; throws {@link InvalidInputError} (field `--state`) otherwise. */
+export function parseOssLocation(location: string): { bucket: string; prefix: string } {
+  const match = /^oss:\/\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(location.trim());
+  const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
+  if (!match || prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new InvalidInputError(
       '--state',
-      'must be oss://bucket/prefix with a valid bucket name',
-      options.location,
+      'must be oss://bucket/prefix with a valid bucket name (3-63 lowercase letters, digits, "-") and no "." or ".." segments',
+      location,
     );
   }
-  const bucket = match[1]!;
-  const prefix = (match[2] ?? '').replace(/\/+$/, '');
-  const initial = await options.credential.getCredential();
-  const base: OSS.Options = {
-    region: `oss-${options.regionId}`,
-    bucket,
-    accessKeyId: initial.accessKeyId ?? '',
-    accessKeySecret: initial.accessKeySecret ?? '',
-    secure: true,
-    timeout: options.timeoutMs ?? 15_000,
-  };
-  if (initial.securityToken) {
-    base.stsToken = initial.securityToken;
-    base.refreshSTSTokenInterval = 300_000;
-    base.refreshSTSToken = async () => {
-      const fresh = await options.credential.getCredential();
-      return {
-        accessKeyId: fresh.accessKeyId ?? '',
-        accessKeySecret: fresh.accessKeySecret ?? '',
-        stsToken: fresh.securityToken ?? '',
-      };
+  return { bucket: match[1]!, prefix };
+}
+
+/**
+ * Builds an {@link OssObjectStorage} for `oss://bucket/prefix`. Synchronous: the ali-oss client is
+ * created on the first call, from the credential's current keys; STS credentials (FC, ECS role) are
+ * refreshed from the Credential every 5 minutes. Nothing secret is logged.
+ * @throws {@link InvalidInputError} for a location that is not `oss://bucket[/prefix]`.
+ */
+export function createOssObjectStorage(options: OssStorageOptions): OssObjectStorage {
+  const { bucket, prefix } = parseOssLocation(options.location);
+  const credential = options.credential ?? defaultCredential();
+  const regionId = options.regionId ?? process.env['ALIBABA_CLOUD_REGION_ID'] ?? 'cn-hangzhou';
+  let client: Promise<OssClient> | undefined;
+  const connect = async (): Promise<OssClient> => {
+    const initial = await credential.getCredential();
+    const base: OSS.Options = {
+      region: `oss-${regionId}`,
+      bucket,
+      accessKeyId: initial.accessKeyId ?? '',
+      accessKeySecret: initial.accessKeySecret ?? '',
+      secure: true,
+      timeout: options.timeoutMs ?? 15_000,
     };
-  }
-  if (options.endpoint !== undefined) {
-    const url = new URL(options.endpoint);
-    base.endpoint = url.origin;
-    base.secure = url.protocol === 'https:';
-    // Path-style addressing, so the emulator sees the bucket in the path (ali-oss `sldEnable`).
-    (base as OSS.Options & { sldEnable?: boolean }).sldEnable = true;
-  }
-  return new OssObjectStorage(new OSS(base) as unknown as OssClient, bucket, prefix);
+    if (initial.securityToken) {
+      base.stsToken = initial.securityToken;
+      base.refreshSTSTokenInterval = 300_000;
+      base.refreshSTSToken = async () => {
+        const fresh = await credential.getCredential();
+        return {
+          accessKeyId: fresh.accessKeyId ?? '',
+          accessKeySecret: fresh.accessKeySecret ?? '',
+          stsToken: fresh.securityToken ?? '',
+        };
+      };
+    }
+    if (options.endpoint !== undefined) {
+      const url = new URL(options.endpoint);
+      base.endpoint = url.origin;
+      base.secure = url.protocol === 'https:';
+    }
+    return new OSS(base) as unknown as OssClient;
+  };
+  const lazy = (): Promise<OssClient> => {
+    client ??= connect().catch((error: unknown) => {
+      client = undefined;
+      throw error;
+    });
+    return client;
+  };
+  const facade: OssClient = {
+    get: async (name) => (await lazy()).get(name),
+    put: async (name, file, putOptions) => (await lazy()).put(name, file, putOptions),
+    list: async (query, listOptions) => (await lazy()).list(query, listOptions),
+    delete: async (name) => (await lazy()).delete(name),
+  };
+  return new OssObjectStorage(facade, bucket, prefix);
 }
 
 function codeOf(error: unknown): unknown {
