@@ -1,0 +1,74 @@
+/**
+ * The quota floor: the least wall time the per-action quotas allow for the calls a strategy made.
+ *
+ * Each action `a` with `n_a` accepted calls under a quota of `q_a` calls per second needs at least
+ * `n_a / q_a` seconds at its sustained rate. Actions have separate quotas, so in the best case they run
+ * side by side and the floor is the slowest action: `max_a(n_a / q_a)`. Throttled calls are not counted:
+ * they consume no quota. Latency and local work are not counted either: the floor is what the quotas
+ * alone impose, whatever the strategy.
+ *
+ * Two refinements are reported beside it:
+ * - `sequentialSeconds = sum_a(n_a / q_a)`: the floor when the actions run one after the other, as a
+ *   plan-then-write design does (describe, then look up roles, then attach). It is the fair bound for
+ *   such a design; `max` is the bound for a fully pipelined one.
+ * - `windowedSeconds = max_a(ceil(n_a / q_a) - 1)`: the emulator counts quotas in fixed one-second
+ *   windows, so `q` calls at the end of one window and `q` more at the start of the next pass; a burst
+ *   can beat the sustained-rate floor by up to one second. Only meaningful for small runs.
+ */
+
+/** Calls accepted per action, and the quota of each action in calls per second. */
+export interface FloorInput {
+  calls: Readonly<Record<string, number>>;
+  quotas: Readonly<Record<string, number>>;
+}
+
+export interface QuotaFloor {
+  /** `max_a(n_a / q_a)` in seconds. */
+  seconds: number;
+  /** The action that sets `seconds`. */
+  bindingAction: string | undefined;
+  /** `sum_a(n_a / q_a)` in seconds. */
+  sequentialSeconds: number;
+  /** `max_a(ceil(n_a / q_a) - 1)` in seconds (fixed one-second windows, bursts at window edges). */
+  windowedSeconds: number;
+  /** `n_a / q_a` per action with a quota. */
+  byAction: Record<string, number>;
+}
+
+/**
+ * Computes the quota floor of a run; actions without a quota add nothing.
+ *
+ * @example
+ * quotaFloor({ calls: { DescribeInstances: 20, AttachInstanceRamRole: 20 }, quotas: { DescribeInstances: 20, AttachInstanceRamRole: 20 } })
+ * // { seconds: 1, sequentialSeconds: 2, windowedSeconds: 0, ... }
+ */
+export function quotaFloor(input: FloorInput): QuotaFloor {
+  const byAction: Record<string, number> = {};
+  let seconds = 0;
+  let bindingAction: string | undefined;
+  let sequentialSeconds = 0;
+  let windowedSeconds = 0;
+  for (const [action, calls] of Object.entries(input.calls)) {
+    const quota = input.quotas[action];
+    if (quota === undefined || quota <= 0 || calls <= 0) continue;
+    const time = calls / quota;
+    byAction[action] = time;
+    sequentialSeconds += time;
+    windowedSeconds = Math.max(windowedSeconds, Math.ceil(calls / quota) - 1);
+    if (time > seconds) {
+      seconds = time;
+      bindingAction = action;
+    }
+  }
+  return { seconds, bindingAction, sequentialSeconds, windowedSeconds, byAction };
+}
+
+/** Accepted calls per action: calls seen by the emulator minus those it throttled. */
+export function acceptedCalls(
+  calls: Readonly<Record<string, number>>,
+  throttled: Readonly<Record<string, number>>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(calls).map(([action, n]) => [action, n - (throttled[action] ?? 0)]),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Benchmark 4, scale: `run --dry-run` of the built CLI (a child process) over a generated fleet of
+ * 100,000 instances in one region, emulator without quotas or latency. The CLI's own limiter is raised to
+ * 1,000 calls/s per action (its defaults of 20/s are meant for the real quotas and would make the dry run
+ * take minutes: 1,000 DescribeInstances pages and 1,700 DescribeInstanceRamRole calls). The emulator runs
+ * in this process; its memory is reported separately.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateFleet, startEmulator } from '../src/emulator/index.js';
+import { BENCH_REGION, BENCH_ROLE } from './fleet.js';
+
+export interface ScaleResult {
+  instances: number;
+  wallSeconds: number;
+  /** Peak RSS of the CLI process, MB. */
+  cliPeakRssMb: number;
+  cliCpuSeconds: number;
+  /** RSS of the benchmark process holding the emulator and its fleet, MB. */
+  emulatorProcessRssMb: number;
+  exitCode: number | null;
+  targetsInReport: number;
+  apiCalls: Record<string, number>;
+  targets: { rssMb: number; seconds: number };
+  met: { rssMb: boolean; seconds: boolean };
+}
+
+export const SCALE_TARGETS = { rssMb: 256, seconds: 30 } as const;
+
+/** Runs the dry run and measures it. `root` is the repository root (holding bin/ and dist/). */
+export async function benchScale(
+  instances: number,
+  root: string,
+  log: (line: string) => void,
+): Promise<ScaleResult> {
+  log(`scale: generating ${instances} instances...`);
+  const fleet = generateFleet({ instances, seed: 11, regions: { [BENCH_REGION]: 1 } });
+  const emulator = await startEmulator({ fleet });
+  const scratch = mkdtempSync(join(tmpdir(), 'era-scale-'));
+  try {
+    const rssFile = join(scratch, 'rss.json');
+    const args = [
+      '--require',
+      join(root, 'dist/bench/rssProbe.js'),
+      join(root, 'bin/ecs-role-attach.js'),
+      'run',
+      '--dry-run',
+      '--region',
+      BENCH_REGION,
+      '--role',
+      BENCH_ROLE,
+      '--targets',
+      '{"Type":"All"}',
+      '--endpoint',
+      emulator.endpoint,
+      '--state',
+      join(scratch, 'state'),
+      '--qps',
+      'DescribeInstances=1000,DescribeInstanceRamRole=1000,GetRole=1000',
+      '--output',
+      'json',
+      '--quiet',
+    ];
+    log('scale: dry run in a child process...');
+    const started = performance.now();
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, args, {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
+          ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+          ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+          BENCH_RSS_FILE: rssFile,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.on('error', reject);
+      child.on('close', (exit) => resolve({ code: exit, stdout: Buffer.concat(chunks).toString('utf8') }));
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    const usage = JSON.parse(readFileSync(rssFile, 'utf8')) as {
+      maxRssKb: number;
+      userCpuUs: number;
+      systemCpuUs: number;
+    };
+    let targetsInReport = 0;
+    try {
+      targetsInReport = (JSON.parse(stdout) as { counts?: { total?: number } }).counts?.total ?? 0;
+    } catch {
+      targetsInReport = 0;
+    }
+    const cliPeakRssMb = usage.maxRssKb / 1024;
+    return {
+      instances,
+      wallSeconds,
+      cliPeakRssMb,
+      cliCpuSeconds: (usage.userCpuUs + usage.systemCpuUs) / 1e6,
+      emulatorProcessRssMb: process.memoryUsage().rss / 2 ** 20,
+      exitCode: code,
+      targetsInReport,
+      apiCalls: emulator.stats().calls,
+      targets: { ...SCALE_TARGETS },
+      met: { rssMb: cliPeakRssMb < SCALE_TARGETS.rssMb, seconds: wallSeconds < SCALE_TARGETS.seconds },
+    };
+  } finally {
+    await emulator.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
