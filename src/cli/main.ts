@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
-import { registerRunCommands } from './commands/run.js';
+import { registerRollbackCommand } from './commands/rollback.js';
+import { registerRunCommands, setProgressFactory } from './commands/run.js';
+import { registerSweepCommand } from './commands/sweep.js';
+import { createProgressFactory } from './progress.js';
 
 /** What every command module gets: a way to set the process exit code and the output streams. */
 export interface CommandContext {
@@ -17,8 +21,12 @@ export function buildProgram(context: CommandContext): Command {
     )
     .showHelpAfterError()
     .exitOverride();
+  setProgressFactory(createProgressFactory());
   registerRunCommands(program, context);
+  registerSweepCommand(program, context);
+  registerRollbackCommand(program, context);
   registerEmulatorCommand(program, context);
+  registerDemoCommand(program, context);
   return program;
 }
 

@@ -115,43 +115,120 @@ export function exitCodeFor(status: ExecutionStatus): number {
   }
 }
 
-/** Prints a report as JSON (one document) or as text. */
-export function printReport(context: CommandContext, report: ExecutionReport, format: OutputFormat): void {
+/** Prints a report as JSON (one document) or as text; `options` (the command's flags) go into the next command shown. */
+export function printReport(
+  context: CommandContext,
+  report: ExecutionReport,
+  format: OutputFormat,
+  options: Pick<CommonOptions, 'state' | 'endpoint'> = {},
+): void {
   if (format === 'json') {
     context.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
-  context.stdout.write(renderReportText(report));
+  context.stdout.write(renderReportText(report, options));
 }
 
-/** A readable report: counts, batches, failures grouped by code, and the next command when paused. */
-export function renderReportText(report: ExecutionReport): string {
+/** The flags an operator repeats in the next command: where the state is, and the endpoint if overridden. */
+function repeatedFlags(options: Pick<CommonOptions, 'state' | 'endpoint'>): string {
+  const flags: string[] = [];
+  if (options.state !== undefined) flags.push(`--state ${shellQuote(options.state)}`);
+  if (options.endpoint !== undefined) flags.push(`--endpoint ${shellQuote(options.endpoint)}`);
+  return flags.length ? ` ${flags.join(' ')}` : '';
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * A readable report: status and why, counts, batches, failures grouped by code with the affected
+ * instances, skips by reason, and the exact next command when the execution is paused or unfinished.
+ *
+ * @example
+ * renderReportText(report, { state: './state' })
+ * // Execution exec-…: Waiting (paused: 1 failed, more than MaxErrors 0)
+ * //   ...
+ * //   next: ecs-role-attach resume exec-… --state ./state
+ */
+export function renderReportText(
+  report: ExecutionReport,
+  options: Pick<CommonOptions, 'state' | 'endpoint'> = {},
+): string {
   const c = report.counts;
+  const id = report.executionId;
   const lines = [
-    `Execution ${report.executionId}: ${report.status}${report.statusReason ? ` — ${report.statusReason}` : ''}`,
-    `  role ${report.ramRoleName} in ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
-    `  targets ${c.total}: attached ${c.attached}, already attached ${c.alreadyAttached}, replaced ${c.replaced}, skipped ${c.skipped}, failed ${c.failed}, cancelled ${c.cancelled}, pending ${c.pending}`,
+    `Execution ${id}: ${report.status}${report.statusReason ? ` — ${report.statusReason}` : ''}`,
   ];
-  if (report.batches.length > 0) {
-    const shown = report.batches.slice(0, 12).map((b) => `#${b.index + 1}:${b.size} ${b.status}`);
-    const more = report.batches.length > 12 ? ` … (${report.batches.length} batches)` : '';
-    lines.push(`  batches ${shown.join(', ')}${more}`);
+  if (report.rollbackOf !== undefined) {
+    lines.push(`  rollback of ${report.rollbackOf}: detaches ${report.ramRoleName}, restores previous roles`);
   }
-  const failures = new Map<string, string[]>();
+  lines.push(
+    `  role ${report.ramRoleName} in ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
+  );
+  const figures: [string, number | undefined][] =
+    report.rollbackOf !== undefined
+      ? [
+          ['detached', c.detached ?? 0],
+          ['restored', c.restored ?? 0],
+          ['skipped', c.skipped],
+          ['failed', c.failed],
+          ['cancelled', c.cancelled],
+          ['pending', c.pending],
+        ]
+      : [
+          ['attached', c.attached],
+          ['already attached', c.alreadyAttached],
+          ['replaced', c.replaced],
+          ['skipped', c.skipped],
+          ['failed', c.failed],
+          ['cancelled', c.cancelled],
+          ['pending', c.pending],
+        ];
+  lines.push(
+    `  targets ${c.total}: ${figures
+      .filter(([name, n]) => n !== 0 || name === 'failed' || name === 'attached' || name === 'detached')
+      .map(([name, n]) => `${name} ${n}`)
+      .join(', ')}`,
+  );
+  if (report.batches.length > 0) {
+    const byStatus = new Map<string, number>();
+    for (const batch of report.batches) byStatus.set(batch.status, (byStatus.get(batch.status) ?? 0) + 1);
+    const summary = [...byStatus].map(([status, n]) => `${n} ${status}`).join(', ');
+    const shown = report.batches.slice(0, 12).map((b) => `#${b.index + 1}:${b.size} ${b.status}`);
+    const more = report.batches.length > 12 ? ` … (+${report.batches.length - 12} more)` : '';
+    lines.push(`  batches ${report.batches.length} (${summary}): ${shown.join(', ')}${more}`);
+  }
+  const failures = new Map<string, { messages: Set<string>; ids: string[] }>();
   const skips = new Map<string, string[]>();
   for (const instance of report.instances) {
-    if (instance.outcome === 'Failed')
-      push(failures, `${instance.code}: ${instance.message ?? ''}`.trim(), instance.instanceId);
+    if (instance.outcome === 'Failed') {
+      const code = instance.code ?? 'Unknown';
+      const group = failures.get(code) ?? { messages: new Set<string>(), ids: [] };
+      group.ids.push(instance.instanceId);
+      if (instance.message) group.messages.add(instance.message);
+      failures.set(code, group);
+    }
     if (instance.outcome === 'Skipped') push(skips, instance.reason ?? 'Skipped', instance.instanceId);
   }
-  for (const [code, ids] of failures) lines.push(`  failed (${ids.length}) ${code}\n    ${abbreviate(ids)}`);
+  if (failures.size > 0) lines.push('  failures by code:');
+  for (const [code, group] of failures) {
+    const messages = [...group.messages];
+    const message =
+      messages.length === 0
+        ? ''
+        : ` — ${messages[0]}${messages.length > 1 ? ` (+${messages.length - 1} other messages)` : ''}`;
+    lines.push(`    ${code} (${group.ids.length})${message}`, `      ${abbreviate(group.ids)}`);
+  }
   for (const [reason, ids] of skips) lines.push(`  skipped ${reason} (${ids.length}): ${abbreviate(ids)}`);
+  const flags = repeatedFlags(options);
   if (report.status === 'Waiting') {
     lines.push(
-      `  next: ecs-role-attach resume ${report.executionId}   (or: retry ${report.executionId} | cancel ${report.executionId})`,
+      `  next: ecs-role-attach resume ${id}${flags}`,
+      `        (keeps the failures and goes on; or: ecs-role-attach retry ${id}${flags} to re-attempt them, ecs-role-attach cancel ${id}${flags} to stop)`,
     );
   }
-  if (report.status === 'Running') lines.push(`  next: ecs-role-attach resume ${report.executionId}`);
+  if (report.status === 'Running') lines.push(`  next: ecs-role-attach resume ${id}${flags}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -13,6 +13,7 @@ import { newExecutionId } from './ids.js';
 import { type PlannerDeps, planExecution } from './planner.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from './ports.js';
 import { chunkLayout } from './rateControl.js';
+import { runRollbackExecution } from './rollback.js';
 import {
   applyEntry,
   buildReport,
@@ -126,7 +127,10 @@ export async function runExecution(
   deps: EngineDeps,
   options: RunOptions = {},
 ): Promise<ExecutionReport> {
-  const runner = new ExecutionRunner(deriveState(await deps.store.load(executionId)), deps, options);
+  const stored = await deps.store.load(executionId);
+  // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
+  if (stored.record.origin === 'rollback') return runRollbackExecution(stored, deps, options);
+  const runner = new ExecutionRunner(deriveState(stored), deps, options);
   return runner.run();
 }
 

@@ -101,6 +101,12 @@ export function countOutcomes(total: number, outcomes: Iterable<InstanceOutcome>
       case 'Cancelled':
         counts.cancelled += 1;
         break;
+      case 'Detached':
+        counts.detached = (counts.detached ?? 0) + 1;
+        break;
+      case 'Restored':
+        counts.restored = (counts.restored ?? 0) + 1;
+        break;
     }
   }
   return counts;
@@ -114,6 +120,8 @@ export type ReportedInstance = {
   code?: string;
   message?: string;
   previousRole?: string;
+  /** Rollback `Detached`: the role removed. */
+  role?: string;
 };
 
 export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';
@@ -131,6 +139,8 @@ export interface ExecutionReport {
   maxErrors: number;
   batches: { index: number; size: number; status: BatchStatus }[];
   instances: ReportedInstance[];
+  /** Set on rollback executions: the execution they roll back. */
+  rollbackOf?: string;
 }
 
 export function toReported(instanceId: string, outcome: InstanceOutcome | undefined): ReportedInstance {
@@ -140,6 +150,7 @@ export function toReported(instanceId: string, outcome: InstanceOutcome | undefi
   if ('code' in outcome) reported.code = outcome.code;
   if ('message' in outcome && outcome.message !== undefined) reported.message = outcome.message;
   if ('previousRole' in outcome) reported.previousRole = outcome.previousRole;
+  if ('role' in outcome) reported.role = outcome.role;
   return reported;
 }
 
@@ -182,6 +193,7 @@ export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'out
     instances: plan.targets.map((target) => toReported(target.instanceId, outcomes.get(target.instanceId))),
   };
   if (record.statusReason) report.statusReason = record.statusReason;
+  if (record.rollbackOf) report.rollbackOf = record.rollbackOf;
   if (record.pauseReason && record.status === 'Waiting') report.pauseReason = record.pauseReason;
   return report;
 }

@@ -26,7 +26,8 @@ export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 export const OPERATOR_ACTIONS = ['continue', 'retry', 'cancel'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
-export const SKIP_REASONS = ['Excluded', 'ClassicNetwork', 'OtherRole', 'Gone'] as const;
+/** `RoleChanged`: rollback only — the instance no longer bears the role the execution attached; left alone. */
+export const SKIP_REASONS = ['Excluded', 'ClassicNetwork', 'OtherRole', 'Gone', 'RoleChanged'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Terminal outcomes, exactly one per target. */
@@ -37,6 +38,9 @@ export const OUTCOMES = [
   'Skipped',
   'Failed',
   'Cancelled',
+  // Rollback executions only: our role detached / the previous role restored.
+  'Detached',
+  'Restored',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -47,7 +51,11 @@ export type InstanceOutcome =
   | { instanceId: string; outcome: 'Replaced'; previousRole: string }
   | { instanceId: string; outcome: 'Skipped'; reason: SkipReason; message?: string }
   | { instanceId: string; outcome: 'Failed'; code: string; message: string }
-  | { instanceId: string; outcome: 'Cancelled' };
+  | { instanceId: string; outcome: 'Cancelled' }
+  /** Rollback: the role the execution attached was detached (`role`). */
+  | { instanceId: string; outcome: 'Detached'; role: string }
+  /** Rollback: our role detached and `previousRole` attached again. */
+  | { instanceId: string; outcome: 'Restored'; previousRole: string };
 
 /** An instance as the engine sees it (from DescribeInstances). */
 export interface InstanceInfo {
@@ -115,7 +123,7 @@ export interface ExecutionParameters {
 }
 
 /** What a planned target needs: `attach`, `replace` (detach other role, attach ours), `conflict` (fail, no call). */
-export type WorkKind = 'attach' | 'replace' | 'conflict';
+export type WorkKind = 'attach' | 'replace' | 'conflict' | 'detach' | 'restore';
 
 export interface PlannedTarget {
   instanceId: string;
@@ -124,6 +132,8 @@ export interface PlannedTarget {
   work?: WorkKind;
   /** The role found at planning, if any. */
   currentRole?: string;
+  /** Rollback `restore`: the role to attach again after detaching ours. */
+  restoreRole?: string;
 }
 
 export interface PlannedBatch {
@@ -152,6 +162,9 @@ export interface ExecutionCounts {
   failed: number;
   cancelled: number;
   pending: number;
+  /** Rollback executions only (absent elsewhere). */
+  detached?: number;
+  restored?: number;
 }
 
 /** execution.json */
@@ -172,7 +185,9 @@ export interface ExecutionRecord {
   lastBatchPause: number;
   counts: ExecutionCounts;
   /** Where the execution came from. */
-  origin: 'cli' | 'workflow' | 'sweep' | 'event-backlog';
+  origin: 'cli' | 'workflow' | 'sweep' | 'event-backlog' | 'rollback';
+  /** For origin `rollback`: the execution being rolled back. */
+  rollbackOf?: string;
   /** CloudFlow task token while Waiting under a workflow. */
   taskToken?: string;
 }

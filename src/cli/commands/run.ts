@@ -123,7 +123,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
           ...(options.dryRun ? { dryRun: true } : {}),
         });
         const report = options.dryRun ? created : await runExecution(created.executionId, deps);
-        printReport(context, report, format);
+        printReport(context, report, format, options);
         return exitCodeFor(report.status);
       }),
     );
@@ -157,7 +157,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
         guard(context, async () => {
           const format = outputFormat(options.output);
           const report = await driveExecution(executionId, action, options, context);
-          printReport(context, report, format);
+          printReport(context, report, format, options);
           return exitCodeFor(report.status);
         }),
       );

@@ -1,0 +1,85 @@
+/**
+ * `ecs-role-attach rollback <executionId>`: undo what an execution did — detach the role from the
+ * instances it attached (only those that still bear it) and restore the previous role on those it
+ * replaced — as a stored execution of its own, under the original's rate control.
+ */
+import { type Command, Option } from 'commander';
+import { getExecutionReport, runExecution } from '../../engine/execution.js';
+import { createRollback } from '../../engine/rollback.js';
+import type { ExecutionReport } from '../../engine/state.js';
+import type { CommandContext } from '../main.js';
+import { createProgressReporter } from '../progress.js';
+import {
+  type CommonOptions,
+  engineDeps,
+  exitCodeFor,
+  guard,
+  openStore,
+  outputFormat,
+  printReport,
+} from '../runtime.js';
+
+interface RollbackOptions extends CommonOptions {
+  dryRun?: boolean;
+}
+
+/** Registers `rollback`. */
+export function registerRollbackCommand(program: Command, context: CommandContext): void {
+  program
+    .command('rollback <executionId>')
+    .description(
+      'Detach the role from the instances an execution attached (only if they still bear it) and restore the previous role where it replaced one. Runs as its own execution (crash-safe; see list/status), in the original batches and MaxErrors. Given the id of a rollback execution, drives it on (after a crash).',
+    )
+    .option('--dry-run', 'read the current roles and print what would happen; no write call is made')
+    .option(
+      '--state <dir>',
+      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
+    )
+    .option(
+      '--endpoint <url>',
+      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
+    )
+    .option('--qps <list>', 'per-action calls per second, e.g. DetachInstanceRamRole=20')
+    .addOption(new Option('--output <format>', 'text or json').default('text'))
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ecs-role-attach rollback exec-20260105T030000Z-4f3a9c --dry-run
+  $ ecs-role-attach rollback exec-20260105T030000Z-4f3a9c --output json
+
+Exit codes: 0 Success (or dry run), 1 Failed or Cancelled, 2 invalid input, 3 Waiting (paused:
+resume | retry | cancel the rollback execution like any other).`,
+    )
+    .action((executionId: string, options: RollbackOptions) =>
+      guard(context, async () => {
+        const format = outputFormat(options.output);
+        const store = openStore(options);
+        const target = await getExecutionReport(executionId, store);
+        const reporter =
+          options.quiet === true ? undefined : createProgressReporter({ stream: context.stderr });
+        const deps = {
+          ...engineDeps(target.regionId, options, reporter ? (p) => reporter.update(p) : undefined),
+          store,
+        };
+        try {
+          let report: ExecutionReport;
+          if (target.rollbackOf !== undefined) {
+            // The id of a rollback itself: drive it on (a crashed run), or just show it with --dry-run.
+            report = options.dryRun === true ? target : await runExecution(executionId, deps);
+          } else if (options.dryRun === true) {
+            report = await createRollback(executionId, deps, { dryRun: true });
+          } else {
+            const created = await createRollback(executionId, deps);
+            report = await runExecution(created.executionId, deps);
+          }
+          reporter?.finish();
+          printReport(context, report, format, options);
+          return exitCodeFor(report.status);
+        } finally {
+          reporter?.finish();
+        }
+      }),
+    );
+}

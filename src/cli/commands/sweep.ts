@@ -1,0 +1,145 @@
+/**
+ * `ecs-role-attach sweep`: the sweep path from the terminal (what the timer-triggered function does),
+ * printing the same compliance report.
+ */
+import { type Command, Option } from 'commander';
+import { InvalidInputError } from '../../engine/errors.js';
+import { renderSweepText, runSweep, type SweepReport, sweepParameters } from '../../engine/sweep.js';
+import { EXECUTION_MODES, type ExecutionMode, type TargetsSpec } from '../../engine/types.js';
+import type { CommandContext } from '../main.js';
+import { createProgressReporter } from '../progress.js';
+import {
+  type CommonOptions,
+  EXIT_CODES,
+  engineDeps,
+  guard,
+  openStore,
+  outputFormat,
+  readJsonArgument,
+} from '../runtime.js';
+
+interface SweepOptions extends CommonOptions {
+  region?: string;
+  role?: string;
+  targets?: string;
+  rateControl?: string;
+  mode?: string;
+}
+
+const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+
+/** Registers `sweep`. */
+export function registerSweepCommand(program: Command, context: CommandContext): void {
+  program
+    .command('sweep')
+    .description(
+      'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
+    )
+    .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
+    .requiredOption('--role <name>', 'the instance RAM role every instance should bear')
+    .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
+    .option(
+      '--rate-control <json|@file>',
+      'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":"10%"})',
+    )
+    .option('--mode <mode>', 'Automatic (default) or FailurePause')
+    .option(
+      '--state <dir>',
+      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
+    )
+    .option(
+      '--endpoint <url>',
+      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
+    )
+    .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20')
+    .addOption(new Option('--output <format>', 'text or json').default('text'))
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ecs-role-attach sweep --region cn-hangzhou,cn-shanghai --role EcsAppRole
+  $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole \\
+      --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' --output json
+
+Exit codes: 0 every region swept without failures, 1 failures or a region not swept
+(locked, paused sweep waiting), 2 invalid input (nothing called).`,
+    )
+    .action((options: SweepOptions) =>
+      guard(context, async () => {
+        const format = outputFormat(options.output);
+        const request = sweepRequest(options);
+        const store = openStore(options);
+        const reporter =
+          options.quiet === true ? undefined : createProgressReporter({ stream: context.stderr });
+        let report: SweepReport;
+        try {
+          report = await runSweep(request, (regionId) => ({
+            ...engineDeps(regionId, options, reporter ? (p) => reporter.update(p) : undefined),
+            store,
+          }));
+        } finally {
+          reporter?.finish();
+        }
+        context.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : renderSweepText(report));
+        const clean = report.regions.every((r) => r.state === 'swept' && r.status === 'Success');
+        return clean && report.totals.failed === 0 ? EXIT_CODES.success : EXIT_CODES.failed;
+      }),
+    );
+}
+
+/** Flags -> a sweep request; every value checked before any call, errors name the flag. */
+export function sweepRequest(options: SweepOptions): {
+  regions: string[];
+  role: string;
+  targets?: TargetsSpec;
+  rateControl?: unknown;
+  mode?: ExecutionMode;
+} {
+  const regions = (options.region ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  if (regions.length === 0)
+    throw new InvalidInputError('--region', 'must list at least one region id', options.region);
+  for (const region of regions) {
+    if (!REGION.test(region))
+      throw new InvalidInputError('--region', 'must be region ids like "cn-hangzhou"', region);
+  }
+  const role = options.role ?? '';
+  if (!/^[A-Za-z0-9.-]{1,64}$/.test(role)) {
+    throw new InvalidInputError(
+      '--role',
+      'must be a RAM role name (1-64 letters, digits, "." or "-")',
+      options.role,
+    );
+  }
+  let mode: ExecutionMode | undefined;
+  if (options.mode !== undefined) {
+    if (!(EXECUTION_MODES as readonly string[]).includes(options.mode)) {
+      throw new InvalidInputError('--mode', `must be one of ${EXECUTION_MODES.join(', ')}`, options.mode);
+    }
+    mode = options.mode as ExecutionMode;
+  }
+  const request = {
+    regions: [...new Set(regions)],
+    role,
+    ...(options.targets === undefined
+      ? {}
+      : { targets: readJsonArgument(options.targets, '--targets') as TargetsSpec }),
+    ...(options.rateControl === undefined
+      ? {}
+      : { rateControl: readJsonArgument(options.rateControl, '--rate-control') }),
+    ...(mode === undefined ? {} : { mode }),
+  };
+  try {
+    for (const regionId of request.regions) sweepParameters(regionId, request);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const [head = '', ...rest] = error.field.split('.');
+    const flag = head === 'targets' ? '--targets' : head === 'rateControl' ? '--rate-control' : undefined;
+    if (!flag) throw error;
+    throw new InvalidInputError(rest.length ? `${flag} ${rest.join('.')}` : flag, error.rule, error.value);
+  }
+  return request;
+}

@@ -1,0 +1,481 @@
+/**
+ * Rollback of an execution: detach the role from the instances it `Attached` (only those that still
+ * bear it) and restore the previous role on the instances it `Replaced` (detach ours, attach theirs).
+ *
+ * A rollback is an execution of its own (origin `rollback`, `rollbackOf` = the original id), stored
+ * with the same plan + journal protocol, under the original's rate control (batches, chunks of at most
+ * 100 ids, MaxErrors, mode). So it is crash-safe, shows in `list` / `status`, and `resume`, `retry`
+ * and `cancel` apply to it like to any execution ({@link runExecution} dispatches here).
+ *
+ * Crash safety: before each write a `detach` intent names the chunk's ids; after it a result. Every
+ * chunk starts by reading the current roles, so a rerun never writes blindly. An id that appeared in
+ * an earlier intent and now bears no role was detached by us (and for a restore still needs the
+ * previous role attached); an id never attempted that bears no role, or another role, was changed by
+ * someone else and is left alone (`Skipped/RoleChanged`).
+ */
+import { attachChunk, type ChunkContext, detachChunk } from './chunk.js';
+import { InvalidActionError } from './errors.js';
+import type { EngineDeps, RunOptions } from './execution.js';
+import { newExecutionId } from './ids.js';
+import type { StoredExecution } from './ports.js';
+import { chunkLayout, planBatches, resolveMaxErrors } from './rateControl.js';
+import {
+  applyEntry,
+  buildReport,
+  countOutcomes,
+  deriveState,
+  type ExecutionReport,
+  type ExecutionState,
+  type IntentEntry,
+} from './state.js';
+import { trustsEcs } from './trust.js';
+import type {
+  ExecutionParameters,
+  ExecutionPlan,
+  ExecutionRecord,
+  InstanceOutcome,
+  NewJournalEntry,
+  PlannedBatch,
+  PlannedTarget,
+} from './types.js';
+
+/** Options of {@link createRollback}. */
+export interface RollbackOptions {
+  /** Plan only: read the current roles and report what would happen (status `Planned`); zero writes. */
+  dryRun?: boolean;
+}
+
+/**
+ * Plans the rollback of `executionId` and stores it (status Running), or with `dryRun` returns the
+ * predicted report without storing anything. Call {@link runExecution} with the returned id to run it.
+ *
+ * @throws {@link InvalidActionError} when the original is still Running or is itself a rollback.
+ * @example
+ * const planned = await createRollback('exec-20260105T030000Z-4f3a9c', deps);
+ * const report = await runExecution(planned.executionId, deps);
+ */
+export async function createRollback(
+  executionId: string,
+  deps: Omit<EngineDeps, 'onProgress'>,
+  options: RollbackOptions = {},
+): Promise<ExecutionReport> {
+  const original = deriveState(await deps.store.load(executionId));
+  const { record } = original;
+  if (record.origin === 'rollback') {
+    throw new InvalidActionError(
+      executionId,
+      'roll back',
+      `a rollback of ${record.rollbackOf ?? 'another execution'}`,
+      'Run the original execution again instead; nothing was changed.',
+    );
+  }
+  if (record.status === 'Running' || record.status === 'Planned') {
+    throw new InvalidActionError(
+      executionId,
+      'roll back',
+      record.status,
+      'Cancel it first (`ecs-role-attach cancel <id>`), or let it finish; nothing was changed.',
+    );
+  }
+  const regionId = record.parameters.targets.RegionId ?? record.parameters.regionId;
+  const ours = record.parameters.ramRoleName;
+  const targets: PlannedTarget[] = [];
+  for (const target of original.plan.targets) {
+    const outcome = original.outcomes.get(target.instanceId);
+    if (outcome?.outcome === 'Attached') targets.push({ instanceId: target.instanceId, work: 'detach' });
+    if (outcome?.outcome === 'Replaced') {
+      targets.push(
+        outcome.previousRole === ''
+          ? { instanceId: target.instanceId, work: 'detach' }
+          : { instanceId: target.instanceId, work: 'restore', restoreRole: outcome.previousRole },
+      );
+    }
+  }
+  await decideUnusableRestoreRoles(targets, deps);
+
+  const ids = targets.map((target) => target.instanceId);
+  const parameters: ExecutionParameters = {
+    ...record.parameters,
+    targets: { Type: 'ResourceIds', ResourceIds: ids, RegionId: regionId },
+    exclusions: { tags: [], instanceIds: [] },
+  };
+  const rollbackId = newExecutionId(deps.clock.now(), deps.random);
+  const work = targets.filter((target) => !target.decided).map((target) => target.instanceId);
+  const plan: ExecutionPlan = {
+    executionId: rollbackId,
+    targets,
+    batches: planBatches(work, parameters.rateControl),
+    maxErrors: resolveMaxErrors(parameters.rateControl.MaxErrors, work.length),
+  };
+  const decided = new Map(
+    targets.flatMap((target) => (target.decided ? [[target.instanceId, target.decided] as const] : [])),
+  );
+  const now = new Date(deps.clock.now()).toISOString();
+  const rollback: ExecutionRecord = {
+    executionId: rollbackId,
+    createdAt: now,
+    updatedAt: now,
+    status: options.dryRun ? 'Planned' : 'Running',
+    parameters,
+    nextBatch: 0,
+    errorBase: 0,
+    lastBatchPause: -1,
+    counts: countOutcomes(targets.length, decided.values()),
+    origin: 'rollback',
+    rollbackOf: executionId,
+  };
+  if (options.dryRun) {
+    const context: ChunkContext = { ecs: deps.ecs, regionId, ramRoleName: ours };
+    const roles = work.length > 0 ? await deps.ecs.describeInstanceRamRoles(regionId, work) : new Map();
+    const predicted = new Map(decided);
+    for (const id of work) {
+      const target = plan.targets.find((t) => t.instanceId === id)!;
+      const decision = precheck(context, target, roles.get(id), false);
+      predicted.set(id, decision === undefined || decision === 'restore' ? wouldDo(target, ours) : decision);
+    }
+    return buildReport({ record: rollback, plan, outcomes: predicted });
+  }
+  await deps.store.create(rollback, plan);
+  deps.logger.info(
+    { executionId: rollbackId, rollbackOf: executionId, targets: targets.length },
+    'rollback planned',
+  );
+  return buildReport({ record: rollback, plan, outcomes: decided });
+}
+
+/**
+ * Restoring a role that no longer exists (or no longer trusts ECS) would detach ours and leave the
+ * instance bare: such targets are decided Failed at planning, with no write.
+ */
+async function decideUnusableRestoreRoles(
+  targets: PlannedTarget[],
+  deps: Pick<EngineDeps, 'ram'>,
+): Promise<void> {
+  const names = [...new Set(targets.flatMap((target) => (target.restoreRole ? [target.restoreRole] : [])))];
+  const unusable = new Map<string, string>();
+  for (const name of names) {
+    const role = await deps.ram.getRole(name);
+    if (!role) unusable.set(name, `previous role ${name} no longer exists; our role was left in place`);
+    else if (!trustsEcs(role.assumeRolePolicy)) {
+      unusable.set(
+        name,
+        `previous role ${name} no longer trusts ecs.aliyuncs.com; our role was left in place`,
+      );
+    }
+  }
+  for (const target of targets) {
+    const reason = target.restoreRole ? unusable.get(target.restoreRole) : undefined;
+    if (reason) {
+      target.decided = {
+        instanceId: target.instanceId,
+        outcome: 'Failed',
+        code: 'RoleNotUsable',
+        message: reason,
+      };
+    }
+  }
+}
+
+function wouldDo(target: PlannedTarget, ours: string): InstanceOutcome {
+  return target.work === 'restore'
+    ? { instanceId: target.instanceId, outcome: 'Restored', previousRole: target.restoreRole ?? '' }
+    : { instanceId: target.instanceId, outcome: 'Detached', role: ours };
+}
+
+/**
+ * What the current role says before any write: `undefined` = our role is there, write; an outcome =
+ * nothing to write (already done by an interrupted run, or changed by someone else); `'restore'` =
+ * ours is gone after an interrupted run, the previous role still has to be attached.
+ */
+function precheck(
+  context: ChunkContext,
+  target: PlannedTarget,
+  role: string | undefined,
+  attempted: boolean,
+): InstanceOutcome | 'restore' | undefined {
+  const { instanceId } = target;
+  if (role === context.ramRoleName) return undefined;
+  const bare = role === undefined || role === '';
+  if (attempted && bare) {
+    return target.work === 'restore'
+      ? 'restore'
+      : { instanceId, outcome: 'Detached', role: context.ramRoleName };
+  }
+  if (attempted && target.work === 'restore' && role !== undefined && role === target.restoreRole) {
+    return { instanceId, outcome: 'Restored', previousRole: role };
+  }
+  return {
+    instanceId,
+    outcome: 'Skipped',
+    reason: 'RoleChanged',
+    message: bare
+      ? `bears no role now (or was released), not ${context.ramRoleName}; left alone`
+      : `bears role ${role} now, not ${context.ramRoleName}; left alone`,
+  };
+}
+
+/**
+ * One rollback chunk (1-100 ids): read roles, detach ours where it is still there, then attach the
+ * previous role for restores (grouped by role, one call per role).
+ */
+export async function rollbackChunk(
+  context: ChunkContext,
+  instanceIds: string[],
+  targets: ReadonlyMap<string, PlannedTarget>,
+  attempted: ReadonlySet<string>,
+): Promise<InstanceOutcome[]> {
+  const roles = await context.ecs.describeInstanceRamRoles(context.regionId, instanceIds);
+  const outcomes: InstanceOutcome[] = [];
+  const toDetach: string[] = [];
+  const toRestore: string[] = [];
+  for (const id of instanceIds) {
+    const target = targets.get(id) ?? { instanceId: id, work: 'detach' as const };
+    const decision = precheck(context, target, roles.get(id), attempted.has(id));
+    if (decision === undefined) toDetach.push(id);
+    else if (decision === 'restore') toRestore.push(id);
+    else outcomes.push(decision);
+  }
+  if (toDetach.length > 0) {
+    for (const result of await detachChunk(context, toDetach)) {
+      const target = targets.get(result.instanceId);
+      if (!result.success) {
+        outcomes.push({
+          instanceId: result.instanceId,
+          outcome: 'Failed',
+          code: result.code,
+          message: `could not detach ${context.ramRoleName}: ${result.message}`,
+        });
+      } else if (target?.work === 'restore') toRestore.push(result.instanceId);
+      else outcomes.push({ instanceId: result.instanceId, outcome: 'Detached', role: context.ramRoleName });
+    }
+  }
+  const byRole = new Map<string, string[]>();
+  for (const id of toRestore) {
+    const role = targets.get(id)?.restoreRole ?? '';
+    byRole.set(role, [...(byRole.get(role) ?? []), id]);
+  }
+  for (const [role, ids] of byRole) {
+    for (const outcome of await attachChunk({ ...context, ramRoleName: role }, ids)) {
+      if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
+        outcomes.push({ instanceId: outcome.instanceId, outcome: 'Restored', previousRole: role });
+      } else if (outcome.outcome === 'Failed') {
+        outcomes.push({
+          ...outcome,
+          message: `${context.ramRoleName} was detached but attaching the previous role ${role} failed: ${outcome.message}`,
+        });
+      } else outcomes.push(outcome);
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Runs a stored rollback execution (called by {@link runExecution} for origin `rollback`): batches in
+ * order, chunks in parallel within a batch, MaxErrors and batch pauses as the original had them.
+ */
+export async function runRollbackExecution(
+  stored: StoredExecution,
+  deps: EngineDeps,
+  options: RunOptions = {},
+): Promise<ExecutionReport> {
+  return new RollbackRunner(stored, deps, options).run();
+}
+
+class RollbackRunner {
+  readonly #state: ExecutionState;
+  readonly #deps: EngineDeps;
+  readonly #options: RunOptions;
+  readonly #attempted = new Set<string>();
+  readonly #openIntents = new Map<string, IntentEntry>();
+  #writes: Promise<unknown> = Promise.resolve();
+  #chunkCounter: number;
+
+  public constructor(stored: StoredExecution, deps: EngineDeps, options: RunOptions) {
+    this.#state = deriveState(stored);
+    this.#deps = deps;
+    this.#options = options;
+    this.#chunkCounter = stored.journal.length;
+    for (const entry of stored.journal) {
+      if (entry.type === 'intent') for (const id of entry.instanceIds) this.#attempted.add(id);
+    }
+    for (const intent of this.#state.openIntents) this.#openIntents.set(intent.chunkId, intent);
+  }
+
+  get #record(): ExecutionRecord {
+    return this.#state.record;
+  }
+
+  get #context(): ChunkContext {
+    const { parameters } = this.#record;
+    return {
+      ecs: this.#deps.ecs,
+      regionId: parameters.targets.RegionId ?? parameters.regionId,
+      ramRoleName: parameters.ramRoleName,
+    };
+  }
+
+  public async run(): Promise<ExecutionReport> {
+    if (this.#record.status !== 'Running') return buildReport(this.#state);
+    // Interrupted chunks: close their intents; their ids stay pending and every chunk re-reads roles.
+    for (const intent of [...this.#openIntents.values()]) {
+      await this.#write({ at: this.#now(), type: 'result', chunkId: intent.chunkId, outcomes: [] });
+    }
+    const { batches } = this.#state.plan;
+    while (this.#record.status === 'Running') {
+      const batch = batches[this.#record.nextBatch];
+      if (!batch) {
+        this.#setStatus('Success');
+        break;
+      }
+      const stopped = await this.#runBatch(batch);
+      if (stopped === 'deadline') break;
+      if (stopped === 'threshold') {
+        this.#onThresholdExceeded();
+        break;
+      }
+      this.#record.nextBatch = batch.index + 1;
+      const pause = this.#batchPauseAfter(batch);
+      if (pause) {
+        this.#record.lastBatchPause = batch.index;
+        this.#setStatus(
+          'Waiting',
+          `paused after batch ${batch.index + 1} of ${batches.length} (${pause}); continue to go on, or cancel`,
+        );
+        this.#record.pauseReason = pause;
+      }
+    }
+    await this.#writes;
+    await this.#saveRecord();
+    const report = buildReport(this.#state);
+    this.#deps.logger.info(
+      { executionId: this.#record.executionId, status: report.status, counts: report.counts },
+      'rollback run ended',
+    );
+    return report;
+  }
+
+  async #runBatch(batch: PlannedBatch): Promise<'threshold' | 'deadline' | undefined> {
+    const pending = batch.instanceIds.filter((id) => !this.#state.outcomes.has(id));
+    const { chunkSize, parallelCalls } = chunkLayout(batch.concurrency);
+    const queue: string[][] = [];
+    for (let i = 0; i < pending.length; i += chunkSize) queue.push(pending.slice(i, i + chunkSize));
+    let stop: 'threshold' | 'deadline' | undefined;
+    const worker = async (): Promise<void> => {
+      while (stop === undefined) {
+        if (this.#options.deadline !== undefined && this.#deps.clock.now() >= this.#options.deadline) {
+          stop = 'deadline';
+          return;
+        }
+        const ids = queue.shift();
+        if (!ids) return;
+        await this.#runChunk(ids);
+        this.#emitProgress(batch);
+        if (this.#budgetUsed() > this.#state.plan.maxErrors) stop = 'threshold';
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallelCalls, queue.length) }, worker));
+    await this.#writes;
+    return stop;
+  }
+
+  async #runChunk(ids: string[]): Promise<void> {
+    this.#chunkCounter += 1;
+    const chunkId = `rollback-${this.#chunkCounter}`;
+    await this.#write({ at: this.#now(), type: 'intent', chunkId, operation: 'detach', instanceIds: ids });
+    for (const id of ids) this.#attempted.add(id);
+    const outcomes = await rollbackChunk(this.#context, ids, this.#state.targets, this.#attempted);
+    await this.#write({ at: this.#now(), type: 'result', chunkId, outcomes });
+    for (const outcome of outcomes) {
+      if (outcome.outcome === 'Failed') {
+        this.#deps.logger.warn(
+          { executionId: this.#record.executionId, instanceId: outcome.instanceId, code: outcome.code },
+          outcome.message,
+        );
+      }
+    }
+  }
+
+  #batchPauseAfter(batch: PlannedBatch): 'FirstBatchPause' | 'EveryBatchPause' | undefined {
+    const { rateControl } = this.#record.parameters;
+    if (rateControl.Mode !== 'Batch' || batch.index <= this.#record.lastBatchPause) return undefined;
+    if (batch.index >= this.#state.plan.batches.length - 1) return undefined;
+    if (rateControl.BatchPauseOption === 'EveryBatchPause') return 'EveryBatchPause';
+    return rateControl.BatchPauseOption === 'FirstBatchPause' && batch.index === 0
+      ? 'FirstBatchPause'
+      : undefined;
+  }
+
+  #counts() {
+    return countOutcomes(this.#state.plan.targets.length, this.#state.outcomes.values());
+  }
+
+  #budgetUsed(): number {
+    return this.#counts().failed - this.#record.errorBase;
+  }
+
+  #onThresholdExceeded(): void {
+    const { maxErrors } = this.#state.plan;
+    const used = this.#budgetUsed();
+    if (this.#record.parameters.mode === 'FailurePause') {
+      this.#setStatus(
+        'Waiting',
+        `${used} failed, more than MaxErrors ${maxErrors}; paused: continue, retry or cancel`,
+      );
+      this.#record.pauseReason = 'MaxErrorsExceeded';
+      return;
+    }
+    const cancelled = this.#state.plan.targets
+      .map((target) => target.instanceId)
+      .filter((id) => !this.#state.outcomes.has(id))
+      .map((instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }));
+    if (cancelled.length > 0) {
+      void this.#write({ at: this.#now(), type: 'result', chunkId: 'cancel', outcomes: cancelled });
+    }
+    this.#setStatus(
+      'Failed',
+      `${used} failed, more than MaxErrors ${maxErrors}; the remaining ${cancelled.length} targets were cancelled`,
+    );
+  }
+
+  #setStatus(status: ExecutionRecord['status'], reason?: string): void {
+    this.#record.status = status;
+    if (reason === undefined) delete this.#record.statusReason;
+    else this.#record.statusReason = reason;
+    if (status !== 'Waiting') delete this.#record.pauseReason;
+  }
+
+  #write(entry: NewJournalEntry): Promise<unknown> {
+    const write = this.#writes.then(async () => {
+      const stored = await this.#deps.store.append(this.#record.executionId, entry);
+      applyEntry(stored, this.#state.outcomes, this.#openIntents);
+      if (entry.type === 'result') await this.#saveRecord();
+    });
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+
+  async #saveRecord(): Promise<void> {
+    this.#record.updatedAt = this.#now();
+    this.#record.counts = this.#counts();
+    await this.#deps.store.saveRecord({ ...this.#record });
+  }
+
+  #emitProgress(batch: PlannedBatch): void {
+    if (!this.#deps.onProgress) return;
+    const counts = this.#counts();
+    this.#deps.onProgress({
+      executionId: this.#record.executionId,
+      batchIndex: batch.index,
+      batchCount: this.#state.plan.batches.length,
+      done: counts.total - counts.pending,
+      total: counts.total,
+      failed: counts.failed,
+      maxErrors: this.#state.plan.maxErrors,
+      budgetUsed: this.#budgetUsed(),
+    });
+  }
+
+  #now(): string {
+    return new Date(this.#deps.clock.now()).toISOString();
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * The sweep: per region, find the instances lacking the designated role and attach it as a stored
+ * execution (origin `sweep`), then report compliance the way the Cloud Config rule
+ * `ecs-instance-ram-role-attached` does: compliant (already bearing the role), attached now,
+ * skipped (by reason), failed.
+ *
+ * No overlap: a sweep of (region, role) takes the lock `sweep/<region>/<role>`, and refuses to start
+ * a new execution while a sweep execution of the same pair is Running (it resumes that one instead:
+ * its previous invocation ran out of time or crashed) or Waiting (left alone for the operator).
+ */
+import type { EngineDeps } from './execution.js';
+import { createExecution, runExecution } from './execution.js';
+import { PARAMETER_DEFAULTS, parseExecutionInput } from './parameters.js';
+import type { ExecutionStore } from './ports.js';
+import type { ExecutionReport } from './state.js';
+import type {
+  ConflictPolicy,
+  Exclusions,
+  ExecutionMode,
+  ExecutionParameters,
+  ExecutionStatus,
+  SkipReason,
+  TargetsSpec,
+} from './types.js';
+
+/** What a sweep is asked to do (the timer payload, or the CLI's flags), already validated. */
+export interface SweepRequest {
+  regions: string[];
+  role: string;
+  /** @default `{"Type":"All"}` in each region */
+  targets?: TargetsSpec;
+  /** OOS rateControl as written. @default {@link SWEEP_DEFAULTS}.rateControl */
+  rateControl?: unknown;
+  /** @default 'Automatic' */
+  mode?: ExecutionMode;
+}
+
+/** Settings that come from the deployment, not the payload. */
+export interface SweepSettings {
+  /** @default 'skip' */
+  onConflict?: ConflictPolicy;
+  /** @default no exclusions */
+  exclusions?: Exclusions;
+  /** Absolute time (deps.clock) after which no new chunk starts; the execution stays Running for the next sweep. */
+  deadline?: number;
+  /** Lock lease; a lock older than this is taken over. @default 900_000 (15 minutes) */
+  lockTtlMs?: number;
+  /** Lock owner id (e.g. the FC request id). @default a random id */
+  owner?: string;
+}
+
+/** Defaults of {@link SweepSettings} and {@link SweepRequest}, in one place. */
+export const SWEEP_DEFAULTS = {
+  targets: { Type: 'All' } as TargetsSpec,
+  mode: 'Automatic' as ExecutionMode,
+  /**
+   * One full API chunk per call; a sweep is periodic remediation, so one broken instance should not
+   * cancel the rest of the fleet: up to 10% of the work may fail before the execution stops.
+   */
+  rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: '10%' },
+  lockTtlMs: 900_000,
+} as const;
+
+/** How one region's sweep went. */
+export type SweepRegionState =
+  /** An execution was created (or a Running one resumed) and run. */
+  | 'swept'
+  /** Another sweep holds the lock. Nothing was done. */
+  | 'locked'
+  /** A sweep execution of this (region, role) is Waiting for an operator. Nothing was done. */
+  | 'waiting'
+  /** The deadline passed before this region started. */
+  | 'notStarted';
+
+/** The compliance report of one region. */
+export interface RegionCompliance {
+  regionId: string;
+  state: SweepRegionState;
+  /** Human sentence on what happened and what to do next. */
+  note: string;
+  executionId?: string;
+  status?: ExecutionStatus;
+  /** Whether a Running sweep execution was resumed instead of starting a new one. */
+  resumed?: boolean;
+  /** Instances examined (the execution's targets). */
+  evaluated: number;
+  /** Already bearing the role: compliant before the sweep. */
+  compliant: number;
+  /** Attached by this sweep (includes `replaced` under onConflict replace). */
+  attachedNow: number;
+  replaced: number;
+  skipped: Partial<Record<SkipReason, string[]>>;
+  failed: { instanceId: string; code: string; message: string }[];
+  /** Cancelled (MaxErrors exceeded) or still pending (deadline): will be picked up next time. */
+  notAttempted: number;
+  /** compliant + attachedNow: instances that bear the role after the sweep. */
+  compliantAfter: number;
+}
+
+/** The compliance report of a whole sweep. */
+export interface SweepReport {
+  role: string;
+  regions: RegionCompliance[];
+  totals: {
+    evaluated: number;
+    compliant: number;
+    attachedNow: number;
+    skipped: number;
+    failed: number;
+    notAttempted: number;
+    compliantAfter: number;
+  };
+}
+
+/** Engine deps per region (cloud clients are regional). */
+export type SweepDeps = (regionId: string) => EngineDeps;
+
+/** The lock name of a (region, role) sweep. */
+export function sweepLockName(regionId: string, role: string): string {
+  return `sweep/${regionId}/${role}`;
+}
+
+/**
+ * Sweeps each region in order.
+ *
+ * @example
+ * const report = await runSweep({ regions: ['cn-hangzhou'], role: 'EcsAppRole' }, (r) => engineDeps(r), {});
+ * // report.regions[0] -> { compliant: 120, attachedNow: 3, skipped: { ClassicNetwork: [...] }, failed: [], ... }
+ */
+export async function runSweep(
+  request: SweepRequest,
+  depsFor: SweepDeps,
+  settings: SweepSettings = {},
+): Promise<SweepReport> {
+  // Validate every region's parameters first: an invalid request takes no lock and makes no call.
+  const parameters = new Map(
+    request.regions.map((regionId) => [regionId, sweepParameters(regionId, request, settings)]),
+  );
+  const regions: RegionCompliance[] = [];
+  for (const regionId of request.regions) {
+    const deps = depsFor(regionId);
+    if (settings.deadline !== undefined && deps.clock.now() >= settings.deadline) {
+      regions.push(
+        empty(regionId, 'notStarted', 'the time budget ran out before this region; the next sweep covers it'),
+      );
+      continue;
+    }
+    regions.push(await sweepRegion(parameters.get(regionId)!, deps, settings));
+  }
+  return { role: request.role, regions, totals: totalsOf(regions) };
+}
+
+async function sweepRegion(
+  parameters: ExecutionParameters,
+  deps: EngineDeps,
+  settings: SweepSettings,
+): Promise<RegionCompliance> {
+  const { regionId } = parameters;
+  const request = { role: parameters.ramRoleName };
+  const lock = sweepLockName(regionId, request.role);
+  const owner =
+    settings.owner ?? `sweep-${deps.clock.now().toString(36)}-${deps.random().toString(36).slice(2, 10)}`;
+  if (!(await deps.store.tryLock(lock, owner, settings.lockTtlMs ?? SWEEP_DEFAULTS.lockTtlMs))) {
+    deps.logger.warn({ regionId, role: request.role, lock }, 'another sweep holds the lock; skipped');
+    return empty(
+      regionId,
+      'locked',
+      `another sweep of ${request.role} in ${regionId} is in progress (lock ${lock}); nothing was done`,
+    );
+  }
+  try {
+    const open = await openSweepExecution(deps.store, regionId, request.role);
+    if (open?.status === 'Waiting') {
+      const result = empty(
+        regionId,
+        'waiting',
+        `sweep execution ${open.executionId} is paused (Waiting); resume, retry or cancel it first — no new sweep was started`,
+      );
+      result.executionId = open.executionId;
+      result.status = 'Waiting';
+      return result;
+    }
+    const runOptions = settings.deadline === undefined ? {} : { deadline: settings.deadline };
+    let report: ExecutionReport;
+    if (open) {
+      report = await runExecution(open.executionId, deps, runOptions);
+    } else {
+      const created = await createExecution(parameters, deps, { origin: 'sweep' });
+      report = await runExecution(created.executionId, deps, runOptions);
+    }
+    return complianceOf(report, open !== undefined);
+  } finally {
+    await deps.store.unlock(lock, owner);
+  }
+}
+
+/** The newest sweep execution of (region, role) that is Running or Waiting, if any. */
+async function openSweepExecution(
+  store: ExecutionStore,
+  regionId: string,
+  role: string,
+): Promise<{ executionId: string; status: ExecutionStatus } | undefined> {
+  const records = await store.list();
+  return records.find(
+    (record) =>
+      record.origin === 'sweep' &&
+      record.parameters.regionId === regionId &&
+      record.parameters.ramRoleName === role &&
+      (record.status === 'Running' || record.status === 'Waiting'),
+  );
+}
+
+/**
+ * The execution parameters of one region's sweep, validated by the one execution-input schema
+ * (an invalid payload makes zero cloud calls).
+ */
+export function sweepParameters(
+  regionId: string,
+  request: SweepRequest,
+  settings: Pick<SweepSettings, 'onConflict' | 'exclusions'> = {},
+): ExecutionParameters {
+  // A payload's targets may name one region; each region's execution targets its own.
+  const targets = { ...(request.targets ?? SWEEP_DEFAULTS.targets), RegionId: regionId };
+  const parameters = parseExecutionInput({
+    regionId,
+    RamRoleName: request.role,
+    targets,
+    rateControl: request.rateControl ?? SWEEP_DEFAULTS.rateControl,
+    mode: request.mode ?? SWEEP_DEFAULTS.mode,
+    onConflict: settings.onConflict ?? PARAMETER_DEFAULTS.onConflict,
+  });
+  return { ...parameters, exclusions: settings.exclusions ?? parameters.exclusions };
+}
+
+/** Compliance figures of one region from its execution report. */
+export function complianceOf(report: ExecutionReport, resumed = false): RegionCompliance {
+  const skipped: Partial<Record<SkipReason, string[]>> = {};
+  const failed: RegionCompliance['failed'] = [];
+  for (const instance of report.instances) {
+    if (instance.outcome === 'Skipped') {
+      const reason = (instance.reason ?? 'Excluded') as SkipReason;
+      const list = skipped[reason];
+      if (list) list.push(instance.instanceId);
+      else skipped[reason] = [instance.instanceId];
+    }
+    if (instance.outcome === 'Failed') {
+      failed.push({
+        instanceId: instance.instanceId,
+        code: instance.code ?? '',
+        message: instance.message ?? '',
+      });
+    }
+  }
+  const c = report.counts;
+  const attachedNow = c.attached + c.replaced;
+  const note =
+    report.status === 'Success'
+      ? failed.length > 0
+        ? `finished with ${failed.length} failed within MaxErrors ${report.maxErrors}`
+        : 'finished'
+      : report.status === 'Running'
+        ? 'the time budget ran out; the next sweep resumes this execution'
+        : report.status === 'Waiting'
+          ? `paused: ${report.statusReason ?? ''}; resume, retry or cancel ${report.executionId}`
+          : (report.statusReason ?? report.status);
+  return {
+    regionId: report.regionId,
+    state: 'swept',
+    note,
+    executionId: report.executionId,
+    status: report.status,
+    ...(resumed ? { resumed: true } : {}),
+    evaluated: c.total,
+    compliant: c.alreadyAttached,
+    attachedNow,
+    replaced: c.replaced,
+    skipped,
+    failed,
+    notAttempted: c.cancelled + c.pending,
+    compliantAfter: c.alreadyAttached + attachedNow,
+  };
+}
+
+function empty(regionId: string, state: SweepRegionState, note: string): RegionCompliance {
+  return {
+    regionId,
+    state,
+    note,
+    evaluated: 0,
+    compliant: 0,
+    attachedNow: 0,
+    replaced: 0,
+    skipped: {},
+    failed: [],
+    notAttempted: 0,
+    compliantAfter: 0,
+  };
+}
+
+function totalsOf(regions: RegionCompliance[]): SweepReport['totals'] {
+  const totals = {
+    evaluated: 0,
+    compliant: 0,
+    attachedNow: 0,
+    skipped: 0,
+    failed: 0,
+    notAttempted: 0,
+    compliantAfter: 0,
+  };
+  for (const r of regions) {
+    totals.evaluated += r.evaluated;
+    totals.compliant += r.compliant;
+    totals.attachedNow += r.attachedNow;
+    totals.skipped += Object.values(r.skipped).reduce((n, ids) => n + (ids?.length ?? 0), 0);
+    totals.failed += r.failed.length;
+    totals.notAttempted += r.notAttempted;
+    totals.compliantAfter += r.compliantAfter;
+  }
+  return totals;
+}
+
+/** One line per region plus totals, for logs and terminals. */
+export function renderSweepText(report: SweepReport): string {
+  const lines = [`Sweep of role ${report.role} (like Cloud Config rule ecs-instance-ram-role-attached):`];
+  for (const r of report.regions) {
+    lines.push(
+      `  ${r.regionId}: ${r.state === 'swept' ? `${r.status}${r.resumed ? ' (resumed)' : ''}` : r.state} — ${r.note}${r.executionId ? ` [${r.executionId}]` : ''}`,
+    );
+    if (r.state !== 'swept') continue;
+    lines.push(
+      `    evaluated ${r.evaluated}: compliant ${r.compliant}, attached now ${r.attachedNow}${r.replaced ? ` (replaced ${r.replaced})` : ''}, skipped ${sumSkipped(r)}, failed ${r.failed.length}${r.notAttempted ? `, not attempted ${r.notAttempted}` : ''}`,
+    );
+    for (const [reason, ids] of Object.entries(r.skipped)) {
+      lines.push(`    skipped ${reason} (${ids?.length ?? 0}): ${abbreviate(ids ?? [])}`);
+    }
+    for (const f of r.failed) lines.push(`    failed ${f.instanceId}: ${f.code} ${f.message}`.trimEnd());
+  }
+  const t = report.totals;
+  lines.push(
+    `  total: ${t.evaluated} evaluated, ${t.compliantAfter} bear ${report.role} now (${t.compliant} already, ${t.attachedNow} attached now), ${t.skipped} skipped, ${t.failed} failed${t.notAttempted ? `, ${t.notAttempted} not attempted` : ''}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function sumSkipped(r: RegionCompliance): number {
+  return Object.values(r.skipped).reduce((n, ids) => n + (ids?.length ?? 0), 0);
+}
+
+function abbreviate(ids: string[]): string {
+  return ids.length <= 8 ? ids.join(', ') : `${ids.slice(0, 8).join(', ')} … and ${ids.length - 8} more`;
+}
