@@ -1,9 +1,54 @@
-import { RoleAttachError } from '../../src/engine/errors.js';
-
 /**
- * PLACEHOLDER until the engine lands: FC entry point of `sweep` (handler `index.handler`).
- * Exists so that `npm run build` produces dist/functions/sweep/index.js for s.yaml and its tests.
+ * FC entry point of `sweep` (handler `index.handler`), fired by the timer trigger with
+ * `{"triggerTime","triggerName","payload"}` where `payload` is the JSON string
+ * `{"regions":[...],"role":...,"targets"?,"rateControl"?,"mode"?}`. Sweeps each region as a stored
+ * execution (never overlapping a running or waiting sweep of the same region and role), logs the
+ * compliance summary as one structured line and returns the report.
  */
-export const handler = async (_event: unknown, _context: unknown): Promise<never> => {
-  throw new RoleAttachError('sweep: not implemented yet');
-};
+
+import { runSweep, type SweepReport } from '../../src/engine/sweep.js';
+import { stepBudgetMs } from '../../src/engine/workflow.js';
+import { decodeTimerEvent } from '../../src/targets/events.js';
+import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
+
+/** Builds the handler; tests pass a clock, a logger or an environment. */
+export function createHandler(overrides: RuntimeOverrides = {}) {
+  return async (event: unknown, context: FcContext): Promise<SweepReport> => {
+    const timer = decodeTimerEvent(event);
+    const runtime = createRuntime(context, overrides);
+    const { config, logger } = runtime;
+    const report = await runSweep(timer.request, (regionId) => runtime.engine(regionId), {
+      onConflict: config.onConflict,
+      exclusions: { tags: config.excludeTags, instanceIds: [] },
+      deadline: runtime.deadline(stepBudgetMs(runtime.timeoutSeconds)),
+      owner: runtime.requestId,
+      // A lease longer than the function may run: a crashed sweep's lock frees itself after that.
+      lockTtlMs: runtime.timeoutSeconds * 1000 * 2,
+    });
+    logger.info(
+      {
+        triggerName: timer.triggerName,
+        triggerTime: timer.triggerTime,
+        role: report.role,
+        totals: report.totals,
+        regions: report.regions.map((r) => ({
+          regionId: r.regionId,
+          state: r.state,
+          executionId: r.executionId,
+          status: r.status,
+          compliant: r.compliant,
+          attachedNow: r.attachedNow,
+          skipped: Object.fromEntries(
+            Object.entries(r.skipped).map(([reason, ids]) => [reason, ids?.length ?? 0]),
+          ),
+          failed: r.failed.length,
+          notAttempted: r.notAttempted,
+        })),
+      },
+      'sweep compliance',
+    );
+    return report;
+  };
+}
+
+export const handler = createHandler();
