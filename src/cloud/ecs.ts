@@ -35,16 +35,19 @@ export class SdkEcsApi implements EcsApi {
     private readonly call: CallApi,
   ) {}
 
-  public async describeInstances(query: InstanceQuery): Promise<InstanceInfo[]> {
+  public async describeInstances(
+    query: InstanceQuery,
+    onPage?: (page: InstanceInfo[]) => void,
+  ): Promise<InstanceInfo[]> {
     if (query.tags !== undefined && query.tags.length > ECS_LIMITS.tags) {
       throw new RangeError(
         `DescribeInstances accepts at most ${ECS_LIMITS.tags} tag filters, got ${query.tags.length}`,
       );
     }
-    if (query.instanceIds === undefined) return this.describeAllPages(query, undefined);
+    if (query.instanceIds === undefined) return this.describeAllPages(query, undefined, onPage);
     const found: InstanceInfo[] = [];
     for (const ids of chunk(query.instanceIds, ECS_LIMITS.describeInstancesPage)) {
-      found.push(...(await this.describeAllPages(query, ids)));
+      found.push(...(await this.describeAllPages(query, ids, onPage)));
     }
     return found;
   }
@@ -97,7 +100,11 @@ export class SdkEcsApi implements EcsApi {
   }
 
   /** Follows NextToken to the end; an absent or empty NextToken is the last page (both seen documented). */
-  private async describeAllPages(query: InstanceQuery, ids: string[] | undefined): Promise<InstanceInfo[]> {
+  private async describeAllPages(
+    query: InstanceQuery,
+    ids: string[] | undefined,
+    onPage?: (page: InstanceInfo[]) => void,
+  ): Promise<InstanceInfo[]> {
     const found: InstanceInfo[] = [];
     const seenTokens = new Set<string>();
     let nextToken: string | undefined;
@@ -123,10 +130,13 @@ export class SdkEcsApi implements EcsApi {
         ...(nextToken === undefined ? {} : { nextToken }),
       });
       const response = await this.call('DescribeInstances', () => this.client.describeInstances(request));
+      const page: InstanceInfo[] = [];
       for (const instance of response.body?.instances?.instance ?? []) {
         const info = toInstanceInfo(instance, query.regionId);
-        if (info !== undefined) found.push(info);
+        if (info !== undefined) page.push(info);
       }
+      found.push(...page);
+      if (page.length > 0) onPage?.(page);
       const token = response.body?.nextToken;
       nextToken = typeof token === 'string' && token !== '' ? token : undefined;
       if (nextToken !== undefined) {

@@ -48,8 +48,19 @@ export async function planExecution(
 ): Promise<ExecutionPlan> {
   await assertRoleUsable(deps.ram, parameters.ramRoleName);
   const region = targetRegion(parameters.targets, parameters.regionId);
-  const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs);
+  // Role lookups start page by page while DescribeInstances pages on: the two actions have separate
+  // quotas, so planning takes about as long as the slower of the two instead of their sum.
   const excludedIds = new Set(parameters.exclusions.instanceIds);
+  const lookups: Promise<Map<string, string | undefined>>[] = [];
+  const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
+    const ids = page
+      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds))
+      .map((instance) => instance.instanceId);
+    if (ids.length === 0) return;
+    const lookup = deps.ecs.describeInstanceRamRoles(region, ids);
+    lookup.catch(() => undefined); // awaited below; marked handled so paging can go on meanwhile
+    lookups.push(lookup);
+  });
 
   const targets: PlannedTarget[] = [];
   const eligible: string[] = [];
@@ -68,7 +79,13 @@ export async function planExecution(
     });
   }
 
-  const roles = await deps.ecs.describeInstanceRamRoles(region, eligible);
+  const roles = new Map<string, string | undefined>();
+  for (const found of await Promise.all(lookups)) for (const [id, role] of found) roles.set(id, role);
+  // An adapter that does not report pages: look every eligible instance up now.
+  const unlooked = eligible.filter((id) => !roles.has(id));
+  if (lookups.length === 0 && unlooked.length > 0) {
+    for (const [id, role] of await deps.ecs.describeInstanceRamRoles(region, unlooked)) roles.set(id, role);
+  }
   const byId = new Map(targets.map((target) => [target.instanceId, target]));
   for (const instanceId of eligible) {
     const target = byId.get(instanceId)!;

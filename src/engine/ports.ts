@@ -34,8 +34,11 @@ export interface InstanceCallResult {
 
 /** The four ECS calls we make. Implementations retry throttling/5xx/network errors and respect quotas. */
 export interface EcsApi {
-  /** All instances matching the query, following NextToken (MaxResults 100) to the end. */
-  describeInstances(query: InstanceQuery): Promise<InstanceInfo[]>;
+  /**
+   * All instances matching the query, following NextToken (MaxResults 100) to the end. `onPage` sees
+   * each page as it arrives, so that callers can start per-page work (role lookups) while paging goes on.
+   */
+  describeInstances(query: InstanceQuery, onPage?: (page: InstanceInfo[]) => void): Promise<InstanceInfo[]>;
   /**
    * The role each instance bears (`undefined` for none). Takes any number of ids; calls in chunks of 50.
    * Unknown ids are absent from the map.

@@ -24,6 +24,7 @@ export async function resolveTargets(
   spec: TargetsSpec,
   regionId: string,
   ecs: EcsApi,
+  onPage?: (page: InstanceInfo[]) => void,
 ): Promise<ResolvedTargets> {
   const region = targetRegion(spec, regionId);
   const query: InstanceQuery = { regionId: region };
@@ -35,7 +36,7 @@ export async function resolveTargets(
     case 'ResourceIds': {
       const wanted = [...new Set(spec.ResourceIds)];
       const found = new Map(
-        (await ecs.describeInstances({ ...query, instanceIds: wanted })).map((instance) => [
+        (await ecs.describeInstances({ ...query, instanceIds: wanted }, onPage)).map((instance) => [
           instance.instanceId,
           instance,
         ]),
@@ -51,21 +52,24 @@ export async function resolveTargets(
     }
     case 'Tags':
       return {
-        instances: await ecs.describeInstances({
-          ...query,
-          tags: spec.Tags.map((tag) =>
-            tag.Value === undefined ? { key: tag.Key } : { key: tag.Key, value: tag.Value },
-          ),
-        }),
+        instances: await ecs.describeInstances(
+          {
+            ...query,
+            tags: spec.Tags.map((tag) =>
+              tag.Value === undefined ? { key: tag.Key } : { key: tag.Key, value: tag.Value },
+            ),
+          },
+          onPage,
+        ),
         missingIds: [],
       };
     case 'ResourceGroup':
       return {
-        instances: await ecs.describeInstances({ ...query, resourceGroupId: spec.ResourceGroupId }),
+        instances: await ecs.describeInstances({ ...query, resourceGroupId: spec.ResourceGroupId }, onPage),
         missingIds: [],
       };
     case 'All':
-      return { instances: await ecs.describeInstances(query), missingIds: [] };
+      return { instances: await ecs.describeInstances(query, onPage), missingIds: [] };
   }
 }
 

@@ -44,6 +44,7 @@ function run(state: string, ...args: string[]) {
     ...emulatorFlags(emulator!, state),
     '--output',
     'json',
+    '--quiet',
     ...args,
   ]);
 }
