@@ -1,9 +1,47 @@
-import { RoleAttachError } from '../../src/engine/errors.js';
-
 /**
- * PLACEHOLDER until the engine lands: FC entry point of `on-instance-created` (handler `index.handler`).
- * Exists so that `npm run build` produces dist/functions/on-instance-created/index.js for s.yaml and its tests.
+ * FC entry point of `on-instance-created` (handler `index.handler`): EventBridge delivers one CloudEvent or
+ * an array (ECS `ecs:Instance:StateChange`, ActionTrail `RunInstances` / `CreateInstance`); the role is
+ * attached per region through the event path engine. Returns
+ * `{"attached":[],"alreadyAttached":[],"skipped":[],"failed":[],"backlogged":[],"ignoredEvents":n}`.
  */
-export const handler = async (_event: unknown, _context: unknown): Promise<never> => {
-  throw new RoleAttachError('on-instance-created: not implemented yet');
-};
+import {
+  type EventPathSummary,
+  groupByRegion,
+  mergeSummaries,
+  remediateInstances,
+} from '../../src/engine/eventPath.js';
+import { stepBudgetMs } from '../../src/engine/workflow.js';
+import { decodeInstanceEvents } from '../../src/targets/events.js';
+import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
+
+export type OnInstanceCreatedResult = EventPathSummary & { ignoredEvents: number };
+
+/** Builds the handler; tests pass a clock, a logger or an environment. */
+export function createHandler(overrides: RuntimeOverrides = {}) {
+  return async (event: unknown, context: FcContext): Promise<OnInstanceCreatedResult> => {
+    const runtime = createRuntime(context, overrides);
+    const { config, logger } = runtime;
+    const { instances, ignored } = decodeInstanceEvents(event, { accountId: config.accountId });
+    for (const entry of ignored) logger.info({ ...entry }, 'event ignored');
+    const deadline = runtime.deadline(stepBudgetMs(runtime.timeoutSeconds));
+    const summaries = await Promise.all(
+      [...groupByRegion(instances)].map(([regionId, instanceIds]) =>
+        remediateInstances(
+          regionId,
+          instanceIds,
+          { ...runtime.cloud(regionId), ...runtime, owner: runtime.requestId },
+          {
+            ramRoleName: config.ramRoleName,
+            onConflict: config.onConflict,
+            exclusions: { tags: config.excludeTags, instanceIds: [] },
+            breakerThreshold: config.breakerThreshold,
+            deadline,
+          },
+        ),
+      ),
+    );
+    return { ...mergeSummaries(summaries), ignoredEvents: ignored.length };
+  };
+}
+
+export const handler = createHandler();

@@ -1,9 +1,58 @@
-import { RoleAttachError } from '../../src/engine/errors.js';
-
 /**
- * PLACEHOLDER until the engine lands: FC entry point of `workflow` (handler `index.handler`).
- * Exists so that `npm run build` produces dist/functions/workflow/index.js for s.yaml and its tests.
+ * FC entry point of `workflow` (handler `index.handler`), the steps of workflows/bulk-attach.yaml:
+ * `{"action":"plan","params":{OOS parameters + extras}}`, `{"action":"step","executionId"}`,
+ * `{"action":"await","executionId","taskToken"}`; and the operator's control input from the FC console
+ * `{"executionId","action":"continue|retry|cancel"}` or `{"action":"resume-events","regionId"?}`.
+ * Returns the small flow state `{executionId, status, counts}` (plus control details).
  */
-export const handler = async (_event: unknown, _context: unknown): Promise<never> => {
-  throw new RoleAttachError('workflow: not implemented yet');
-};
+import { resumeEventPath } from '../../src/engine/eventPath.js';
+import { parseExecutionInput } from '../../src/engine/parameters.js';
+import {
+  awaitStep,
+  controlStep,
+  decodeWorkflowRequest,
+  planStep,
+  runStep,
+  stepBudgetMs,
+} from '../../src/engine/workflow.js';
+import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
+
+/** Builds the handler; tests pass a clock, a logger or an environment. */
+export function createHandler(overrides: RuntimeOverrides = {}) {
+  return async (event: unknown, context: FcContext): Promise<object> => {
+    const request = decodeWorkflowRequest(event);
+    // Validated before anything else: invalid input makes no call at all.
+    const parameters = request.action === 'plan' ? parseExecutionInput(request.params, 'params.') : undefined;
+    const runtime = createRuntime(context, overrides);
+    const { store, config } = runtime;
+    const callbacks = { ...runtime, flow: runtime.flow(), owner: runtime.requestId };
+    const budget = (explicit?: number) => runtime.deadline(explicit ?? stepBudgetMs(runtime.timeoutSeconds));
+    switch (request.action) {
+      case 'plan':
+        return planStep(parameters!, runtime.engine(parameters!.targets.RegionId ?? parameters!.regionId));
+      case 'step': {
+        const { parameters: stored } = (await store.load(request.executionId)).record;
+        const engine = runtime.engine(stored.targets.RegionId ?? stored.regionId);
+        return runStep(request.executionId, engine, budget(request.budgetMs));
+      }
+      case 'await':
+        return awaitStep(request.executionId, request.taskToken, callbacks);
+      case 'resume-events': {
+        const regionId = request.regionId ?? config.regionId;
+        const engine = { ...runtime.engine(regionId), owner: runtime.requestId };
+        const exclusions = { tags: config.excludeTags, instanceIds: [] };
+        const resumed = await resumeEventPath(regionId, request.ramRoleName ?? config.ramRoleName, engine, {
+          onConflict: config.onConflict,
+          exclusions,
+        });
+        const execution =
+          resumed.execution && (await runStep(resumed.execution.executionId, engine, budget()));
+        return { ...resumed, execution };
+      }
+      default:
+        return controlStep(request.executionId, request.action, callbacks);
+    }
+  };
+}
+
+export const handler = createHandler();

@@ -1,0 +1,225 @@
+/**
+ * The CloudFlow batch loop's steps (workflows/bulk-attach.yaml): plan, step, await, control. Shared by the
+ * `workflow` FC function and the CLI (`resume|retry|cancel` of an execution a workflow waits on).
+ *
+ * The flow state stays small ({@link FlowState}: id, status, counts); everything else is in the store.
+ * A `WaitForCustomCallback` task token is kept in execution.json while the execution is Waiting. Await and
+ * control both read-modify-write execution.json, so they hold the store lock `execution/<id>`: whichever
+ * comes second sees the other's write (an operator who decides before the token is stored gets the
+ * callback sent by await itself).
+ */
+import { z } from 'zod';
+import { parseJsonPayload, parseWith } from '../targets/events.js';
+import { InvalidActionError } from './errors.js';
+import {
+  controlExecution,
+  createExecution,
+  type EngineDeps,
+  getExecutionReport,
+  runExecution,
+} from './execution.js';
+import type { Clock, ExecutionStore, Logger } from './ports.js';
+import type { ExecutionReport } from './state.js';
+import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from './types.js';
+import { OPERATOR_ACTIONS } from './types.js';
+
+/** The state a workflow carries between its states (far below CloudFlow's 64 KiB limit). */
+export interface FlowState {
+  executionId: string;
+  status: ExecutionStatus;
+  counts: ExecutionCounts;
+}
+
+const EXECUTION_ID = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be an execution id (letters, digits, "-", "_", ".")');
+const REGION = z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'must be a region id like "cn-hangzhou"');
+
+const workflowRequestSchema = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({ action: z.literal('plan'), params: z.unknown() }),
+    z.strictObject({
+      action: z.literal('step'),
+      executionId: EXECUTION_ID,
+      budgetMs: z.number().int().positive().optional(),
+    }),
+    z.strictObject({
+      action: z.literal('await'),
+      executionId: EXECUTION_ID,
+      taskToken: z.string().min(1, 'must be the task token ($Context.Current.TaskToken)'),
+    }),
+    z.strictObject({ action: z.enum(OPERATOR_ACTIONS), executionId: EXECUTION_ID }),
+    z.strictObject({
+      action: z.literal('resume-events'),
+      regionId: REGION.optional(),
+      ramRoleName: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name')
+        .optional(),
+    }),
+  ],
+  {
+    error: `must be one of plan, step, await (from the flow), ${OPERATOR_ACTIONS.join(', ')} (with executionId) or resume-events`,
+  },
+);
+
+/** The `workflow` function's input: the flow's plan/step/await bodies, or an operator's control input. */
+export type WorkflowRequest =
+  | { action: 'plan'; params: unknown }
+  | { action: 'step'; executionId: string; budgetMs?: number }
+  | { action: 'await'; executionId: string; taskToken: string }
+  | { action: OperatorAction; executionId: string }
+  | { action: 'resume-events'; regionId?: string; ramRoleName?: string };
+
+/**
+ * Decodes the `workflow` function's event (Buffer, string or object). Unknown keys and actions are
+ * rejected with {@link InvalidInputError} naming the field, before any call.
+ * @example
+ * decodeWorkflowRequest(Buffer.from('{"executionId":"exec-...","action":"continue"}'));
+ */
+export function decodeWorkflowRequest(raw: unknown): WorkflowRequest {
+  const request = parseWith(workflowRequestSchema, parseJsonPayload(raw, 'event'), 'event');
+  return Object.fromEntries(
+    Object.entries(request).filter(([, value]) => value !== undefined),
+  ) as WorkflowRequest;
+}
+
+/** The CloudFlow callback the control step makes (the FnF adapter satisfies it). */
+export interface TaskCallbacks {
+  reportTaskSucceeded(taskToken: string, output: Record<string, unknown>): Promise<void>;
+}
+
+/** Defaults of the workflow steps. */
+export const WORKFLOW_DEFAULTS = {
+  /** @default 5000 ms: the least time a step keeps for itself after its deadline (one chunk's retries). */
+  minSafetyMarginMs: 5_000,
+  /** @default 0.2: share of the FC timeout kept as safety margin when larger than the minimum. */
+  safetyMarginShare: 0.2,
+  /** @default 1000 ms: the smallest budget a step gets. */
+  minBudgetMs: 1_000,
+  /** @default 60000 ms lease of the execution lock */
+  lockTtlMs: 60_000,
+  /** @default 10000 ms to wait for the execution lock */
+  lockWaitMs: 10_000,
+} as const;
+
+/**
+ * The time a step may spend starting chunks, from the function's timeout (seconds, as FC gives it):
+ * the timeout minus max(5 s, 20 %), at least 1 s. E.g. 600 s -> 480 s; 60 s -> 48 s; 10 s -> 5 s.
+ */
+export function stepBudgetMs(timeoutSeconds: number): number {
+  const timeoutMs = timeoutSeconds * 1000;
+  const margin = Math.max(
+    WORKFLOW_DEFAULTS.minSafetyMarginMs,
+    timeoutMs * WORKFLOW_DEFAULTS.safetyMarginShare,
+  );
+  return Math.max(WORKFLOW_DEFAULTS.minBudgetMs, timeoutMs - margin);
+}
+
+export function toFlowState(report: ExecutionReport): FlowState {
+  return { executionId: report.executionId, status: report.status, counts: report.counts };
+}
+
+/** Plan: stores the execution (no write made yet) and returns its small state. Parameters are validated. */
+export async function planStep(parameters: ExecutionParameters, deps: EngineDeps): Promise<FlowState> {
+  return toFlowState(await createExecution(parameters, deps, { origin: 'workflow' }));
+}
+
+/** Step: runs until the deadline, a pause or the end; the execution stays Running at the deadline. */
+export async function runStep(executionId: string, deps: EngineDeps, deadline: number): Promise<FlowState> {
+  return toFlowState(await runExecution(executionId, deps, { deadline }));
+}
+
+export interface CallbackDeps {
+  store: ExecutionStore;
+  clock: Clock;
+  logger: Logger;
+  flow: TaskCallbacks;
+  /** Lock owner, e.g. the FC request id or `cli-<pid>`. */
+  owner: string;
+}
+
+/**
+ * Await: keeps the task token in execution.json while the execution is Waiting. If it is no longer
+ * Waiting (an operator decided already), reports the callback at once so that the flow goes on.
+ */
+export async function awaitStep(
+  executionId: string,
+  taskToken: string,
+  deps: CallbackDeps,
+): Promise<FlowState> {
+  return withExecutionLock(executionId, deps, async () => {
+    const { record } = await deps.store.load(executionId);
+    if (record.status === 'Waiting') {
+      await deps.store.saveRecord({ ...record, taskToken });
+      deps.logger.info({ executionId }, 'waiting for an operator decision (task token stored)');
+    } else {
+      await deps.flow.reportTaskSucceeded(taskToken, { executionId, status: record.status });
+      deps.logger.info({ executionId, status: record.status }, 'decision already made; callback reported');
+    }
+    return toFlowState(await getExecutionReport(executionId, deps.store));
+  });
+}
+
+/** What {@link controlStep} did. */
+export interface ControlResult extends FlowState {
+  action: OperatorAction;
+  /** Whether a waiting workflow was resumed (ReportTaskSucceeded sent). */
+  callbackReported: boolean;
+}
+
+/**
+ * Control: records the operator's decision, then, when a workflow waits on the execution (a task token
+ * is stored), reports ReportTaskSucceeded(token, {executionId, status}) and clears the token. A repeated
+ * control after a failed callback (decision recorded, token still stored) only re-sends the callback.
+ * The execution is not driven here: the workflow's next Step does that.
+ */
+export async function controlStep(
+  executionId: string,
+  action: OperatorAction,
+  deps: CallbackDeps,
+): Promise<ControlResult> {
+  return withExecutionLock(executionId, deps, async () => {
+    const before = (await deps.store.load(executionId)).record;
+    const redeliver = before.status !== 'Waiting' && before.taskToken !== undefined && action !== 'cancel';
+    if (!redeliver) await controlExecution(executionId, action, deps);
+    const { record } = await deps.store.load(executionId);
+    let callbackReported = false;
+    if (record.taskToken !== undefined) {
+      await deps.flow.reportTaskSucceeded(record.taskToken, { executionId, status: record.status });
+      const { taskToken: _reported, ...rest } = record;
+      await deps.store.saveRecord(rest);
+      callbackReported = true;
+    }
+    deps.logger.info({ executionId, action, status: record.status, callbackReported }, 'operator decision');
+    return { ...toFlowState(await getExecutionReport(executionId, deps.store)), action, callbackReported };
+  });
+}
+
+/** Holds the store lock `execution/<id>` around `body`; throws when it cannot be had in time. */
+async function withExecutionLock<T>(
+  executionId: string,
+  deps: Pick<CallbackDeps, 'store' | 'clock' | 'owner'>,
+  body: () => Promise<T>,
+): Promise<T> {
+  const name = `execution/${executionId}`;
+  const start = deps.clock.now();
+  for (let attempt = 0; ; attempt += 1) {
+    if (await deps.store.tryLock(name, deps.owner, WORKFLOW_DEFAULTS.lockTtlMs)) break;
+    if (deps.clock.now() - start >= WORKFLOW_DEFAULTS.lockWaitMs) {
+      throw new InvalidActionError(
+        executionId,
+        'change',
+        'locked',
+        `Another operator action or workflow step holds execution/${executionId}; try again in a minute.`,
+      );
+    }
+    await deps.clock.sleep(Math.min(100 * 2 ** attempt, 1_000));
+  }
+  try {
+    return await body();
+  } finally {
+    await deps.store.unlock(name, deps.owner);
+  }
+}

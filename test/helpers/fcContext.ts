@@ -1,0 +1,122 @@
+/**
+ * FC-style invocation helpers: a realistic FC 3.0 context, the environment FC sets for a function with a
+ * role (the STS triple the `@alicloud/credentials` env provider reads), a clock whose sleeps advance
+ * virtual time at once (and can change the world, e.g. flip an instance to Running), and a logger that
+ * keeps the structured lines.
+ */
+
+import type { EmulatorHandle } from '../../src/emulator';
+import type { Clock, Logger } from '../../src/engine/ports';
+
+export interface FcContextOptions {
+  functionName?: string;
+  /** FC timeout in seconds. @default 60 */
+  timeout?: number;
+  requestId?: string;
+  accountId?: string;
+  region?: string;
+}
+
+let requests = 0;
+
+/** The context FC hands a Node.js 20 handler (research/function-compute.md §4.2). */
+export function fcContext(emulator: EmulatorHandle, options: FcContextOptions = {}) {
+  requests += 1;
+  const sts = emulator.sts!;
+  return {
+    requestId: options.requestId ?? `1-6750f0a2-${requests.toString(16).padStart(8, '0')}`,
+    credentials: {
+      accessKeyId: sts.accessKeyId,
+      accessKeySecret: sts.accessKeySecret,
+      securityToken: sts.securityToken,
+    },
+    function: {
+      name: options.functionName ?? 'ecs-role-attach-on-instance-created',
+      handler: 'index.handler',
+      memory: 512,
+      timeout: options.timeout ?? 60,
+    },
+    service: { name: '', logProject: 'proj', logStore: 'function-logstore', qualifier: 'LATEST' },
+    region: options.region ?? 'cn-hangzhou',
+    accountId: options.accountId ?? emulator.accountId,
+    logger: { info() {}, warn() {}, error() {}, debug() {} },
+  };
+}
+
+/**
+ * Sets the environment FC gives the function (credentials of its role, and our configuration) and
+ * returns a function that restores the previous values.
+ */
+export function setFunctionEnv(
+  emulator: EmulatorHandle,
+  env: Record<string, string | undefined>,
+): () => void {
+  const sts = emulator.sts!;
+  const values: Record<string, string | undefined> = {
+    ALIBABA_CLOUD_ACCESS_KEY_ID: sts.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: sts.accessKeySecret,
+    ALIBABA_CLOUD_SECURITY_TOKEN: sts.securityToken,
+    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+    ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+    ENDPOINT_OVERRIDE: emulator.endpoint,
+    ...env,
+  };
+  const previous = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return () => {
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
+
+/**
+ * A clock whose `sleep(ms)` advances virtual time by `ms` at once and then runs `onSleep` (which may
+ * change the emulator's world). No real waiting, no tolerance windows.
+ */
+export class SteppingClock implements Clock {
+  public readonly sleeps: number[] = [];
+  public onSleep: ((ms: number, index: number) => Promise<void> | void) | undefined;
+  private time: number;
+
+  public constructor(start = Date.parse('2026-01-05T02:00:00Z')) {
+    this.time = start;
+  }
+
+  public now(): number {
+    return this.time;
+  }
+
+  public async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.time += Math.max(0, ms);
+    await this.onSleep?.(ms, this.sleeps.length - 1);
+  }
+}
+
+/** A logger that keeps every line (level, object, message). */
+export class CapturingLogger implements Logger {
+  public readonly lines: { level: string; obj: Record<string, unknown>; msg?: string | undefined }[] = [];
+
+  public info(obj: object, msg?: string): void {
+    this.lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg });
+  }
+  public warn(obj: object, msg?: string): void {
+    this.lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg });
+  }
+  public error(obj: object, msg?: string): void {
+    this.lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg });
+  }
+  public debug(obj: object, msg?: string): void {
+    this.lines.push({ level: 'debug', obj: obj as Record<string, unknown>, msg });
+  }
+
+  /** The per-instance lines of the event path. */
+  public instanceLines(): Record<string, unknown>[] {
+    return this.lines.filter((line) => line.msg === 'event path instance').map((line) => line.obj);
+  }
+}
