@@ -63,8 +63,9 @@ export function parseExecutionInput(input: unknown, fieldPrefix = ''): Execution
   const field = (name: string) => `${fieldPrefix}${name}`;
   for (const key of Object.keys(raw)) {
     if (!KNOWN_KEYS.has(key)) {
+      // Quote keys that are not plain names ("" or " x") so the message still names the field.
       throw new InvalidInputError(
-        field(key),
+        field(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key)),
         `is not a known parameter (allowed: ${[...KNOWN_KEYS].join(', ')})`,
         raw[key],
       );
