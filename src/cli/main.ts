@@ -20,6 +20,11 @@ export function buildProgram(context: CommandContext): Command {
       'Keep every ECS instance of a fleet bound to its designated instance RAM role (OOS-compatible batch runs, event-driven remediation, sweeps).',
     )
     .showHelpAfterError()
+    // Help and parse errors go to the command's streams (captured by in-process callers and tests).
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    })
     .exitOverride();
   setProgressFactory(createProgressFactory());
   registerRunCommands(program, context);
