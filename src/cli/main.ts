@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRunCommands, setProgressFactory } from './commands/run.js';
 import { registerSweepCommand } from './commands/sweep.js';
@@ -30,6 +31,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRunCommands(program, context);
   registerSweepCommand(program, context);
   registerRollbackCommand(program, context);
+  registerEventsCommand(program, context);
   registerEmulatorCommand(program, context);
   registerDemoCommand(program, context);
   return program;

@@ -45,7 +45,11 @@ export function stateLocation(options: CommonOptions): string {
 }
 
 export function openStore(options: CommonOptions): ExecutionStore {
-  return openExecutionStore(stateLocation(options));
+  // An oss:// store follows --endpoint too (the emulator serves OSS beside ECS and RAM).
+  return openExecutionStore(
+    stateLocation(options),
+    options.endpoint === undefined ? {} : { endpoint: options.endpoint },
+  );
 }
 
 /** Structured logs go to stderr (warnings and errors by default; LOG_LEVEL=info for more). */

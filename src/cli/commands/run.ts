@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { createCloudFlowApi } from '../../cloud/cloudflow.js';
 import { InvalidInputError } from '../../engine/errors.js';
 import {
   controlExecution,
@@ -8,11 +9,14 @@ import {
   runExecution,
 } from '../../engine/execution.js';
 import { parseExecutionInput, type RawExecutionInput } from '../../engine/parameters.js';
+import { systemClock } from '../../engine/ports.js';
 import type { ExecutionReport } from '../../engine/state.js';
 import type { ExecutionParameters, OperatorAction } from '../../engine/types.js';
+import { controlStep } from '../../engine/workflow.js';
 import type { CommandContext } from '../main.js';
 import {
   type CommonOptions,
+  cliLogger,
   engineDeps,
   exitCodeFor,
   guard,
@@ -153,12 +157,18 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
         'after',
         `\nExample:\n  $ ecs-role-attach ${name} exec-20261122T231501Z-4f3a9c --state ./.ecs-role-attach`,
       )
-      .action((executionId: string, options: CommonOptions) =>
+      .option(
+        '--flow-endpoint <url>',
+        'CloudFlow endpoint for the callback of a workflow-owned execution (default: --endpoint, else CloudFlow)',
+      )
+      .action((executionId: string, options: CommonOptions & { flowEndpoint?: string }) =>
         guard(context, async () => {
           const format = outputFormat(options.output);
-          const report = await driveExecution(executionId, action, options, context);
+          const handedBack = action && (await handBackToWorkflow(executionId, action, options, context));
+          const report = handedBack ?? (await driveExecution(executionId, action, options, context));
           printReport(context, report, format, options);
-          return exitCodeFor(report.status);
+          // A decision handed back to CloudFlow succeeded even though the execution is still Running.
+          return handedBack && report.status === 'Running' ? 0 : exitCodeFor(report.status);
         }),
       );
   }
@@ -216,6 +226,38 @@ async function driveExecution(
     await controlExecution(executionId, action, deps);
   }
   return action === 'cancel' ? getExecutionReport(executionId, store) : runExecution(executionId, deps);
+}
+
+/**
+ * When a CloudFlow workflow waits on the execution (a task token is stored in execution.json), records
+ * the decision and resumes the workflow with ReportTaskSucceeded instead of driving the execution here:
+ * the workflow's next Step drives it, so two runners never work on one execution. Returns undefined for
+ * executions no workflow waits on.
+ */
+async function handBackToWorkflow(
+  executionId: string,
+  action: OperatorAction,
+  options: CommonOptions & { flowEndpoint?: string },
+  context: CommandContext,
+): Promise<ExecutionReport | undefined> {
+  const store = openStore(options);
+  const { record } = await store.load(executionId);
+  if (record.taskToken === undefined) return undefined;
+  const endpoint = options.flowEndpoint ?? options.endpoint;
+  const result = await controlStep(executionId, action, {
+    store,
+    clock: systemClock,
+    logger: cliLogger(),
+    flow: createCloudFlowApi({
+      regionId: process.env['ECS_ROLE_ATTACH_FLOW_REGION'] ?? record.parameters.regionId,
+      ...(endpoint === undefined ? {} : { endpoint }),
+    }),
+    owner: `cli-${process.pid}`,
+  });
+  context.stderr.write(
+    `ecs-role-attach: ${action} recorded for ${executionId}; ${result.callbackReported ? 'the waiting CloudFlow workflow was resumed (ReportTaskSucceeded) and drives it on' : 'no workflow was waiting'}.\n`,
+  );
+  return getExecutionReport(executionId, store);
 }
 
 /** The execution parameters from --params and flags (flags win), validated. */

@@ -1,0 +1,76 @@
+/**
+ * `resume-events`: after the event path's circuit breaker opened (too many consecutive failures), run
+ * the instances queued meanwhile as one batch execution and close the breaker.
+ */
+import type { Command } from 'commander';
+import { InvalidInputError } from '../../engine/errors.js';
+import { resumeEventPath } from '../../engine/eventPath.js';
+import { runExecution } from '../../engine/execution.js';
+import { CONFLICT_POLICIES, type ConflictPolicy } from '../../engine/types.js';
+import { parseExclusions, REGION_ID } from '../../targets/spec.js';
+import type { CommandContext } from '../main.js';
+import { type CommonOptions, engineDeps, exitCodeFor, guard, outputFormat, printReport } from '../runtime.js';
+
+interface ResumeEventsOptions extends CommonOptions {
+  region?: string;
+  role?: string;
+  onConflict?: string;
+  excludeTag?: string[];
+}
+
+/** Registers `resume-events`. */
+export function registerEventsCommand(program: Command, context: CommandContext): void {
+  program
+    .command('resume-events')
+    .description(
+      'Close the event path circuit breaker of a (region, role) and run its backlog as a batch execution.',
+    )
+    .requiredOption('--region <id>', 'region of the event path, e.g. cn-hangzhou')
+    .requiredOption('--role <name>', 'the designated role of the event path (RAM_ROLE_NAME of the function)')
+    .option('--state <location>', "the functions' state: oss://bucket/prefix (their STATE) or a directory")
+    .option('--endpoint <url>', 'send every API call to this endpoint (e.g. the emulator)')
+    .option('--on-conflict <policy>', 'instances bearing another role: skip (default), fail or replace')
+    .option(
+      '--exclude-tag <key[=value]>',
+      'never touch instances with this tag (repeatable; default ecs-role-attach:exclude)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option('--output <format>', 'text or json', 'text')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ecs-role-attach resume-events --region cn-hangzhou --role EcsAppRole --state oss://my-state/ecs-role-attach',
+    )
+    .action((options: ResumeEventsOptions) =>
+      guard(context, async () => {
+        const format = outputFormat(options.output);
+        const regionId = options.region ?? '';
+        if (!REGION_ID.test(regionId)) {
+          throw new InvalidInputError('--region', 'must be a region id like "cn-hangzhou"', regionId);
+        }
+        const onConflict = options.onConflict ?? 'skip';
+        if (!(CONFLICT_POLICIES as readonly string[]).includes(onConflict)) {
+          throw new InvalidInputError(
+            '--on-conflict',
+            `must be one of ${CONFLICT_POLICIES.join(', ')}`,
+            onConflict,
+          );
+        }
+        const deps = { ...engineDeps(regionId, options), owner: `cli-${process.pid}` };
+        const resumed = await resumeEventPath(regionId, options.role ?? '', deps, {
+          onConflict: onConflict as ConflictPolicy,
+          exclusions: parseExclusions(options.excludeTag ?? [], []),
+        });
+        context.stderr.write(
+          `ecs-role-attach: event path ${regionId}/${options.role} ${resumed.wasOpen ? 'was paused and is' : 'is'} running again; ${resumed.backlog} queued instances.\n`,
+        );
+        if (!resumed.execution) {
+          if (format === 'json') context.stdout.write(`${JSON.stringify(resumed)}\n`);
+          return 0;
+        }
+        const report = await runExecution(resumed.execution.executionId, deps);
+        printReport(context, report, format, options);
+        return exitCodeFor(report.status);
+      }),
+    );
+}
