@@ -382,7 +382,8 @@ class RollbackRunner {
     this.#chunkCounter += 1;
     const chunkId = `rollback-${this.#chunkCounter}`;
     await this.#write({ at: this.#now(), type: 'intent', chunkId, operation: 'detach', instanceIds: ids });
-    for (const id of ids) this.#attempted.add(id);
+    // `#attempted` holds only ids of earlier (interrupted) runs' intents: this chunk's own intent must
+    // not make a bare instance look like our work.
     const outcomes = await rollbackChunk(this.#context, ids, this.#state.targets, this.#attempted);
     await this.#write({ at: this.#now(), type: 'result', chunkId, outcomes });
     for (const outcome of outcomes) {
