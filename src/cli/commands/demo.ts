@@ -288,6 +288,8 @@ async function deliverLaunchEvents(
     ENDPOINT_OVERRIDE: emulator.endpoint,
     FC_ACCOUNT_ID: emulator.accountId,
     FC_REGION: regionId,
+    // The handler logs one JSON line per instance to stdout (FC collects them); keep the narration readable.
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
   };
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   Object.assign(process.env, env);

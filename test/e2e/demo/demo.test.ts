@@ -1,0 +1,50 @@
+/**
+ * `npm start` = `ecs-role-attach demo`, run non-interactively through the CLI's main (the same code
+ * the binary runs): exit 0, the four narrated steps, the final compliance report, and the emulator's
+ * truth agreeing with it. The emulator is in-process and closed by the demo (jest would report an
+ * open handle otherwise).
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempState } from '../../helpers/cli';
+
+describe('ecs-role-attach demo', () => {
+  it('tells the whole story and exits 0', async () => {
+    const state = tempState();
+    const started = Date.now();
+    const result = await runCli(['demo', '--yes', '--state', state]);
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const out = result.stdout;
+    // Step 1: the OOS parameters, verbatim, in FailurePause.
+    expect(out).toContain(
+      '{"Mode":"Batch","Batch":[1,"5%","10%"],"MaxErrors":0,"BatchPauseOption":"Automatic"}',
+    );
+    // Step 2: paused on the failing instance, with the next command, then continued to Success.
+    expect(out).toMatch(/Step 2 — the execution is Waiting/);
+    expect(out).toContain('InstanceLockedForSecurity (1)');
+    expect(out).toMatch(/next: ecs-role-attach resume exec-\S+ --state /);
+    expect(out).toContain('continuing automatically');
+    expect(out).toMatch(/After `continue`[^]*: Success/);
+    // Step 3: new instances handed to on-instance-created.
+    expect(out).toMatch(/Step 3 — 3 new instances/);
+    expect(out).toMatch(/on-instance-created (answered|is still a placeholder|failed)/);
+    // Step 4: compliance report for both regions; totals agree with the emulator's truth.
+    expect(out).toContain('Sweep of role EcsAppRole');
+    expect(out).toMatch(/cn-hangzhou: \w+/);
+    expect(out).toMatch(/cn-shanghai: Success/);
+    const total = /total: (\d+) evaluated, (\d+) bear EcsAppRole now/.exec(out);
+    const truth = /Emulator truth: (\d+) of (\d+) instances bear EcsAppRole/.exec(out);
+    expect(total).not.toBeNull();
+    expect(truth).not.toBeNull();
+    expect(total![2]).toBe(truth![1]);
+    expect(Number(truth![2])).toBe(303);
+    // The failing instance is the only eligible one left without the role.
+    expect(out).toMatch(/failed 1(?!\d)/);
+    // State went where asked: batch execution + one sweep execution per region (+ the event path's records).
+    const executions = readdirSync(join(state, 'executions'));
+    expect(executions.length).toBeGreaterThanOrEqual(3);
+    // stdout is narration only; structured logs and progress went to stderr.
+    expect(out).not.toContain('"level"');
+  }, 60_000);
+});

@@ -1,0 +1,139 @@
+/**
+ * The `sweep` FC handler invoked as FC would (Buffer timer event, realistic context) against the
+ * emulator: compliance report, one structured summary line, no overlap, bad payload rejected with
+ * zero calls.
+ */
+import { createHandler } from '../../../functions/sweep/index';
+import type { EmulatorHandle } from '../../../src/emulator/index';
+import type { Logger } from '../../../src/engine/ports';
+import { sweepLockName } from '../../../src/engine/sweep';
+import { FsExecutionStore } from '../../../src/store/index';
+import { tempState } from '../../helpers/cli';
+import {
+  admin,
+  DESIGNATED_ROLE,
+  startTestEmulator,
+  TEST_ACCOUNT_ID,
+  TEST_CREDENTIALS,
+} from '../../helpers/emulator';
+import { timerEvent } from '../../helpers/events';
+
+let emulator: EmulatorHandle | undefined;
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+function recordingLogger(): Logger & { lines: { obj: object; msg?: string }[] } {
+  const lines: { obj: object; msg?: string }[] = [];
+  const push = (obj: object, msg?: string) => {
+    lines.push(msg === undefined ? { obj } : { obj, msg });
+  };
+  return { lines, info: push, warn: push, error: push, debug: () => {} };
+}
+
+function env(state: string): Record<string, string> {
+  return {
+    RAM_ROLE_NAME: DESIGNATED_ROLE,
+    STATE: state,
+    ENDPOINT_OVERRIDE: emulator!.endpoint,
+    FC_ACCOUNT_ID: TEST_ACCOUNT_ID,
+    FC_REGION: 'cn-hangzhou',
+    ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.plain.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.plain.accessKeySecret,
+  };
+}
+
+const context = {
+  requestId: 'c7a4f6a0-1b2c-4d5e-8f90-1234567890ab',
+  accountId: TEST_ACCOUNT_ID,
+  region: 'cn-hangzhou',
+  function: { name: 'sweep', timeout: 600 },
+};
+
+function buffer(payload: unknown): Buffer {
+  return Buffer.from(JSON.stringify(timerEvent(payload)));
+}
+
+async function calls(): Promise<Record<string, number>> {
+  return (await admin<{ calls: Record<string, number> }>(emulator!, '/_emulator/stats')).body.calls;
+}
+
+describe('sweep handler', () => {
+  beforeAll(() => {
+    // The credentials chain reads the env passed to the runtime; keep it off IMDS and CLI profiles.
+    process.env['ALIBABA_CLOUD_ECS_METADATA_DISABLED'] = 'true';
+    process.env['ALIBABA_CLOUD_CLI_PROFILE_DISABLED'] = 'true';
+    process.env['ALIBABA_CLOUD_ACCESS_KEY_ID'] = TEST_CREDENTIALS.plain.accessKeyId;
+    process.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] = TEST_CREDENTIALS.plain.accessKeySecret;
+  });
+
+  it('sweeps every region of the payload and logs one compliance line', async () => {
+    emulator = await startTestEmulator();
+    const logger = recordingLogger();
+    const handler = createHandler({ env: env(tempState()), logger });
+    const report = await handler(
+      buffer({
+        regions: ['cn-hangzhou', 'cn-shanghai'],
+        role: DESIGNATED_ROLE,
+        rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: 5 },
+      }),
+      context,
+    );
+    expect(report.regions.map((r) => [r.regionId, r.compliant, r.attachedNow, r.failed.length])).toEqual([
+      ['cn-hangzhou', 1, 2, 1],
+      ['cn-shanghai', 0, 4, 0],
+    ]);
+    const summary = logger.lines.filter((line) => line.msg === 'sweep compliance');
+    expect(summary).toHaveLength(1);
+    expect(summary[0]!.obj).toMatchObject({
+      triggerName: 'sweep',
+      role: DESIGNATED_ROLE,
+      totals: { evaluated: 10, compliantAfter: 7, failed: 1 },
+      regions: [
+        {
+          regionId: 'cn-hangzhou',
+          compliant: 1,
+          attachedNow: 2,
+          skipped: { OtherRole: 1, ClassicNetwork: 1 },
+          failed: 1,
+        },
+        { regionId: 'cn-shanghai', attachedNow: 4 },
+      ],
+    });
+    expect(JSON.stringify(logger.lines)).not.toContain(TEST_CREDENTIALS.plain.accessKeySecret);
+  });
+
+  it('never overlaps a sweep that holds the lock', async () => {
+    emulator = await startTestEmulator();
+    const state = tempState();
+    await new FsExecutionStore(state).tryLock(
+      sweepLockName('cn-shanghai', DESIGNATED_ROLE),
+      'other',
+      600_000,
+    );
+    const handler = createHandler({ env: env(state), logger: recordingLogger() });
+    const report = await handler(buffer({ regions: ['cn-shanghai'], role: DESIGNATED_ROLE }), context);
+    expect(report.regions[0]).toMatchObject({ state: 'locked', attachedNow: 0 });
+    expect((await calls())['AttachInstanceRamRole'] ?? 0).toBe(0);
+  });
+
+  it('rejects a bad payload naming the field, with zero calls', async () => {
+    emulator = await startTestEmulator();
+    const handler = createHandler({ env: env(tempState()), logger: recordingLogger() });
+    await expect(
+      handler(buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, colour: 'red' }), context),
+    ).rejects.toThrow(/payload\.colour/);
+    await expect(
+      handler(
+        buffer({
+          regions: ['cn-hangzhou'],
+          role: DESIGNATED_ROLE,
+          rateControl: { Mode: 'Batch', Batch: ['abc'] },
+        }),
+        context,
+      ),
+    ).rejects.toThrow(/rateControl/);
+    expect(await calls()).toEqual({});
+  });
+});
