@@ -247,3 +247,118 @@ describe('function role policy', () => {
     }
   });
 });
+
+const HANDLER_BUNDLE = join(__dirname, '../../dist/functions/on-instance-created/index.js');
+
+/** Invokes the bundled on-instance-created handler in a fresh Node process; stdout+stderr captured. */
+function invokeBundle(
+  event: unknown,
+  context: Record<string, unknown>,
+  env: Record<string, string>,
+): Promise<{ output: string; result: Record<string, unknown> | undefined }> {
+  const script = `
+    const { handler } = require(process.env.HANDLER_BUNDLE);
+    handler(Buffer.from(process.env.EVENT, 'utf8'), JSON.parse(process.env.CONTEXT)).then(
+      (result) => process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n'),
+      (error) => process.stdout.write('\\nERROR ' + String(error && error.message) + '\\n'),
+    );`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HANDLER_BUNDLE,
+        EVENT: JSON.stringify(event),
+        CONTEXT: JSON.stringify(context),
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+        ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+        LOG_LEVEL: 'debug',
+        RAM_ROLE_NAME: DESIGNATED_ROLE,
+        FC_REGION: 'cn-hangzhou',
+        ENDPOINT_OVERRIDE: emulator.endpoint,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('close', () => {
+      const output = Buffer.concat(chunks).toString('utf8');
+      const line = output.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve({ output, result: line ? (JSON.parse(line.slice(7)) as Record<string, unknown>) : undefined });
+    });
+  });
+}
+
+describe('the on-instance-created handler (bundle)', () => {
+  const sts = TEST_CREDENTIALS.sts;
+  const secrets = [sts.accessKeySecret, sts.securityToken];
+
+  it('refuses events of another account with zero cloud calls', async () => {
+    expect(existsSync(HANDLER_BUNDLE)).toBe(true);
+    const state = tempState();
+    states.push(state);
+    emulator.resetStats();
+    const { result, output } = await invokeBundle(
+      [
+        stateChangeEvent({ instanceId: 'i-f00030', accountId: FOREIGN_ACCOUNT }),
+        apiCallEvent({ instanceIds: ['i-f00031'], accountId: FOREIGN_ACCOUNT }),
+      ],
+      { requestId: 'sec-1', accountId: TEST_ACCOUNT_ID, region: 'cn-hangzhou', function: { timeout: 30 } },
+      {
+        STATE: state,
+        ALIBABA_CLOUD_ACCESS_KEY_ID: sts.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: sts.accessKeySecret,
+        ALIBABA_CLOUD_SECURITY_TOKEN: sts.securityToken,
+      },
+    );
+    expect(result).toMatchObject({ attached: [], ignoredEvents: 2 });
+    expect(output).toMatch(/ForeignAccount/);
+    expect(Object.values(emulator.stats().calls).reduce((a, b) => a + b, 0)).toBe(0);
+    for (const secret of secrets) expect(output).not.toContain(secret);
+  });
+
+  it.each([
+    ['environment', 'env'],
+    ['FC context', 'context'],
+  ])('STS credentials from the %s never reach its debug logs, through a throttling storm', async (_name, source) => {
+    const state = tempState();
+    states.push(state);
+    // fresh instances: the CLI runs above attached the whole fleet
+    const fresh = source === 'env' ? 'i-g00040' : 'i-g00042';
+    const failing = `${fresh}x`;
+    emulator.addInstances([fresh, failing].map((InstanceId) => ({ InstanceId, RegionId: 'cn-hangzhou' })));
+    emulator.setFaults({ throttleRate: 0.3, instanceErrors: { [failing]: 'InvalidInstance.Forbidden' } });
+    try {
+      const keys = { accessKeyId: sts.accessKeyId, accessKeySecret: sts.accessKeySecret, securityToken: sts.securityToken };
+      const { result, output } = await invokeBundle(
+        [stateChangeEvent({ instanceId: fresh }), stateChangeEvent({ instanceId: failing })],
+        {
+          requestId: `sec-${source}`,
+          accountId: TEST_ACCOUNT_ID,
+          region: 'cn-hangzhou',
+          function: { name: 'on-instance-created', timeout: 30 },
+          ...(source === 'context' ? { credentials: keys } : {}),
+        },
+        {
+          STATE: state,
+          ...(source === 'env'
+            ? {
+                ALIBABA_CLOUD_ACCESS_KEY_ID: keys.accessKeyId,
+                ALIBABA_CLOUD_ACCESS_KEY_SECRET: keys.accessKeySecret,
+                ALIBABA_CLOUD_SECURITY_TOKEN: keys.securityToken,
+              }
+            : {}),
+        },
+      );
+      expect(result?.['attached']).toEqual([fresh]);
+      expect(output).toMatch(/"level":20/); // debug lines were written
+      for (const secret of secrets) {
+        expect(output).not.toContain(secret);
+        expect(output).not.toContain(secret.slice(0, 16));
+      }
+    } finally {
+      emulator.setFaults({ throttleRate: null, instanceErrors: { [failing]: null } });
+    }
+  });
+});
