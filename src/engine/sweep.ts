@@ -55,9 +55,10 @@ export const SWEEP_DEFAULTS = {
   mode: 'Automatic' as ExecutionMode,
   /**
    * One full API chunk per call; a sweep is periodic remediation, so one broken instance should not
-   * cancel the rest of the fleet: up to 10% of the work may fail before the execution stops.
+   * cancel the rest of the fleet: up to 10 failures before the execution stops (an absolute number,
+   * because a percentage of a small delta floors to 0).
    */
-  rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: '10%' },
+  rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: 10 },
   lockTtlMs: 900_000,
 } as const;
 

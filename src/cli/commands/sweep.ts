@@ -40,7 +40,7 @@ export function registerSweepCommand(program: Command, context: CommandContext):
     .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
     .option(
       '--rate-control <json|@file>',
-      'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":"10%"})',
+      'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
     )
     .option('--mode <mode>', 'Automatic (default) or FailurePause')
     .option(
