@@ -62,7 +62,11 @@ interface PublishedEvent {
   body: Record<string, unknown>;
 }
 
-function stateChange(emulator: EmulatorHandle, instanceId: string, sequence: number): Record<string, unknown> {
+function stateChange(
+  emulator: EmulatorHandle,
+  instanceId: string,
+  sequence: number,
+): Record<string, unknown> {
   return {
     id: `bench-${sequence.toString(16).padStart(12, '0')}`,
     source: 'acs.ecs',
@@ -86,8 +90,16 @@ function percentile(sorted: number[], p: number): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the burst; `root` is the repository root (the bundle is loaded from dist/functions). */
-export async function benchEventBurst(instances: number, root: string, log: (line: string) => void): Promise<BurstResult> {
-  const emulator = await startEmulator({ fleet: benchFleet(0), latencyMs: BENCH_LATENCY_MS, quotas: { ...BENCH_QUOTAS } });
+export async function benchEventBurst(
+  instances: number,
+  root: string,
+  log: (line: string) => void,
+): Promise<BurstResult> {
+  const emulator = await startEmulator({
+    fleet: benchFleet(0),
+    latencyMs: BENCH_LATENCY_MS,
+    quotas: { ...BENCH_QUOTAS },
+  });
   const state = mkdtempSync(join(tmpdir(), 'era-burst-'));
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -104,7 +116,9 @@ export async function benchEventBurst(instances: number, root: string, log: (lin
   });
   delete process.env['ALIBABA_CLOUD_SECURITY_TOKEN'];
   try {
-    const { handler } = require(join(root, 'dist/functions/on-instance-created/index.js')) as { handler: Handler };
+    const { handler } = require(join(root, 'dist/functions/on-instance-created/index.js')) as {
+      handler: Handler;
+    };
     const queue: PublishedEvent[] = [];
     const publishedAt = new Map<string, number>();
     const attachedAt = new Map<string, number>();
@@ -140,7 +154,8 @@ export async function benchEventBurst(instances: number, root: string, log: (lin
         })
         .catch((error: unknown) => {
           failedInvocations++;
-          if (String((error as { code?: unknown }).code ?? error).includes('Throttling')) throttlingFailures += batch.length;
+          if (String((error as { code?: unknown }).code ?? error).includes('Throttling'))
+            throttlingFailures += batch.length;
         })
         .finally(() => {
           inFlight--;
@@ -153,7 +168,9 @@ export async function benchEventBurst(instances: number, root: string, log: (lin
     const dispatcher = (async () => {
       while (launching || queue.length > 0) {
         const oldest = queue[0];
-        const due = oldest !== undefined && (queue.length >= BATCH_SIZE || performance.now() - oldest.publishedAt >= BATCH_WINDOW_MS);
+        const due =
+          oldest !== undefined &&
+          (queue.length >= BATCH_SIZE || performance.now() - oldest.publishedAt >= BATCH_WINDOW_MS);
         if (due && inFlight < MAX_INVOCATIONS) invoke(queue.splice(0, BATCH_SIZE));
         else await sleep(5);
       }
@@ -177,7 +194,11 @@ export async function benchEventBurst(instances: number, root: string, log: (lin
       const now = performance.now();
       for (const instance of batch) {
         publishedAt.set(instance.InstanceId, now);
-        queue.push({ instanceId: instance.InstanceId, publishedAt: now, body: stateChange(emulator, instance.InstanceId, launched) });
+        queue.push({
+          instanceId: instance.InstanceId,
+          publishedAt: now,
+          body: stateChange(emulator, instance.InstanceId, launched),
+        });
         launched++;
       }
     }

@@ -7,8 +7,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { createHandler as onInstanceCreated } from '../../functions/on-instance-created/index';
+import { createHandler as sweepHandler } from '../../functions/sweep/index';
+import { createHandler as workflowHandler } from '../../functions/workflow/index';
 import type { EmulatorHandle } from '../../src/emulator/index';
-import { InvalidInputError } from '../../src/engine/errors';
+import { InvalidInputError, RoleAttachError } from '../../src/engine/errors';
+import { silentLogger } from '../../src/engine/ports';
 import { decodeControlRequest, decodeInstanceEvents, decodeTimerEvent } from '../../src/targets/events';
 import { cliFleet, runCli, tempState, useEmulatorCredentials } from '../helpers/cli';
 import { DESIGNATED_ROLE, startTestEmulator } from '../helpers/emulator';
@@ -340,5 +344,137 @@ describe('fuzzed events', () => {
       ),
       { numRuns: 600, seed: 3 },
     );
+  });
+});
+
+describe('fuzzed handler input (functions, in-process, against the emulator)', () => {
+  const context = {
+    requestId: 'fuzz',
+    accountId: TEST_ACCOUNT_ID,
+    region: 'cn-hangzhou',
+    function: { name: 'fuzz', timeout: 10 },
+  };
+  const handlerEnv = () => ({
+    RAM_ROLE_NAME: DESIGNATED_ROLE,
+    STATE: join(state, 'functions'),
+    ENDPOINT_OVERRIDE: emulator.endpoint,
+    QPS: 'DescribeInstances=200,DescribeInstanceRamRole=200,AttachInstanceRamRole=200',
+  });
+
+  /** Resolves, or rejects with a product error; an invalid-input rejection made no call at all. */
+  async function answersOrRefuses(invoke: () => Promise<unknown>): Promise<'ok' | 'invalid' | 'refused'> {
+    emulator.resetStats();
+    try {
+      await invoke();
+      return 'ok';
+    } catch (error) {
+      expect(error).toBeInstanceOf(RoleAttachError);
+      if (error instanceof InvalidInputError) {
+        expect(error.message.startsWith(error.field)).toBe(true);
+        expect(totalCalls()).toBe(0);
+        return 'invalid';
+      }
+      expect(writeCalls()).toBe(0);
+      return 'refused';
+    }
+  }
+
+  it('on-instance-created: CloudEvents', async () => {
+    const handler = onInstanceCreated({ env: handlerEnv(), logger: silentLogger });
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          mutated(cloudEventArb),
+          fc.array(mutated(cloudEventArb), { maxLength: 3 }),
+          fc.anything(),
+          fc.string().map((text) => Buffer.from(text)),
+          cloudEventArb.map((event) => asFcEvent(event)),
+        ),
+        async (event) => {
+          seen.add(await answersOrRefuses(() => handler(event, context)));
+        },
+      ),
+      { numRuns: 120, seed: 11 },
+    );
+    expect(seen).toEqual(new Set(['ok', 'invalid']));
+  });
+
+  it('sweep: timer payloads', async () => {
+    const handler = sweepHandler({ env: handlerEnv(), logger: silentLogger });
+    const seen = new Set<string>();
+    const payload = fc.record(
+      {
+        regions: fc.oneof({ arbitrary: fc.constant(['cn-hangzhou']), weight: 3 }, fc.anything()),
+        role: fc.oneof({ arbitrary: fc.constant(DESIGNATED_ROLE), weight: 3 }, fc.anything()),
+        targets: fc.oneof(
+          fc.constant({ Type: 'Tags', Tags: [{ Key: 'env', Value: 'prod' }] }),
+          fc.anything(),
+        ),
+        rateControl: fc.oneof(fc.constant({ Mode: 'Batch', Batch: ['50%'] }), fc.anything()),
+        extra: fc.anything(),
+      },
+      { requiredKeys: ['regions', 'role'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          payload.map((p) => timerEvent(p)),
+          mutated(payload.map((p) => timerEvent(p))),
+          fc.anything(),
+        ),
+        async (event) => {
+          seen.add(await answersOrRefuses(() => handler(event, context)));
+        },
+      ),
+      { numRuns: 80, seed: 12 },
+    );
+    expect(seen.has('invalid')).toBe(true);
+  });
+
+  it('workflow: plan, step, await and control inputs', async () => {
+    const handler = workflowHandler({ env: handlerEnv(), logger: silentLogger });
+    const seen = new Set<string>();
+    const request = fc.record(
+      {
+        action: fc.oneof(
+          {
+            arbitrary: fc.constantFrom(
+              'plan',
+              'step',
+              'await',
+              'continue',
+              'retry',
+              'cancel',
+              'resume-events',
+            ),
+            weight: 4,
+          },
+          fc.anything(),
+        ),
+        executionId: fc.oneof(fc.constant('exec-20261122T231501Z-4f3a9c'), fc.string(), fc.anything()),
+        taskToken: fc.oneof(fc.string(), fc.anything()),
+        params: fc.oneof(
+          fc.constant({
+            regionId: 'cn-hangzhou',
+            RamRoleName: DESIGNATED_ROLE,
+            targets: { Type: 'ResourceIds', ResourceIds: ['i-nosuch'] },
+          }),
+          fc.anything(),
+        ),
+        regionId: fc.oneof(fc.constant('cn-hangzhou'), fc.anything()),
+      },
+      { requiredKeys: ['action'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(request, mutated(request as fc.Arbitrary<Record<string, unknown>>), fc.anything()),
+        async (event) => {
+          seen.add(await answersOrRefuses(() => handler(event, context)));
+        },
+      ),
+      { numRuns: 120, seed: 13 },
+    );
+    expect(seen.has('invalid')).toBe(true);
   });
 });

@@ -321,44 +321,51 @@ describe('the on-instance-created handler (bundle)', () => {
   it.each([
     ['environment', 'env'],
     ['FC context', 'context'],
-  ])('STS credentials from the %s never reach its debug logs, through a throttling storm', async (_name, source) => {
-    const state = tempState();
-    states.push(state);
-    // fresh instances: the CLI runs above attached the whole fleet
-    const fresh = source === 'env' ? 'i-g00040' : 'i-g00042';
-    const failing = `${fresh}x`;
-    emulator.addInstances([fresh, failing].map((InstanceId) => ({ InstanceId, RegionId: 'cn-hangzhou' })));
-    emulator.setFaults({ throttleRate: 0.3, instanceErrors: { [failing]: 'InvalidInstance.Forbidden' } });
-    try {
-      const keys = { accessKeyId: sts.accessKeyId, accessKeySecret: sts.accessKeySecret, securityToken: sts.securityToken };
-      const { result, output } = await invokeBundle(
-        [stateChangeEvent({ instanceId: fresh }), stateChangeEvent({ instanceId: failing })],
-        {
-          requestId: `sec-${source}`,
-          accountId: TEST_ACCOUNT_ID,
-          region: 'cn-hangzhou',
-          function: { name: 'on-instance-created', timeout: 30 },
-          ...(source === 'context' ? { credentials: keys } : {}),
-        },
-        {
-          STATE: state,
-          ...(source === 'env'
-            ? {
-                ALIBABA_CLOUD_ACCESS_KEY_ID: keys.accessKeyId,
-                ALIBABA_CLOUD_ACCESS_KEY_SECRET: keys.accessKeySecret,
-                ALIBABA_CLOUD_SECURITY_TOKEN: keys.securityToken,
-              }
-            : {}),
-        },
-      );
-      expect(result?.['attached']).toEqual([fresh]);
-      expect(output).toMatch(/"level":20/); // debug lines were written
-      for (const secret of secrets) {
-        expect(output).not.toContain(secret);
-        expect(output).not.toContain(secret.slice(0, 16));
+  ])(
+    'STS credentials from the %s never reach its debug logs, through a throttling storm',
+    async (_name, source) => {
+      const state = tempState();
+      states.push(state);
+      // fresh instances: the CLI runs above attached the whole fleet
+      const fresh = source === 'env' ? 'i-g00040' : 'i-g00042';
+      const failing = `${fresh}x`;
+      emulator.addInstances([fresh, failing].map((InstanceId) => ({ InstanceId, RegionId: 'cn-hangzhou' })));
+      emulator.setFaults({ throttleRate: 0.3, instanceErrors: { [failing]: 'InvalidInstance.Forbidden' } });
+      try {
+        const keys = {
+          accessKeyId: sts.accessKeyId,
+          accessKeySecret: sts.accessKeySecret,
+          securityToken: sts.securityToken,
+        };
+        const { result, output } = await invokeBundle(
+          [stateChangeEvent({ instanceId: fresh }), stateChangeEvent({ instanceId: failing })],
+          {
+            requestId: `sec-${source}`,
+            accountId: TEST_ACCOUNT_ID,
+            region: 'cn-hangzhou',
+            function: { name: 'on-instance-created', timeout: 30 },
+            ...(source === 'context' ? { credentials: keys } : {}),
+          },
+          {
+            STATE: state,
+            ...(source === 'env'
+              ? {
+                  ALIBABA_CLOUD_ACCESS_KEY_ID: keys.accessKeyId,
+                  ALIBABA_CLOUD_ACCESS_KEY_SECRET: keys.accessKeySecret,
+                  ALIBABA_CLOUD_SECURITY_TOKEN: keys.securityToken,
+                }
+              : {}),
+          },
+        );
+        expect(result?.['attached']).toEqual([fresh]);
+        expect(output).toMatch(/"level":20/); // debug lines were written
+        for (const secret of secrets) {
+          expect(output).not.toContain(secret);
+          expect(output).not.toContain(secret.slice(0, 16));
+        }
+      } finally {
+        emulator.setFaults({ throttleRate: null, instanceErrors: { [failing]: null } });
       }
-    } finally {
-      emulator.setFaults({ throttleRate: null, instanceErrors: { [failing]: null } });
-    }
-  });
+    },
+  );
 });
