@@ -8,6 +8,9 @@
  * AttachInstanceRamRole per 100 instances ({@link attachChunk}: bisection of NotFound, settlement of
  * failures). GetRole is memoised per warm instance ({@link memoizeRoleChecks}).
  *
+ * A role that does not exist or does not trust ECS fails every instance of the invocation (codes
+ * `RoleNotFound` / `RoleNotTrustedByEcs`, no attach call), which opens the breaker like any failure.
+ *
  * Instances that are not attachable yet (`IncorrectInstanceStatus*`, e.g. still Pending) are retried
  * with exponential backoff on the injected clock until the deadline, then reported as skipped with
  * reason `NotYetAttachable`: the next state-change event (Running) brings them back. They do not count
@@ -21,6 +24,7 @@
  * (ResourceIds targets, origin `event-backlog`) and closes the breaker.
  */
 import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
+import { RoleNotUsableError } from './errors.js';
 import { createExecution, type EngineDeps } from './execution.js';
 import { planExecution } from './planner.js';
 import type { Clock, EcsApi, ExecutionStore, Logger, RamApi, RoleInfo } from './ports.js';
@@ -31,6 +35,7 @@ import type {
   Exclusions,
   ExecutionMode,
   ExecutionParameters,
+  ExecutionPlan,
   InstanceOutcome,
   RateControl,
 } from './types.js';
@@ -153,7 +158,26 @@ export async function remediateInstances(
     onConflict: settings.onConflict,
     exclusions: settings.exclusions,
   };
-  const plan = await planExecution(`event-${deps.owner}`, parameters, deps);
+  let plan: ExecutionPlan;
+  try {
+    plan = await planExecution(`event-${deps.owner}`, parameters, deps);
+  } catch (error) {
+    if (!(error instanceof RoleNotUsableError)) throw error;
+    // Every instance would fail the same way: count them against the breaker (which then queues them
+    // for `resume-events` once the role is fixed) instead of failing the invocation over and over.
+    const outcomes = ids.map(
+      (instanceId): InstanceOutcome => ({
+        instanceId,
+        outcome: 'Failed',
+        code: error.code,
+        message: error.message,
+      }),
+    );
+    for (const outcome of outcomes) addOutcome(summary, outcome);
+    await updateBreaker(keys, breaker, summary, outcomes, deps, settings);
+    for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
+    return summary;
+  }
   const context: ChunkContext = { ecs: deps.ecs, regionId, ramRoleName: settings.ramRoleName };
   const outcomes: InstanceOutcome[] = [];
   const attach: string[] = [];

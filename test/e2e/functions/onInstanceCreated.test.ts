@@ -237,4 +237,31 @@ describe('on-instance-created handler', () => {
     const after = await invoke(apiCallEvent({ instanceIds: ['i-brk01', 'i-brk02'] }));
     expect(after.attached).toEqual(['i-brk01', 'i-brk02']);
   });
+
+  it('counts an unusable role as failures of every instance: no attach call, breaker opens, ids queued', async () => {
+    const restore = setFunctionEnv(emulator, { RAM_ROLE_NAME: 'NotEcsRole' });
+    try {
+      const first = await invoke(
+        apiCallEvent({ instanceIds: ['i-sh03', 'i-sh04'], regionId: 'cn-shanghai' }),
+      );
+      expect(first.failed.map((f) => [f.instanceId, f.code])).toEqual([
+        ['i-sh03', 'RoleNotTrustedByEcs'],
+        ['i-sh04', 'RoleNotTrustedByEcs'],
+      ]);
+      expect(first.failed[0]?.message).toMatch(/does not trust ecs\.aliyuncs\.com/);
+      const second = await invoke(stateChangeEvent({ instanceId: 'i-sh03', regionId: 'cn-shanghai' }));
+      expect(second.backlogged).toEqual(['i-sh03']);
+      const third = await invoke(stateChangeEvent({ instanceId: 'i-sh04', regionId: 'cn-shanghai' }));
+      expect(third.backlogged).toEqual(['i-sh04']);
+      expect(third.failed).toEqual([]);
+      expect(emulator.stats().calls['AttachInstanceRamRole']).toBeUndefined();
+      expect(emulator.stats().calls['DescribeInstances']).toBeUndefined();
+      const store = openExecutionStore(stateDir);
+      expect(await store.getDocument('event-path/cn-shanghai/NotEcsRole/backlog')).toMatchObject({
+        instanceIds: ['i-sh03', 'i-sh04'],
+      });
+    } finally {
+      restore();
+    }
+  });
 });
