@@ -160,6 +160,28 @@ describe.each([{ store: 'fs' as const }, { store: 'oss' as const }])(
       expect(retried).toMatchObject({ status: 'Success', counts: { attached: 1, failed: 0 } });
     });
 
+    it('stops a step at its time budget, still Running; the next step goes on', async () => {
+      // A clock that moves 1 s every time it is read: a 1 ms budget is over before the first chunk starts.
+      let time = Date.parse('2026-01-05T02:00:00Z');
+      const ticking = { now: () => (time += 1000), sleep: async (ms: number) => void (time += ms) };
+      const timed = createHandler({ clock: ticking, logger: new CapturingLogger() });
+      const call = (body: unknown) =>
+        timed(asFcEvent(body), fcContext(emulator, { functionName: FUNCTION })) as Promise<{
+          executionId: string;
+          status: string;
+          counts: { attached: number; pending: number };
+        }>;
+      await admin(emulator, '/_emulator/instances', {
+        instances: [{ InstanceId: `i-bud${kind}`, RegionId: 'cn-hangzhou' }],
+      });
+      const planned = await call({ action: 'plan', params: params([`i-bud${kind}`]) });
+      const cut = await call({ action: 'step', executionId: planned.executionId, budgetMs: 1 });
+      expect(cut).toMatchObject({ status: 'Running', counts: { attached: 0, pending: 1 } });
+      expect(roleOf(`i-bud${kind}`)).toBe('');
+      const done = await call({ action: 'step', executionId: planned.executionId });
+      expect(done).toMatchObject({ status: 'Success', counts: { attached: 1, pending: 0 } });
+    });
+
     it('rejects invalid input naming the field, with zero cloud calls', async () => {
       emulator.resetStats();
       await expect(
