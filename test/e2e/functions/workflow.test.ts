@@ -163,7 +163,15 @@ describe.each([{ store: 'fs' as const }, { store: 'oss' as const }])(
     it('stops a step at its time budget, still Running; the next step goes on', async () => {
       // A clock that moves 1 s every time it is read: a 1 ms budget is over before the first chunk starts.
       let time = Date.parse('2026-01-05T02:00:00Z');
-      const ticking = { now: () => (time += 1000), sleep: async (ms: number) => void (time += ms) };
+      const ticking = {
+        now: () => {
+          time += 1000;
+          return time;
+        },
+        sleep: async (ms: number) => {
+          time += ms;
+        },
+      };
       const timed = createHandler({ clock: ticking, logger: new CapturingLogger() });
       const call = (body: unknown) =>
         timed(asFcEvent(body), fcContext(emulator, { functionName: FUNCTION })) as Promise<{
