@@ -8,6 +8,7 @@ import {
   ExecutionExistsError,
   FsExecutionStore,
   FsObjectStorage,
+  ObjectExecutionStore,
   openExecutionStore,
 } from '../../../src/store';
 import { VirtualClock } from '../../helpers/virtualClock';
@@ -297,11 +298,14 @@ describe('openExecutionStore', () => {
   });
 
   it.each([
-    ['oss://bucket/prefix', 'needs the OSS execution store'],
     ['', 'must be a directory or oss://bucket/prefix'],
     ['s3://bucket', 'must be a directory path or oss://bucket/prefix, got "s3://bucket"'],
   ])('rejects %j with InvalidInputError', (location, message) => {
     expect(() => openExecutionStore(location)).toThrow(InvalidInputError);
     expect(() => openExecutionStore(location)).toThrow(message);
+  });
+
+  it('opens an OSS store for oss://bucket/prefix (tested against the emulator in test/integration/store)', () => {
+    expect(openExecutionStore('oss://bucket/prefix')).toBeInstanceOf(ObjectExecutionStore);
   });
 });
