@@ -1,13 +1,13 @@
 /**
  * ECS 2014-05-26: DescribeInstances, DescribeInstanceRamRole, AttachInstanceRamRole, DetachInstanceRamRole,
  * with the documented request shapes, response shapes and error codes (research cloud-apis.md §1).
- * Decisions on unconfirmed behaviour are switchable through {@link EmulatorBehaviour} and listed in docs/emulator.md.
+ * Decisions on unconfirmed behaviour are switchable through {@link EmulatorBehaviour} and listed in the README section "The embedded Alibaba Cloud".
  */
 import { CommonErrors, EmulatorApiError } from './api-error.js';
 import { INSTANCE_STATUSES, type InstanceRecord, type InstanceStatus, trustsEcs } from './fleet.js';
 import { type EmulatorService, rpcService, type ServiceContext, type ServiceResponse } from './service.js';
 
-/** Per-instance result codes the emulator uses where the cloud's are undocumented (see docs/emulator.md). */
+/** Per-instance result codes the emulator uses where the cloud's are undocumented (see the README section "The embedded Alibaba Cloud"). */
 export const PER_INSTANCE_CODES = {
   success: '200',
   /** Attach on an instance that bears a role (another one, or the same one with sameRoleAttach 'fail'). */

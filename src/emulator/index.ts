@@ -1,6 +1,6 @@
 /**
  * The embedded Alibaba Cloud: a loopback HTTP server that the unmodified `@alicloud/*` SDKs talk to.
- * See docs/emulator.md for the fleet format, admin routes, faults and decisions on unconfirmed behaviour.
+ * See the README section "The embedded Alibaba Cloud" for the fleet format, admin routes, faults and decisions on unconfirmed behaviour.
  */
 export type { AdminInstanceView, EmulatorStats } from './admin.js';
 export { EmulatorApiError } from './api-error.js';

@@ -53,7 +53,7 @@ export interface ServiceRequest {
   version: string | undefined;
 }
 
-/** Unconfirmed cloud behaviours, switchable because the product must cope with both; see docs/emulator.md. */
+/** Unconfirmed cloud behaviours, switchable because the product must cope with both; see the README section "The embedded Alibaba Cloud". */
 export interface EmulatorBehaviour {
   /** Attach on a `Pending` instance: per-instance `IncorrectInstanceStatus` failure, or allowed. @default 'reject' */
   pendingAttach: 'reject' | 'allow';
