@@ -18,24 +18,15 @@ import { InvalidActionError } from './errors.js';
 import type { EngineDeps, RunOptions } from './execution.js';
 import { newExecutionId } from './ids.js';
 import type { StoredExecution } from './ports.js';
-import { chunkLayout, planBatches, resolveMaxErrors } from './rateControl.js';
-import {
-  applyEntry,
-  buildReport,
-  countOutcomes,
-  deriveState,
-  type ExecutionReport,
-  type ExecutionState,
-  type IntentEntry,
-} from './state.js';
+import { planBatches, resolveMaxErrors } from './rateControl.js';
+import { BatchRunner, type Chunk } from './runner.js';
+import { buildReport, countOutcomes, deriveState, type ExecutionReport } from './state.js';
 import { trustsEcs } from './trust.js';
 import type {
   ExecutionParameters,
   ExecutionPlan,
   ExecutionRecord,
   InstanceOutcome,
-  NewJournalEntry,
-  PlannedBatch,
   PlannedTarget,
 } from './types.js';
 
@@ -281,202 +272,42 @@ export async function runRollbackExecution(
   return new RollbackRunner(stored, deps, options).run();
 }
 
-class RollbackRunner {
-  readonly #state: ExecutionState;
-  readonly #deps: EngineDeps;
-  readonly #options: RunOptions;
+/**
+ * Rollbacks: every chunk re-reads the current roles first, so an interrupted chunk needs no settling
+ * beyond closing its intent; `attempted` remembers which ids earlier runs wrote to.
+ */
+class RollbackRunner extends BatchRunner {
+  protected readonly label = 'rollback';
   readonly #attempted = new Set<string>();
-  readonly #openIntents = new Map<string, IntentEntry>();
-  #writes: Promise<unknown> = Promise.resolve();
-  #chunkCounter: number;
 
   public constructor(stored: StoredExecution, deps: EngineDeps, options: RunOptions) {
-    this.#state = deriveState(stored);
-    this.#deps = deps;
-    this.#options = options;
-    this.#chunkCounter = stored.journal.length;
+    super(deriveState(stored), deps, options);
     for (const entry of stored.journal) {
       if (entry.type === 'intent') for (const id of entry.instanceIds) this.#attempted.add(id);
     }
-    for (const intent of this.#state.openIntents) this.#openIntents.set(intent.chunkId, intent);
   }
 
-  get #record(): ExecutionRecord {
-    return this.#state.record;
-  }
-
-  get #context(): ChunkContext {
-    const { parameters } = this.#record;
-    return {
-      ecs: this.#deps.ecs,
-      regionId: parameters.targets.RegionId ?? parameters.regionId,
-      ramRoleName: parameters.ramRoleName,
-    };
-  }
-
-  public async run(): Promise<ExecutionReport> {
-    if (this.#record.status !== 'Running') return buildReport(this.#state);
-    // Interrupted chunks: close their intents; their ids stay pending and every chunk re-reads roles.
-    for (const intent of [...this.#openIntents.values()]) {
-      await this.#write({ at: this.#now(), type: 'result', chunkId: intent.chunkId, outcomes: [] });
+  /** Interrupted chunks: close their intents; their ids stay pending and the rerun re-reads roles. */
+  protected async settleOpenIntents(): Promise<void> {
+    for (const intent of [...this.openIntents.values()]) {
+      await this.write({ at: this.now(), type: 'result', chunkId: intent.chunkId, outcomes: [] });
     }
-    const { batches } = this.#state.plan;
-    while (this.#record.status === 'Running') {
-      const batch = batches[this.#record.nextBatch];
-      if (!batch) {
-        this.#setStatus('Success');
-        break;
-      }
-      const stopped = await this.#runBatch(batch);
-      if (stopped === 'deadline') break;
-      if (stopped === 'threshold') {
-        this.#onThresholdExceeded();
-        break;
-      }
-      this.#record.nextBatch = batch.index + 1;
-      const pause = this.#batchPauseAfter(batch);
-      if (pause) {
-        this.#record.lastBatchPause = batch.index;
-        this.#setStatus(
-          'Waiting',
-          `paused after batch ${batch.index + 1} of ${batches.length} (${pause}); continue to go on, or cancel`,
-        );
-        this.#record.pauseReason = pause;
-      }
+  }
+
+  protected async prepareBatch(
+    pending: string[],
+    chunkSize: number,
+  ): Promise<{ chunks: Chunk[]; decided: number }> {
+    const chunks: Chunk[] = [];
+    for (let i = 0; i < pending.length; i += chunkSize) {
+      chunks.push({ operation: 'detach', instanceIds: pending.slice(i, i + chunkSize) });
     }
-    await this.#writes;
-    await this.#saveRecord();
-    const report = buildReport(this.#state);
-    this.#deps.logger.info(
-      { executionId: this.#record.executionId, status: report.status, counts: report.counts },
-      'rollback run ended',
-    );
-    return report;
+    return { chunks, decided: 0 };
   }
 
-  async #runBatch(batch: PlannedBatch): Promise<'threshold' | 'deadline' | undefined> {
-    const pending = batch.instanceIds.filter((id) => !this.#state.outcomes.has(id));
-    const { chunkSize, parallelCalls } = chunkLayout(batch.concurrency);
-    const queue: string[][] = [];
-    for (let i = 0; i < pending.length; i += chunkSize) queue.push(pending.slice(i, i + chunkSize));
-    let stop: 'threshold' | 'deadline' | undefined;
-    const worker = async (): Promise<void> => {
-      while (stop === undefined) {
-        if (this.#options.deadline !== undefined && this.#deps.clock.now() >= this.#options.deadline) {
-          stop = 'deadline';
-          return;
-        }
-        const ids = queue.shift();
-        if (!ids) return;
-        await this.#runChunk(ids);
-        this.#emitProgress(batch);
-        if (this.#budgetUsed() > this.#state.plan.maxErrors) stop = 'threshold';
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(parallelCalls, queue.length) }, worker));
-    await this.#writes;
-    return stop;
-  }
-
-  async #runChunk(ids: string[]): Promise<void> {
-    this.#chunkCounter += 1;
-    const chunkId = `rollback-${this.#chunkCounter}`;
-    await this.#write({ at: this.#now(), type: 'intent', chunkId, operation: 'detach', instanceIds: ids });
+  protected processChunk(chunk: Chunk): Promise<InstanceOutcome[]> {
     // `#attempted` holds only ids of earlier (interrupted) runs' intents: this chunk's own intent must
     // not make a bare instance look like our work.
-    const outcomes = await rollbackChunk(this.#context, ids, this.#state.targets, this.#attempted);
-    await this.#write({ at: this.#now(), type: 'result', chunkId, outcomes });
-    for (const outcome of outcomes) {
-      if (outcome.outcome === 'Failed') {
-        this.#deps.logger.warn(
-          { executionId: this.#record.executionId, instanceId: outcome.instanceId, code: outcome.code },
-          outcome.message,
-        );
-      }
-    }
-  }
-
-  #batchPauseAfter(batch: PlannedBatch): 'FirstBatchPause' | 'EveryBatchPause' | undefined {
-    const { rateControl } = this.#record.parameters;
-    if (rateControl.Mode !== 'Batch' || batch.index <= this.#record.lastBatchPause) return undefined;
-    if (batch.index >= this.#state.plan.batches.length - 1) return undefined;
-    if (rateControl.BatchPauseOption === 'EveryBatchPause') return 'EveryBatchPause';
-    return rateControl.BatchPauseOption === 'FirstBatchPause' && batch.index === 0
-      ? 'FirstBatchPause'
-      : undefined;
-  }
-
-  #counts() {
-    return countOutcomes(this.#state.plan.targets.length, this.#state.outcomes.values());
-  }
-
-  #budgetUsed(): number {
-    return this.#counts().failed - this.#record.errorBase;
-  }
-
-  #onThresholdExceeded(): void {
-    const { maxErrors } = this.#state.plan;
-    const used = this.#budgetUsed();
-    if (this.#record.parameters.mode === 'FailurePause') {
-      this.#setStatus(
-        'Waiting',
-        `${used} failed, more than MaxErrors ${maxErrors}; paused: continue, retry or cancel`,
-      );
-      this.#record.pauseReason = 'MaxErrorsExceeded';
-      return;
-    }
-    const cancelled = this.#state.plan.targets
-      .map((target) => target.instanceId)
-      .filter((id) => !this.#state.outcomes.has(id))
-      .map((instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }));
-    if (cancelled.length > 0) {
-      void this.#write({ at: this.#now(), type: 'result', chunkId: 'cancel', outcomes: cancelled });
-    }
-    this.#setStatus(
-      'Failed',
-      `${used} failed, more than MaxErrors ${maxErrors}; the remaining ${cancelled.length} targets were cancelled`,
-    );
-  }
-
-  #setStatus(status: ExecutionRecord['status'], reason?: string): void {
-    this.#record.status = status;
-    if (reason === undefined) delete this.#record.statusReason;
-    else this.#record.statusReason = reason;
-    if (status !== 'Waiting') delete this.#record.pauseReason;
-  }
-
-  #write(entry: NewJournalEntry): Promise<unknown> {
-    const write = this.#writes.then(async () => {
-      const stored = await this.#deps.store.append(this.#record.executionId, entry);
-      applyEntry(stored, this.#state.outcomes, this.#openIntents);
-      if (entry.type === 'result') await this.#saveRecord();
-    });
-    this.#writes = write.catch(() => undefined);
-    return write;
-  }
-
-  async #saveRecord(): Promise<void> {
-    this.#record.updatedAt = this.#now();
-    this.#record.counts = this.#counts();
-    await this.#deps.store.saveRecord({ ...this.#record });
-  }
-
-  #emitProgress(batch: PlannedBatch): void {
-    if (!this.#deps.onProgress) return;
-    const counts = this.#counts();
-    this.#deps.onProgress({
-      executionId: this.#record.executionId,
-      batchIndex: batch.index,
-      batchCount: this.#state.plan.batches.length,
-      done: counts.total - counts.pending,
-      total: counts.total,
-      failed: counts.failed,
-      maxErrors: this.#state.plan.maxErrors,
-      budgetUsed: this.#budgetUsed(),
-    });
-  }
-
-  #now(): string {
-    return new Date(this.#deps.clock.now()).toISOString();
+    return rollbackChunk(this.context, chunk.instanceIds, this.state.targets, this.#attempted);
   }
 }

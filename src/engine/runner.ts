@@ -1,0 +1,287 @@
+/**
+ * The batch loop every stored execution runs (attach executions and rollbacks alike): batches in
+ * order, chunks in parallel within a batch under its concurrency, MaxErrors, batch pauses, the
+ * deadline, and the journal protocol (intent before each write, result after). Subclasses say only
+ * what a chunk does and how unfinished writes of an earlier run are settled.
+ */
+import type { ChunkContext } from './chunk.js';
+import type { EngineDeps, RunOptions } from './execution.js';
+import { chunkLayout } from './rateControl.js';
+import {
+  applyEntry,
+  buildReport,
+  countOutcomes,
+  type ExecutionReport,
+  type ExecutionState,
+  type IntentEntry,
+} from './state.js';
+import type {
+  ExecutionRecord,
+  InstanceOutcome,
+  NewJournalEntry,
+  PauseReason,
+  PlannedBatch,
+} from './types.js';
+
+/** One API write over up to 100 instances, as its journal intent names it. */
+export interface Chunk {
+  operation: IntentEntry['operation'];
+  instanceIds: string[];
+}
+
+/** Why a batch stopped before its end. */
+type BatchStop = 'threshold' | 'deadline' | undefined;
+
+/** Sets a status and its reason; a pause reason only survives while Waiting. */
+export function setStatus(record: ExecutionRecord, status: ExecutionRecord['status'], reason?: string): void {
+  record.status = status;
+  if (reason === undefined) delete record.statusReason;
+  else record.statusReason = reason;
+  if (status !== 'Waiting') delete record.pauseReason;
+}
+
+/** Targets of the execution without an outcome yet, in plan order. */
+export function pendingTargets(state: Pick<ExecutionState, 'plan' | 'outcomes'>): string[] {
+  return state.plan.targets.map((target) => target.instanceId).filter((id) => !state.outcomes.has(id));
+}
+
+export abstract class BatchRunner {
+  protected readonly state: ExecutionState;
+  protected readonly deps: EngineDeps;
+  protected readonly openIntents = new Map<string, IntentEntry>();
+  readonly #options: RunOptions;
+  #writes: Promise<unknown> = Promise.resolve();
+  #chunkCounter: number;
+
+  public constructor(state: ExecutionState, deps: EngineDeps, options: RunOptions) {
+    this.state = state;
+    this.deps = deps;
+    this.#options = options;
+    for (const intent of state.openIntents) this.openIntents.set(intent.chunkId, intent);
+    // Chunk ids stay unique across runs: every earlier chunk wrote at least one journal entry.
+    this.#chunkCounter = state.journalLength;
+  }
+
+  /** Names the runner in log lines, e.g. `execution` or `rollback`. */
+  protected abstract readonly label: string;
+
+  /** Settles intents left without results by an earlier run (the process died mid-call). */
+  protected abstract settleOpenIntents(): Promise<void>;
+
+  /**
+   * Splits a batch's pending targets into chunks of API work, recording (with {@link write}) the
+   * outcomes that need no call; returns the chunks and how many outcomes it recorded.
+   */
+  protected abstract prepareBatch(
+    pending: string[],
+    chunkSize: number,
+  ): Promise<{ chunks: Chunk[]; decided: number }>;
+
+  /** Performs one chunk's API work and returns one outcome per id. */
+  protected abstract processChunk(chunk: Chunk): Promise<InstanceOutcome[]>;
+
+  protected get record(): ExecutionRecord {
+    return this.state.record;
+  }
+
+  protected get context(): ChunkContext {
+    const { parameters } = this.record;
+    return {
+      ecs: this.deps.ecs,
+      regionId: parameters.targets.RegionId ?? parameters.regionId,
+      ramRoleName: parameters.ramRoleName,
+    };
+  }
+
+  /**
+   * Runs a Running execution until it ends, pauses, or reaches the deadline (still Running).
+   * Anything that is not Running is reported as it is.
+   */
+  public async run(): Promise<ExecutionReport> {
+    if (this.record.status !== 'Running') return buildReport(this.state);
+    await this.settleOpenIntents();
+    const { batches } = this.state.plan;
+    while (this.record.status === 'Running') {
+      const batch = batches[this.record.nextBatch];
+      if (!batch) {
+        setStatus(this.record, 'Success');
+        break;
+      }
+      const stopped = await this.#runBatch(batch);
+      if (stopped === 'deadline') break;
+      if (stopped === 'threshold') {
+        await this.#onThresholdExceeded();
+        break;
+      }
+      this.record.nextBatch = batch.index + 1;
+      const pause = this.#batchPauseAfter(batch);
+      if (pause) {
+        this.record.lastBatchPause = batch.index;
+        setStatus(
+          this.record,
+          'Waiting',
+          `paused after batch ${batch.index + 1} of ${batches.length} (${pause}); continue to go on, or cancel`,
+        );
+        this.record.pauseReason = pause;
+      }
+    }
+    await this.#writes;
+    await this.#saveRecord();
+    const report = buildReport(this.state);
+    this.deps.logger.info(
+      { executionId: this.record.executionId, status: report.status, counts: report.counts },
+      `${this.label} run ended`,
+    );
+    return report;
+  }
+
+  /** Appends a journal entry (writes are serialised) and applies it to the live state. */
+  protected write(entry: NewJournalEntry): Promise<unknown> {
+    const write = this.#writes.then(async () => {
+      const stored = await this.deps.store.append(this.record.executionId, entry);
+      applyEntry(stored, this.state.outcomes, this.openIntents);
+      if (entry.type === 'result') await this.#saveRecord();
+    });
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+
+  protected nextChunkId(prefix: string): string {
+    this.#chunkCounter += 1;
+    return `${prefix}-${this.#chunkCounter}`;
+  }
+
+  protected now(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  /** Runs the pending targets of one batch; returns why it stopped early, if it did. */
+  async #runBatch(batch: PlannedBatch): Promise<BatchStop> {
+    const pending = batch.instanceIds.filter((id) => !this.state.outcomes.has(id));
+    const { chunkSize, parallelCalls } = chunkLayout(batch.concurrency);
+    const { chunks, decided } = await this.prepareBatch(pending, chunkSize);
+    if (decided > 0) {
+      await this.#writes;
+      this.#emitProgress(batch);
+      if (this.#thresholdExceeded()) return 'threshold';
+    }
+    let stop: BatchStop;
+    const worker = async (): Promise<void> => {
+      while (stop === undefined) {
+        if (this.#options.deadline !== undefined && this.deps.clock.now() >= this.#options.deadline) {
+          stop = 'deadline';
+          return;
+        }
+        const chunk = chunks.shift();
+        if (!chunk) return;
+        await this.#runChunk(chunk);
+        this.#emitProgress(batch);
+        if (this.#thresholdExceeded()) stop = 'threshold';
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallelCalls, chunks.length) }, worker));
+    await this.#writes;
+    if (stop === 'deadline' && chunks.length === 0 && this.#thresholdExceeded()) return 'threshold';
+    return stop;
+  }
+
+  /** Intent, the write, result. An error leaves the intent open for the next run to settle. */
+  async #runChunk(chunk: Chunk): Promise<void> {
+    const chunkId = this.nextChunkId(chunk.operation === 'detach' ? 'rollback' : 'chunk');
+    await this.write({
+      at: this.now(),
+      type: 'intent',
+      chunkId,
+      operation: chunk.operation,
+      instanceIds: chunk.instanceIds,
+    });
+    let outcomes: InstanceOutcome[];
+    try {
+      outcomes = await this.processChunk(chunk);
+    } catch (error) {
+      this.deps.logger.error(
+        { executionId: this.record.executionId, chunkId, err: String(error) },
+        'chunk error',
+      );
+      throw error;
+    }
+    await this.write({ at: this.now(), type: 'result', chunkId, outcomes });
+    for (const outcome of outcomes) {
+      if (outcome.outcome === 'Failed') {
+        this.deps.logger.warn(
+          { executionId: this.record.executionId, instanceId: outcome.instanceId, code: outcome.code },
+          outcome.message,
+        );
+      }
+    }
+  }
+
+  #batchPauseAfter(batch: PlannedBatch): Exclude<PauseReason, 'MaxErrorsExceeded'> | undefined {
+    const { rateControl } = this.record.parameters;
+    if (rateControl.Mode !== 'Batch' || batch.index <= this.record.lastBatchPause) return undefined;
+    if (batch.index >= this.state.plan.batches.length - 1) return undefined;
+    if (rateControl.BatchPauseOption === 'EveryBatchPause') return 'EveryBatchPause';
+    return rateControl.BatchPauseOption === 'FirstBatchPause' && batch.index === 0
+      ? 'FirstBatchPause'
+      : undefined;
+  }
+
+  #counts() {
+    return countOutcomes(this.state.plan.targets.length, this.state.outcomes.values());
+  }
+
+  /** Failures that count against MaxErrors: those since the last continue/retry. */
+  #budgetUsed(): number {
+    return this.#counts().failed - this.record.errorBase;
+  }
+
+  #thresholdExceeded(): boolean {
+    return this.#budgetUsed() > this.state.plan.maxErrors;
+  }
+
+  async #onThresholdExceeded(): Promise<void> {
+    const { maxErrors } = this.state.plan;
+    const used = this.#budgetUsed();
+    if (this.record.parameters.mode === 'FailurePause') {
+      setStatus(
+        this.record,
+        'Waiting',
+        `${used} failed, more than MaxErrors ${maxErrors}; paused: continue, retry or cancel`,
+      );
+      this.record.pauseReason = 'MaxErrorsExceeded';
+      return;
+    }
+    const cancelled = pendingTargets(this.state).map(
+      (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
+    );
+    if (cancelled.length > 0) {
+      await this.write({ at: this.now(), type: 'result', chunkId: 'cancel', outcomes: cancelled });
+    }
+    setStatus(
+      this.record,
+      'Failed',
+      `${used} failed, more than MaxErrors ${maxErrors}; the remaining ${cancelled.length} targets were cancelled`,
+    );
+  }
+
+  async #saveRecord(): Promise<void> {
+    this.record.updatedAt = this.now();
+    this.record.counts = this.#counts();
+    await this.deps.store.saveRecord({ ...this.record });
+  }
+
+  #emitProgress(batch: PlannedBatch): void {
+    if (!this.deps.onProgress) return;
+    const counts = this.#counts();
+    this.deps.onProgress({
+      executionId: this.record.executionId,
+      batchIndex: batch.index,
+      batchCount: this.state.plan.batches.length,
+      done: counts.total - counts.pending,
+      total: counts.total,
+      failed: counts.failed,
+      maxErrors: this.state.plan.maxErrors,
+      budgetUsed: this.#budgetUsed(),
+    });
+  }
+}
