@@ -5,7 +5,7 @@
  * (node start included), median of `runs`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -120,6 +120,12 @@ export async function benchColdStart(
     for (const name of names) {
       log(`cold start: ${name}`);
       const bundle = join(dir, name, 'index.js');
+      // `tsc` alone writes an unbundled index.js at the same path; measuring that would mean nothing.
+      if (readFileSync(bundle, 'utf8').includes('require("../../src/')) {
+        throw new Error(
+          `${bundle} is not an esbuild bundle: run \`npm run build\` (tsc, then scripts/bundle.mjs)`,
+        );
+      }
       const samples = [];
       for (let i = 0; i < runs; i++) samples.push(await once(bundle, noOpEvent(name, accountId), env));
       const loadAndAnswerMs = median(samples.map((s) => s.loadAndAnswerMs));

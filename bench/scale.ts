@@ -34,6 +34,8 @@ export async function benchScale(
   instances: number,
   root: string,
   log: (line: string) => void,
+  /** Extra Node flags for the CLI process, e.g. `--max-old-space-size=128` (for experiments). */
+  nodeArgs: string[] = [],
 ): Promise<ScaleResult> {
   log(`scale: generating ${instances} instances...`);
   const fleet = generateFleet({ instances, seed: 11, regions: { [BENCH_REGION]: 1 } });
@@ -42,6 +44,7 @@ export async function benchScale(
   try {
     const rssFile = join(scratch, 'rss.json');
     const args = [
+      ...nodeArgs,
       '--require',
       join(root, 'dist/bench/rssProbe.js'),
       join(root, 'bin/ecs-role-attach.js'),

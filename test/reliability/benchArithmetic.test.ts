@@ -1,0 +1,72 @@
+/**
+ * The arithmetic the benchmarks report (bench/floor.ts) and their command line (bench/run.ts): the
+ * figures in docs/benchmarks.md are only as good as these.
+ */
+import { acceptedCalls, quotaFloor } from '../../bench/floor';
+import { parseBenchArgs } from '../../bench/run';
+
+describe('quota floor', () => {
+  it.each([
+    // product at 2,000 instances: 20 pages, 40 role lookups, 20 attach calls, 1 GetRole, all at 20/s
+    [
+      { DescribeInstances: 20, DescribeInstanceRamRole: 40, AttachInstanceRamRole: 20, GetRole: 1 },
+      2,
+      4.05,
+      1,
+    ],
+    // the OOS strategy: 2,000 attach calls dominate
+    [{ DescribeInstances: 20, AttachInstanceRamRole: 2000 }, 100, 101, 99],
+    [{ AttachInstanceRamRole: 21 }, 1.05, 1.05, 1],
+    [{}, 0, 0, 0],
+  ])('%j at 20/s: floor %d s, sequential %d s, windowed %d s', (calls, seconds, sequential, windowed) => {
+    const quotas = {
+      DescribeInstances: 20,
+      DescribeInstanceRamRole: 20,
+      AttachInstanceRamRole: 20,
+      GetRole: 20,
+    };
+    const floor = quotaFloor({ calls, quotas });
+    expect(floor.seconds).toBeCloseTo(seconds, 9);
+    expect(floor.sequentialSeconds).toBeCloseTo(sequential, 9);
+    expect(floor.windowedSeconds).toBe(windowed);
+  });
+
+  it('ignores actions without a quota and names the binding action', () => {
+    const floor = quotaFloor({ calls: { A: 10, B: 30, C: 1000 }, quotas: { A: 10, B: 10 } });
+    expect(floor).toMatchObject({ seconds: 3, bindingAction: 'B', sequentialSeconds: 4 });
+    expect(floor.byAction).toEqual({ A: 1, B: 3 });
+  });
+
+  it('throttled calls consume no quota', () => {
+    expect(acceptedCalls({ A: 10, B: 5 }, { A: 4 })).toEqual({ A: 6, B: 5 });
+  });
+});
+
+describe('bench command line', () => {
+  it('defaults to every benchmark at full size', () => {
+    expect(parseBenchArgs([], '/repo')).toEqual({
+      only: ['throughput', 'burst', 'cold-start', 'scale'],
+      instances: 2000,
+      burstInstances: 1000,
+      scaleInstances: 100_000,
+      coldRuns: 5,
+      out: '/repo/bench/results',
+    });
+  });
+
+  it('runs one benchmark scaled down', () => {
+    expect(parseBenchArgs(['--only', 'throughput', '--instances', '500'], '/repo')).toMatchObject({
+      only: ['throughput'],
+      instances: 500,
+    });
+  });
+
+  it.each([
+    [['--only', 'speed'], /--only takes/],
+    [['--instances', '0'], /--instances must be a positive integer/],
+    [['--instances'], /--instances must be a positive integer/],
+    [['--fast'], /unknown flag "--fast"/],
+  ])('%j is refused', (argv, message) => {
+    expect(() => parseBenchArgs(argv, '/repo')).toThrow(message);
+  });
+});
