@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 
-require('../dist/src/cli/main.js')
+require('../dist/cli/main.js')
   .main(process.argv)
   .then(
     (code) => {

@@ -17,7 +17,7 @@ import { DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../helpers
 import { seededRandom } from '../helpers/seededRandom';
 
 export const BIN = join(__dirname, '../../bin/ecs-role-attach.js');
-export const BUILT = join(__dirname, '../../dist/src/cli/main.js');
+export const BUILT = join(__dirname, '../../dist/cli/main.js');
 
 export interface CrashOptions {
   instances: number;

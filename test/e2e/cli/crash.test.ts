@@ -11,7 +11,7 @@ import { cliFleet, runCli, tempState, useEmulatorCredentials } from '../../helpe
 import { admin, DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 
 const BIN = join(__dirname, '../../../bin/ecs-role-attach.js');
-const BUILT = join(__dirname, '../../../dist/src/cli/main.js');
+const BUILT = join(__dirname, '../../../dist/cli/main.js');
 
 let emulator: EmulatorHandle | undefined;
 afterEach(async () => {
