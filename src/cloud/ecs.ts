@@ -199,7 +199,18 @@ export class SdkEcsApi implements EcsApi {
   ): Promise<Map<string, string | undefined>> {
     const listed = new Map<string, string | undefined>();
     const pageSize = ECS_LIMITS.describeRamRoleIds;
+    // An instance appears once (or, defensively, twice across pages): more pages than that means the
+    // service keeps answering full pages without a TotalCount, which would loop forever.
+    const maxPages = Math.ceil(ids.length / pageSize) + 1;
     for (let pageNumber = 1; ; pageNumber++) {
+      if (pageNumber > maxPages) {
+        throw new CloudApiError({
+          action: 'DescribeInstanceRamRole',
+          code: 'UnboundedPaging',
+          message: `${maxPages} full pages for ${ids.length} instance ids and no TotalCount ending them; paging stopped to avoid a loop`,
+          retryable: false,
+        });
+      }
       const request = new $Ecs.DescribeInstanceRamRoleRequest({
         regionId,
         instanceIds: JSON.stringify(ids),

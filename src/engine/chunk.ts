@@ -22,8 +22,14 @@ export interface ChunkContext {
  * Attaches the role to `instanceIds` (1-100) in one call. A whole-call NotFound or classic-network
  * error is bisected so that only the offending ids end Skipped (Gone / ClassicNetwork). Per-instance
  * failures and unexpected call errors are checked against DescribeInstanceRamRole before being
- * recorded as Failed: an instance that bears the role by then (another path attached it, or the call
- * landed before the connection broke) is not a failure.
+ * recorded as Failed.
+ *
+ * Contract: callers pass only instances that planning found NOT bearing the role (work `attach`).
+ * So an instance that bears the role after this call is recorded `Attached`, never `AlreadyAttached`:
+ * the usual cause is our own call landing before the connection broke (the adapters retry network
+ * errors, and the retry then gets a per-instance "already attached"). Recording it as ours keeps
+ * rollback (which undoes only Attached/Replaced) and the compliance counts right; the price is that an
+ * attach by another path in the same instant is also counted as ours.
  */
 export async function attachChunk(context: ChunkContext, instanceIds: string[]): Promise<InstanceOutcome[]> {
   let results: InstanceCallResult[];
@@ -43,15 +49,14 @@ export async function attachChunk(context: ChunkContext, instanceIds: string[]):
       return [...left, ...right];
     }
     const { code, message } = describeError(error);
-    return settleFailures(
+    return settleAttachFailures(
       context,
       instanceIds.map((instanceId) => ({ instanceId, code, message })),
-      'Attached',
     );
   }
   const byId = new Map(results.map((result) => [result.instanceId, result]));
   const outcomes: InstanceOutcome[] = [];
-  const failures: { instanceId: string; code: string; message: string }[] = [];
+  const failures: CallFailure[] = [];
   for (const instanceId of instanceIds) {
     const result = byId.get(instanceId);
     if (result?.success) outcomes.push({ instanceId, outcome: 'Attached' });
@@ -63,51 +68,86 @@ export async function attachChunk(context: ChunkContext, instanceIds: string[]):
       });
   }
   if (failures.length === 0) return outcomes;
-  return [...outcomes, ...(await settleFailures(context, failures, 'AlreadyAttached'))];
+  return [...outcomes, ...(await settleAttachFailures(context, failures))];
 }
 
 /**
- * Replace: detach whatever role the instances bear, then attach ours. `previousRoles` is what
- * planning saw, recorded so that rollback can restore it.
+ * Replace: detach the role planning saw (`previousRoles`, one DetachInstanceRamRole per planned role,
+ * with `RamRoleName` set so that a role changed since planning is not touched), then attach ours.
+ *
+ * Every detach failure (per instance, or the whole call throwing) is settled by reading the current
+ * role, because a failure does not mean nothing happened: a rerun after a crash between detach and
+ * attach, or an adapter retry after a detach that landed, answers "no role attached".
+ * - no role: the detach is done, attach ours (Replaced with the planned previous role);
+ * - ours: done earlier (Replaced);
+ * - the planned previous role: Failed with the detach error;
+ * - another role: Failed `RoleChanged`, left alone.
  */
 export async function replaceChunk(
   context: ChunkContext,
   instanceIds: string[],
   previousRoles: ReadonlyMap<string, string>,
 ): Promise<InstanceOutcome[]> {
-  let detached: string[];
-  const outcomes: InstanceOutcome[] = [];
-  try {
-    const results = await context.ecs.detachInstanceRamRole(context.regionId, instanceIds);
-    const byId = new Map(results.map((result) => [result.instanceId, result]));
-    detached = [];
-    for (const instanceId of instanceIds) {
-      const result = byId.get(instanceId);
-      if (result?.success) detached.push(instanceId);
-      else
-        outcomes.push({
-          instanceId,
-          outcome: 'Failed',
-          code: result?.code ?? 'NoResult',
-          message: `could not detach role ${previousRoles.get(instanceId)}: ${result?.message ?? 'no result'}`,
-        });
+  const planned = (id: string): string => previousRoles.get(id) ?? '';
+  const byRole = new Map<string, string[]>();
+  for (const id of instanceIds) byRole.set(planned(id), [...(byRole.get(planned(id)) ?? []), id]);
+
+  const detached: string[] = [];
+  const failures: CallFailure[] = [];
+  for (const [role, ids] of byRole) {
+    try {
+      // An empty planned role (not expected for replace work) detaches whatever is there.
+      const results = await context.ecs.detachInstanceRamRole(context.regionId, ids, role || undefined);
+      const byId = new Map(results.map((result) => [result.instanceId, result]));
+      for (const instanceId of ids) {
+        const result = byId.get(instanceId);
+        if (result?.success) detached.push(instanceId);
+        else
+          failures.push({
+            instanceId,
+            code: result?.code ?? 'NoResult',
+            message: result?.message ?? 'DetachInstanceRamRole returned no result for this instance',
+          });
+      }
+    } catch (error) {
+      const { code, message } = describeError(error);
+      for (const instanceId of ids) failures.push({ instanceId, code, message });
     }
-  } catch (error) {
-    // Unknown whether anything was detached: look before deciding.
-    const roles = await context.ecs.describeInstanceRamRoles(context.regionId, instanceIds);
-    const { code, message } = describeError(error);
-    detached = [];
-    for (const instanceId of instanceIds) {
-      const role = roles.get(instanceId);
-      // Absent means no role here: whether DescribeInstanceRamRole lists role-less instances is unconfirmed.
-      if (!role) detached.push(instanceId);
-      else
+  }
+
+  const outcomes: InstanceOutcome[] = [];
+  if (failures.length > 0) {
+    const roles = await currentRoles(context, failures);
+    for (const { instanceId, code, message } of failures) {
+      const previousRole = planned(instanceId);
+      if (roles === undefined) {
         outcomes.push({
           instanceId,
           outcome: 'Failed',
           code,
-          message: `could not detach role ${role}: ${message}`,
+          message: `could not detach role ${previousRole} (current role unknown: DescribeInstanceRamRole failed too): ${message}`,
         });
+        continue;
+      }
+      // Absent = unknown id: attaching settles it (Skipped Gone) like any vanished instance.
+      const role = roles.get(instanceId);
+      if (role === undefined || role === '') detached.push(instanceId);
+      else if (role === context.ramRoleName) outcomes.push({ instanceId, outcome: 'Replaced', previousRole });
+      else if (role === previousRole) {
+        outcomes.push({
+          instanceId,
+          outcome: 'Failed',
+          code,
+          message: `could not detach role ${previousRole}: ${message}`,
+        });
+      } else {
+        outcomes.push({
+          instanceId,
+          outcome: 'Failed',
+          code: 'RoleChanged',
+          message: `bears role ${role} now, not the planned ${previousRole}; left alone`,
+        });
+      }
     }
   }
   if (detached.length === 0) return outcomes;
@@ -116,12 +156,12 @@ export async function replaceChunk(
       outcomes.push({
         instanceId: outcome.instanceId,
         outcome: 'Replaced',
-        previousRole: previousRoles.get(outcome.instanceId) ?? '',
+        previousRole: planned(outcome.instanceId),
       });
     } else if (outcome.outcome === 'Failed') {
       outcomes.push({
         ...outcome,
-        message: `role ${previousRoles.get(outcome.instanceId)} was detached but attaching failed: ${outcome.message}`,
+        message: `role ${planned(outcome.instanceId)} was detached but attaching failed: ${outcome.message}`,
       });
     } else outcomes.push(outcome);
   }
@@ -129,45 +169,73 @@ export async function replaceChunk(
 }
 
 /**
- * Detach (rollback): detaches `ramRoleName` from the instances; instances that no longer bear it
- * count as done.
+ * Detach (rollback): detaches `ramRoleName` from the instances. A failure, per instance or of the
+ * whole call, is settled by reading the current role: an instance that no longer bears ours (an
+ * earlier attempt landed, or someone removed it) counts as detached (`success`, code "200"). When the
+ * roles cannot be read after per-instance failures, those failures are returned as they are.
  */
 export async function detachChunk(
   context: ChunkContext,
   instanceIds: string[],
 ): Promise<InstanceCallResult[]> {
+  let results: InstanceCallResult[];
   try {
-    return await context.ecs.detachInstanceRamRole(context.regionId, instanceIds, context.ramRoleName);
+    results = await context.ecs.detachInstanceRamRole(context.regionId, instanceIds, context.ramRoleName);
   } catch (error) {
     const { code, message } = describeError(error);
     const roles = await context.ecs.describeInstanceRamRoles(context.regionId, instanceIds);
-    return instanceIds.map((instanceId) => {
-      const gone = roles.get(instanceId) !== context.ramRoleName;
-      return { instanceId, success: gone, code: gone ? '200' : code, message: gone ? 'success' : message };
-    });
+    return instanceIds.map((instanceId) => settleDetach(context, roles, { instanceId, code, message }));
   }
+  const failed = results.filter((result) => !result.success);
+  if (failed.length === 0) return results;
+  const roles = await currentRoles(context, failed);
+  if (roles === undefined) return results;
+  return results.map((result) => (result.success ? result : settleDetach(context, roles, result)));
 }
 
-/**
- * Instances whose write failed: those that bear the role now get `bearing` (Attached when our call
- * may have landed, AlreadyAttached when ECS said no), the rest Failed.
- */
-async function settleFailures(
+interface CallFailure {
+  instanceId: string;
+  code: string;
+  message: string;
+}
+
+function settleDetach(
   context: ChunkContext,
-  failures: { instanceId: string; code: string; message: string }[],
-  bearing: 'Attached' | 'AlreadyAttached',
-): Promise<InstanceOutcome[]> {
-  let roles: Map<string, string | undefined> | undefined;
+  roles: ReadonlyMap<string, string | undefined>,
+  failure: CallFailure,
+): InstanceCallResult {
+  const gone = roles.get(failure.instanceId) !== context.ramRoleName;
+  return gone
+    ? { instanceId: failure.instanceId, success: true, code: '200', message: 'success' }
+    : { ...failure, success: false };
+}
+
+/** The current roles of the failed instances, or `undefined` when they cannot be read. */
+async function currentRoles(
+  context: ChunkContext,
+  failures: readonly { instanceId: string }[],
+): Promise<Map<string, string | undefined> | undefined> {
   try {
-    roles = await context.ecs.describeInstanceRamRoles(
+    return await context.ecs.describeInstanceRamRoles(
       context.regionId,
       failures.map((failure) => failure.instanceId),
     );
   } catch {
-    roles = undefined;
+    return undefined;
   }
+}
+
+/**
+ * Attach failures: instances that bear the role now are `Attached` (see {@link attachChunk}'s
+ * contract), the rest Failed with the call's error.
+ */
+async function settleAttachFailures(
+  context: ChunkContext,
+  failures: CallFailure[],
+): Promise<InstanceOutcome[]> {
+  const roles = await currentRoles(context, failures);
   return failures.map(({ instanceId, code, message }): InstanceOutcome => {
-    if (roles?.get(instanceId) === context.ramRoleName) return { instanceId, outcome: bearing };
+    if (roles?.get(instanceId) === context.ramRoleName) return { instanceId, outcome: 'Attached' };
     return { instanceId, outcome: 'Failed', code, message };
   });
 }

@@ -29,7 +29,18 @@ export class FakeEcs implements EcsApi {
   public readonly instances = new Map<string, FakeInstance>();
   /** Per-instance forced attach error code. */
   public readonly failAttach = new Map<string, string>();
-  public readonly calls: { action: string; ids: string[] }[] = [];
+  /** Per-instance forced detach error code (the detach is not applied). */
+  public readonly failDetach = new Map<string, string>();
+  /**
+   * Emulator-style detach codes: `RamRoleNotAttached` for a role-less instance and `RamRoleMismatch`
+   * when a RamRoleName is given and differs (default: both `InvalidRamRole.NotAttached`).
+   */
+  public emulatorDetachCodes = false;
+  /** Throw this once from the next detach call (after applying it when `applied`: landed, then lost). */
+  public nextDetachError: { error: Error; applied: boolean } | undefined;
+  /** Throw this from every DescribeInstanceRamRole call while set. */
+  public describeRolesError: Error | undefined;
+  public readonly calls: { action: string; ids: string[]; role?: string }[] = [];
   /** Throw this once from the next attach call (after applying it when `applied`). */
   public nextAttachError: { error: Error; applied: boolean } | undefined;
 
@@ -61,6 +72,7 @@ export class FakeEcs implements EcsApi {
     ids: string[],
   ): Promise<Map<string, string | undefined>> {
     this.calls.push({ action: 'DescribeInstanceRamRole', ids });
+    if (this.describeRolesError) throw this.describeRolesError;
     const roles = new Map<string, string | undefined>();
     for (const id of ids) {
       const instance = this.instances.get(id);
@@ -109,20 +121,32 @@ export class FakeEcs implements EcsApi {
     ids: string[],
     role?: string,
   ): Promise<InstanceCallResult[]> {
-    this.calls.push({ action: 'DetachInstanceRamRole', ids });
-    return ids.map((id): InstanceCallResult => {
+    this.calls.push({ action: 'DetachInstanceRamRole', ids, ...(role === undefined ? {} : { role }) });
+    const pending = this.nextDetachError;
+    if (pending && !pending.applied) {
+      this.nextDetachError = undefined;
+      throw pending.error;
+    }
+    const results = ids.map((id): InstanceCallResult => {
       const instance = this.instances.get(id);
+      const forced = this.failDetach.get(id);
+      if (forced) return { instanceId: id, success: false, code: forced, message: `forced ${forced}` };
       if (!instance?.role || (role && instance.role !== role)) {
-        return {
-          instanceId: id,
-          success: false,
-          code: 'InvalidRamRole.NotAttached',
-          message: 'no such role',
-        };
+        const code = !this.emulatorDetachCodes
+          ? 'InvalidRamRole.NotAttached'
+          : instance?.role
+            ? 'RamRoleMismatch'
+            : 'RamRoleNotAttached';
+        return { instanceId: id, success: false, code, message: 'no such role' };
       }
       delete instance.role;
       return { instanceId: id, success: true, code: '200', message: 'success' };
     });
+    if (pending?.applied) {
+      this.nextDetachError = undefined;
+      throw pending.error;
+    }
+    return results;
   }
 }
 
@@ -193,9 +217,14 @@ export class MemoryStore implements ExecutionStore {
   public async list(): Promise<ExecutionRecord[]> {
     return [...this.#executions.values()].map((e) => clone(e.record)).reverse();
   }
-  public async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+  public async tryLock(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    canTakeOver?: (holder: string) => boolean,
+  ): Promise<boolean> {
     const held = this.#locks.get(name);
-    if (held && held.expires > Date.now() && held.owner !== owner) return false;
+    if (held && held.expires > Date.now() && held.owner !== owner && !canTakeOver?.(held.owner)) return false;
     this.#locks.set(name, { owner, expires: Date.now() + ttlMs });
     return true;
   }
