@@ -110,7 +110,7 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
     logger,
     requestId,
     cloud,
-    engine: (regionId) => ({ ...cloud(regionId), store, clock, random, logger }),
+    engine: (regionId) => ({ ...cloud(regionId), store, clock, random, logger, owner: `fc:${requestId}` }),
     flow: () =>
       createCloudFlowApi({
         regionId: config.regionId,

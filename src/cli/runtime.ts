@@ -3,6 +3,7 @@
  * printing reports, mapping statuses and errors to exit codes.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import pino from 'pino';
 import { createCloudApis } from '../cloud/clients.js';
 import { parseQps } from '../cloud/limiter.js';
@@ -80,8 +81,30 @@ export function engineDeps(
     clock: systemClock,
     random: Math.random,
     logger,
+    owner: CLI_OWNER,
+    canTakeOver: isDeadLocalProcess,
     ...(onProgress ? { onProgress } : {}),
   };
+}
+
+/** This process as an execution lease holder: `cli:<host>:<pid>:<nonce>`. */
+export const CLI_OWNER = `cli:${hostname()}:${process.pid}:${Math.floor(Math.random() * 2 ** 32).toString(16)}`;
+
+/**
+ * A lease held by a CLI process of this host that no longer exists (killed, crashed) may be taken over
+ * at once, so that `resume` after a `kill -9` need not wait for the lease to expire.
+ */
+export function isDeadLocalProcess(holder: string): boolean {
+  const [kind, host, pid] = holder.split(':');
+  if (kind !== 'cli' || host !== hostname()) return false;
+  const id = Number(pid);
+  if (!Number.isInteger(id) || id <= 0 || id === process.pid) return false;
+  try {
+    process.kill(id, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** Reads `value` as JSON, or the file it names when it starts with `@`. */

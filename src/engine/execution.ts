@@ -7,13 +7,22 @@
  * finds intents without results (the process died mid-call) settles them with DescribeInstanceRamRole
  * before anything else, so no target is lost and no instance is written twice blindly.
  */
-import { attachChunk, replaceChunk } from './chunk.js';
+import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
 import { InvalidActionError } from './errors.js';
 import { newExecutionId } from './ids.js';
+import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from './lease.js';
 import { type PlannerDeps, planExecution } from './planner.js';
-import type { Clock, ExecutionStore, Logger, RandomSource } from './ports.js';
+import type { Clock, EcsApi, ExecutionStore, Logger, RandomSource } from './ports.js';
 import { runRollbackExecution } from './rollback.js';
-import { BatchRunner, type Chunk, pendingTargets, setStatus } from './runner.js';
+import {
+  BatchRunner,
+  type Chunk,
+  cancelEntries,
+  cancelReason,
+  cancelRequestKey,
+  markCancelHandled,
+  setStatus,
+} from './runner.js';
 import {
   applyEntry,
   buildReport,
@@ -21,6 +30,8 @@ import {
   countOutcomes,
   deriveState,
   type ExecutionReport,
+  type ExecutionState,
+  type IntentEntry,
   predictedOutcome,
 } from './state.js';
 import type {
@@ -51,6 +62,23 @@ export interface EngineDeps extends PlannerDeps {
   random: RandomSource;
   logger: Logger;
   onProgress?: (progress: ExecutionProgress) => void;
+  /** Who holds an execution's lease while changing it; default: a fresh id per call. */
+  owner?: string;
+  /** Whether another holder's live lease may be taken over (its process is known dead). */
+  canTakeOver?: (holder: string) => boolean;
+}
+
+/** The lease holder of one engine call. */
+function leaseHolder(
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'owner' | 'canTakeOver'> & { random?: RandomSource },
+): LeaseHolder {
+  const random = deps.random ?? Math.random;
+  return {
+    store: deps.store,
+    clock: deps.clock,
+    owner: deps.owner ?? `engine:${Math.floor(random() * 2 ** 48).toString(16)}`,
+    ...(deps.canTakeOver ? { canTakeOver: deps.canTakeOver } : {}),
+  };
 }
 
 export interface RunOptions {
@@ -124,23 +152,63 @@ export async function runExecution(
   deps: EngineDeps,
   options: RunOptions = {},
 ): Promise<ExecutionReport> {
-  const stored = await deps.store.load(executionId);
-  // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
-  if (stored.record.origin === 'rollback') return runRollbackExecution(stored, deps, options);
-  const runner = new ExecutionRunner(deriveState(stored), deps, options);
-  return runner.run();
+  const lease = leaseHolder(deps);
+  return withLease(executionId, lease, async () => {
+    const stored = await deps.store.load(executionId);
+    // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
+    if (stored.record.origin === 'rollback') return runRollbackExecution(stored, deps, options, lease);
+    return new ExecutionRunner(deriveState(stored), deps, options, lease).run();
+  });
 }
 
 /**
- * Applies an operator decision to a Waiting execution (cancel also applies to Running ones):
- * `continue` keeps failures as failed and resets the error budget; `retry` makes the failed targets
- * pending again, then continues; `cancel` ends the execution, remaining targets Cancelled.
- * Returns the report after the decision; call {@link runExecution} to go on.
+ * Applies an operator decision to a Waiting execution: `continue` keeps failures as failed and resets
+ * the error budget; `retry` makes the failed targets pending again, then continues; `cancel` ends the
+ * execution, remaining targets Cancelled. Returns the report after the decision; call
+ * {@link runExecution} to go on.
+ *
+ * `cancel` also applies to a Running execution. When another process runs it (it holds the lease), the
+ * cancel is left as a request that process honours before its next chunk, and the report still says
+ * Running. When none does (it crashed), unfinished writes are first settled with
+ * DescribeInstanceRamRole (`deps.ecs`), so that an instance attached by the interrupted call is not
+ * recorded as never attempted; without `deps.ecs` the request waits for the next run.
+ *
+ * `leaseHeld`: the caller already holds the execution's lease (the workflow's control action).
  */
 export async function controlExecution(
   executionId: string,
   action: OperatorAction,
-  deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'>,
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'> & Partial<EngineDeps>,
+  options: { leaseHeld?: boolean } = {},
+): Promise<ExecutionReport> {
+  const holder = leaseHolder(deps);
+  const requestCancel = async (): Promise<void> => {
+    const at = new Date(deps.clock.now()).toISOString();
+    await deps.store.putDocument(cancelRequestKey(executionId), { requestedAt: at, by: holder.owner });
+  };
+  if (action === 'cancel') {
+    const { record } = await deps.store.load(executionId);
+    if (record.status === 'Running' || record.status === 'Waiting') await requestCancel();
+  }
+  if (!options.leaseHeld && !(await takeLease(executionId, holder))) {
+    if (action !== 'cancel') throw new ExecutionBusyError(executionId, 'its lease is held');
+    const report = await getExecutionReport(executionId, deps.store);
+    return {
+      ...report,
+      statusReason: 'cancel requested: the process running this execution stops before its next chunk',
+    };
+  }
+  try {
+    return await applyDecision(executionId, action, deps);
+  } finally {
+    if (!options.leaseHeld) await deps.store.unlock(leaseName(executionId), holder.owner);
+  }
+}
+
+async function applyDecision(
+  executionId: string,
+  action: OperatorAction,
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'> & Partial<EngineDeps>,
 ): Promise<ExecutionReport> {
   const state = deriveState(await deps.store.load(executionId));
   const { record } = state;
@@ -153,24 +221,38 @@ export async function controlExecution(
     throw new InvalidActionError(executionId, action, record.status, hint);
   }
   const at = new Date(deps.clock.now()).toISOString();
-  const failedBefore = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
-  const decision: NewJournalEntry = { at, type: 'decision', action, failedBefore };
-  await deps.store.append(executionId, decision);
-  applyEntry({ ...decision, seq: 0 }, state.outcomes, new Map());
+  const append = async (entry: NewJournalEntry): Promise<void> => {
+    applyEntry(await deps.store.append(executionId, entry), state.outcomes, new Map());
+  };
   if (action === 'cancel') {
-    const cancelled = pendingTargets(state).map(
-      (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
-    );
-    if (cancelled.length > 0) {
-      await deps.store.append(executionId, { at, type: 'result', chunkId: 'cancel', outcomes: cancelled });
-      for (const outcome of cancelled) state.outcomes.set(outcome.instanceId, outcome);
+    if (state.openIntents.length > 0) {
+      if (!deps.ecs) {
+        deps.logger.info(
+          { executionId },
+          'cancel requested; the next run settles unfinished writes and cancels',
+        );
+        return {
+          ...buildReport(state),
+          statusReason: 'cancel requested: the next run settles unfinished writes, then cancels',
+        };
+      }
+      const context = chunkContext(record, deps.ecs);
+      for (const intent of state.openIntents) {
+        await append({
+          at,
+          type: 'result',
+          chunkId: intent.chunkId,
+          outcomes: await settleIntent(intent, state, context),
+        });
+      }
     }
-    setStatus(
-      record,
-      'Cancelled',
-      `cancelled by the operator; ${cancelled.length} targets were never attempted`,
-    );
+    for (const entry of cancelEntries(state, at)) await append(entry);
+    state.cancelDecided = true;
+    setStatus(record, 'Cancelled', cancelReason(state));
+    await markCancelHandled(deps.store, executionId, at);
   } else {
+    const failedBefore = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
+    await append({ at, type: 'decision', action, failedBefore });
     if (action === 'retry') {
       const firstPending = state.plan.batches.find((batch) =>
         batch.instanceIds.some((id) => !state.outcomes.has(id)),
@@ -185,6 +267,39 @@ export async function controlExecution(
   await deps.store.saveRecord(record);
   deps.logger.info({ executionId, action, status: record.status }, 'operator decision recorded');
   return buildReport(state);
+}
+
+function chunkContext(record: ExecutionRecord, ecs: EcsApi): ChunkContext {
+  const { parameters } = record;
+  return {
+    ecs,
+    regionId: parameters.targets.RegionId ?? parameters.regionId,
+    ramRoleName: parameters.ramRoleName,
+  };
+}
+
+/**
+ * An intent without a result: its call may or may not have landed. The instances that bear the role
+ * now get their outcome; the others stay pending (and are written again by the next run).
+ */
+async function settleIntent(
+  intent: IntentEntry,
+  state: ExecutionState,
+  context: ChunkContext,
+): Promise<InstanceOutcome[]> {
+  const ids = intent.instanceIds.filter((id) => !state.outcomes.has(id));
+  const roles =
+    ids.length > 0 ? await context.ecs.describeInstanceRamRoles(context.regionId, ids) : new Map();
+  const outcomes: InstanceOutcome[] = [];
+  for (const id of ids) {
+    if (roles.get(id) !== context.ramRoleName) continue;
+    outcomes.push(
+      intent.operation === 'replace'
+        ? { instanceId: id, outcome: 'Replaced', previousRole: state.targets.get(id)?.currentRole ?? '' }
+        : { instanceId: id, outcome: 'Attached' },
+    );
+  }
+  return outcomes;
 }
 
 /** Attach executions: conflicts recorded without a call, attach and replace chunks, settlement by describe. */
@@ -230,35 +345,16 @@ class ExecutionRunner extends BatchRunner {
     return new Map(ids.map((id) => [id, this.state.targets.get(id)?.currentRole ?? '']));
   }
 
-  /**
-   * Intents without results: the calls may or may not have landed. Ask ECS which instances bear
-   * the role now; those get their outcome, the others stay pending and are written again normally.
-   */
+  /** Settles intents left without results by a run that died mid-call, before writing again. */
   protected async settleOpenIntents(): Promise<void> {
-    const context = this.context;
     for (const intent of [...this.openIntents.values()]) {
-      const ids = intent.instanceIds.filter((id) => !this.state.outcomes.has(id));
-      const roles =
-        ids.length > 0 ? await context.ecs.describeInstanceRamRoles(context.regionId, ids) : new Map();
-      const outcomes: InstanceOutcome[] = [];
-      for (const id of ids) {
-        if (roles.get(id) !== context.ramRoleName) continue;
-        outcomes.push(
-          intent.operation === 'replace'
-            ? {
-                instanceId: id,
-                outcome: 'Replaced',
-                previousRole: this.state.targets.get(id)?.currentRole ?? '',
-              }
-            : { instanceId: id, outcome: 'Attached' },
-        );
-      }
+      const outcomes = await settleIntent(intent, this.state, this.context);
       this.deps.logger.info(
         {
           executionId: this.record.executionId,
           chunkId: intent.chunkId,
           settled: outcomes.length,
-          retried: ids.length - outcomes.length,
+          retried: intent.instanceIds.length - outcomes.length,
         },
         'settled an unfinished write after restart',
       );

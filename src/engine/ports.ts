@@ -96,9 +96,15 @@ export interface ExecutionStore {
   list(): Promise<ExecutionRecord[]>;
   /**
    * Takes a named lock (e.g. `sweep/cn-hangzhou/MyRole`) unless a live one exists; returns whether it was taken.
-   * A lock older than `ttlMs` is considered abandoned and may be taken over.
+   * The same owner taking it again extends the lease. A lock older than `ttlMs` is considered abandoned
+   * and may be taken over, as may a live one whose holder `canTakeOver` declares dead.
    */
-  tryLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  tryLock(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    canTakeOver?: (holder: string) => boolean,
+  ): Promise<boolean>;
   unlock(name: string, owner: string): Promise<void>;
   /** Small JSON documents beside executions (e.g. the event path's breaker state and backlog). */
   getDocument<T>(key: string): Promise<T | undefined>;

@@ -17,6 +17,7 @@ import { attachChunk, type ChunkContext, detachChunk } from './chunk.js';
 import { InvalidActionError } from './errors.js';
 import type { EngineDeps, RunOptions } from './execution.js';
 import { newExecutionId } from './ids.js';
+import type { LeaseHolder } from './lease.js';
 import type { StoredExecution } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
 import { BatchRunner, type Chunk } from './runner.js';
@@ -268,8 +269,9 @@ export async function runRollbackExecution(
   stored: StoredExecution,
   deps: EngineDeps,
   options: RunOptions = {},
+  lease?: LeaseHolder,
 ): Promise<ExecutionReport> {
-  return new RollbackRunner(stored, deps, options).run();
+  return new RollbackRunner(stored, deps, options, lease).run();
 }
 
 /**
@@ -280,8 +282,8 @@ class RollbackRunner extends BatchRunner {
   protected readonly label = 'rollback';
   readonly #attempted = new Set<string>();
 
-  public constructor(stored: StoredExecution, deps: EngineDeps, options: RunOptions) {
-    super(deriveState(stored), deps, options);
+  public constructor(stored: StoredExecution, deps: EngineDeps, options: RunOptions, lease?: LeaseHolder) {
+    super(deriveState(stored), deps, options, lease);
     for (const entry of stored.journal) {
       if (entry.type === 'intent') for (const id of entry.instanceIds) this.#attempted.add(id);
     }

@@ -6,6 +6,8 @@
  */
 import type { ChunkContext } from './chunk.js';
 import type { EngineDeps, RunOptions } from './execution.js';
+import { ExecutionBusyError, type LeaseHolder, takeLease } from './lease.js';
+import type { ExecutionStore } from './ports.js';
 import { chunkLayout } from './rateControl.js';
 import {
   applyEntry,
@@ -30,7 +32,19 @@ export interface Chunk {
 }
 
 /** Why a batch stopped before its end. */
-type BatchStop = 'threshold' | 'deadline' | undefined;
+type BatchStop = 'threshold' | 'deadline' | 'cancel' | undefined;
+
+/** Where an operator's cancel waits for the process running the execution (see controlExecution). */
+export function cancelRequestKey(executionId: string): string {
+  return `cancel-requests/${executionId}`;
+}
+
+/** A pending cancel request, written by an operator while another process ran the execution. */
+export interface CancelRequest {
+  requestedAt: string;
+  by: string;
+  handledAt?: string;
+}
 
 /** Sets a status and its reason; a pause reason only survives while Waiting. */
 export function setStatus(record: ExecutionRecord, status: ExecutionRecord['status'], reason?: string): void {
@@ -38,6 +52,40 @@ export function setStatus(record: ExecutionRecord, status: ExecutionRecord['stat
   if (reason === undefined) delete record.statusReason;
   else record.statusReason = reason;
   if (status !== 'Waiting') delete record.pauseReason;
+}
+
+/**
+ * The journal entries that record an operator's cancel: the decision (unless already journalled) and
+ * `Cancelled` for every target never attempted.
+ */
+export function cancelEntries(state: ExecutionState, at: string): NewJournalEntry[] {
+  const entries: NewJournalEntry[] = [];
+  if (!state.cancelDecided) {
+    const failedBefore = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
+    entries.push({ at, type: 'decision', action: 'cancel', failedBefore });
+  }
+  const cancelled = pendingTargets(state).map(
+    (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
+  );
+  if (cancelled.length > 0) entries.push({ at, type: 'result', chunkId: 'cancel', outcomes: cancelled });
+  return entries;
+}
+
+export function cancelReason(state: Pick<ExecutionState, 'outcomes'>): string {
+  let never = 0;
+  for (const outcome of state.outcomes.values()) if (outcome.outcome === 'Cancelled') never += 1;
+  return `cancelled by the operator; ${never} targets were never attempted`;
+}
+
+/** Marks a pending cancel request as done, so that it is never applied again. */
+export async function markCancelHandled(
+  store: ExecutionStore,
+  executionId: string,
+  at: string,
+): Promise<void> {
+  const key = cancelRequestKey(executionId);
+  const request = await store.getDocument<CancelRequest>(key);
+  if (request && request.handledAt === undefined) await store.putDocument(key, { ...request, handledAt: at });
 }
 
 /** Targets of the execution without an outcome yet, in plan order. */
@@ -50,13 +98,18 @@ export abstract class BatchRunner {
   protected readonly deps: EngineDeps;
   protected readonly openIntents = new Map<string, IntentEntry>();
   readonly #options: RunOptions;
+  readonly #lease: LeaseHolder | undefined;
   #writes: Promise<unknown> = Promise.resolve();
   #chunkCounter: number;
 
-  public constructor(state: ExecutionState, deps: EngineDeps, options: RunOptions) {
+  /** `lease`: the holder this run renews before every chunk (runExecution takes it first). */
+  public constructor(state: ExecutionState, deps: EngineDeps, options: RunOptions, lease?: LeaseHolder) {
     this.state = state;
     this.deps = deps;
     this.#options = options;
+    this.#lease = lease;
+    // A task token is only meaningful while Waiting; a Running execution's is stale.
+    delete this.state.record.taskToken;
     for (const intent of state.openIntents) this.openIntents.set(intent.chunkId, intent);
     // Chunk ids stay unique across runs: every earlier chunk wrote at least one journal entry.
     this.#chunkCounter = state.journalLength;
@@ -100,6 +153,9 @@ export abstract class BatchRunner {
   public async run(): Promise<ExecutionReport> {
     if (this.record.status !== 'Running') return buildReport(this.state);
     await this.settleOpenIntents();
+    // A previous run may have died between recording a decision and saving the status it implies.
+    if (this.state.cancelDecided || (await this.#cancelRequested())) await this.#finishCancel();
+    else if (this.#thresholdExceeded()) await this.#onThresholdExceeded();
     const { batches } = this.state.plan;
     while (this.record.status === 'Running') {
       const batch = batches[this.record.nextBatch];
@@ -109,6 +165,10 @@ export abstract class BatchRunner {
       }
       const stopped = await this.#runBatch(batch);
       if (stopped === 'deadline') break;
+      if (stopped === 'cancel') {
+        await this.#finishCancel();
+        break;
+      }
       if (stopped === 'threshold') {
         await this.#onThresholdExceeded();
         break;
@@ -172,6 +232,11 @@ export abstract class BatchRunner {
           stop = 'deadline';
           return;
         }
+        if (chunks.length === 0) return;
+        if (await this.#mustStop()) {
+          stop = 'cancel';
+          return;
+        }
         const chunk = chunks.shift();
         if (!chunk) return;
         await this.#runChunk(chunk);
@@ -214,6 +279,33 @@ export abstract class BatchRunner {
         );
       }
     }
+  }
+
+  /**
+   * Before each chunk: renew the lease (losing it means another process took over after this one
+   * stalled past its expiry: stop at once) and look for an operator's cancel request.
+   */
+  async #mustStop(): Promise<boolean> {
+    if (this.#lease && !(await takeLease(this.record.executionId, this.#lease))) {
+      throw new ExecutionBusyError(this.record.executionId, 'this run lost its lease while it was stalled');
+    }
+    return this.#cancelRequested();
+  }
+
+  async #cancelRequested(): Promise<boolean> {
+    const request = await this.deps.store.getDocument<CancelRequest>(
+      cancelRequestKey(this.record.executionId),
+    );
+    return request !== undefined && request.handledAt === undefined;
+  }
+
+  /** Records the operator's cancel: targets never attempted end Cancelled. */
+  async #finishCancel(): Promise<void> {
+    for (const entry of cancelEntries(this.state, this.now())) await this.write(entry);
+    this.state.cancelDecided = true;
+    setStatus(this.record, 'Cancelled', cancelReason(this.state));
+    await this.#writes;
+    await markCancelHandled(this.deps.store, this.record.executionId, this.now());
   }
 
   #batchPauseAfter(batch: PlannedBatch): Exclude<PauseReason, 'MaxErrorsExceeded'> | undefined {

@@ -24,6 +24,8 @@ export interface ExecutionState {
   openIntents: IntentEntry[];
   targets: Map<string, PlannedTarget>;
   journalLength: number;
+  /** An operator's cancel is in the journal (the process may have died before it was finished). */
+  cancelDecided: boolean;
 }
 
 /** Folds plan + journal into the current state. */
@@ -42,6 +44,7 @@ export function deriveState(stored: StoredExecution): ExecutionState {
     openIntents: [...intents.values()],
     targets,
     journalLength: stored.journal.length,
+    cancelDecided: stored.journal.some((entry) => entry.type === 'decision' && entry.action === 'cancel'),
   };
 }
 

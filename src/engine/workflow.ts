@@ -10,7 +10,6 @@
  */
 import { z } from 'zod';
 import { parseJsonPayload, parseWith } from '../targets/events.js';
-import { InvalidActionError } from './errors.js';
 import {
   controlExecution,
   createExecution,
@@ -18,6 +17,7 @@ import {
   getExecutionReport,
   runExecution,
 } from './execution.js';
+import { ExecutionBusyError, withLease } from './lease.js';
 import type { Clock, ExecutionStore, Logger } from './ports.js';
 import type { ExecutionReport } from './state.js';
 import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from './types.js';
@@ -98,8 +98,8 @@ export const WORKFLOW_DEFAULTS = {
   safetyMarginShare: 0.2,
   /** @default 1000 ms: the smallest budget a step gets. */
   minBudgetMs: 1_000,
-  /** @default 60000 ms lease of the execution lock */
-  lockTtlMs: 60_000,
+  /** @default 5000 ms between attempts of a step to take a busy execution */
+  busyPollMs: 5_000,
   /** @default 10000 ms to wait for the execution lock */
   lockWaitMs: 10_000,
 } as const;
@@ -126,9 +126,23 @@ export async function planStep(parameters: ExecutionParameters, deps: EngineDeps
   return toFlowState(await createExecution(parameters, deps, { origin: 'workflow' }));
 }
 
-/** Step: runs until the deadline, a pause or the end; the execution stays Running at the deadline. */
+/**
+ * Step: runs until the deadline, a pause or the end; the execution stays Running at the deadline.
+ * When another process holds the execution (an operator's CLI, or a step that died and whose lease
+ * has not expired yet), it waits for it within the budget and returns Running, so the flow steps again.
+ */
 export async function runStep(executionId: string, deps: EngineDeps, deadline: number): Promise<FlowState> {
-  return toFlowState(await runExecution(executionId, deps, { deadline }));
+  for (;;) {
+    try {
+      return toFlowState(await runExecution(executionId, deps, { deadline }));
+    } catch (error) {
+      if (!(error instanceof ExecutionBusyError)) throw error;
+      const left = deadline - deps.clock.now();
+      if (left <= 0) return toFlowState(await getExecutionReport(executionId, deps.store));
+      deps.logger.info({ executionId }, 'execution busy in another process; waiting');
+      await deps.clock.sleep(Math.min(left, WORKFLOW_DEFAULTS.busyPollMs));
+    }
+  }
 }
 
 export interface CallbackDeps {
@@ -136,8 +150,10 @@ export interface CallbackDeps {
   clock: Clock;
   logger: Logger;
   flow: TaskCallbacks;
-  /** Lock owner, e.g. the FC request id or `cli-<pid>`. */
+  /** Lease owner, e.g. `fc:<request id>` or the CLI's `cli:<host>:<pid>:<nonce>`. */
   owner: string;
+  /** Whether another holder's live lease may be taken over (its process is known dead). */
+  canTakeOver?: (holder: string) => boolean;
 }
 
 /**
@@ -183,7 +199,7 @@ export async function controlStep(
   return withExecutionLock(executionId, deps, async () => {
     const before = (await deps.store.load(executionId)).record;
     const redeliver = before.status !== 'Waiting' && before.taskToken !== undefined && action !== 'cancel';
-    if (!redeliver) await controlExecution(executionId, action, deps);
+    if (!redeliver) await controlExecution(executionId, action, deps, { leaseHeld: true });
     const { record } = await deps.store.load(executionId);
     let callbackReported = false;
     if (record.taskToken !== undefined) {
@@ -197,29 +213,11 @@ export async function controlStep(
   });
 }
 
-/** Holds the store lock `execution/<id>` around `body`; throws when it cannot be had in time. */
-async function withExecutionLock<T>(
+/** Holds the execution's lease around `body`, waiting for it up to {@link WORKFLOW_DEFAULTS}.lockWaitMs. */
+function withExecutionLock<T>(
   executionId: string,
-  deps: Pick<CallbackDeps, 'store' | 'clock' | 'owner'>,
+  deps: Pick<CallbackDeps, 'store' | 'clock' | 'owner' | 'canTakeOver'>,
   body: () => Promise<T>,
 ): Promise<T> {
-  const name = `execution/${executionId}`;
-  const start = deps.clock.now();
-  for (let attempt = 0; ; attempt += 1) {
-    if (await deps.store.tryLock(name, deps.owner, WORKFLOW_DEFAULTS.lockTtlMs)) break;
-    if (deps.clock.now() - start >= WORKFLOW_DEFAULTS.lockWaitMs) {
-      throw new InvalidActionError(
-        executionId,
-        'change',
-        'locked',
-        `Another operator action or workflow step holds execution/${executionId}; try again in a minute.`,
-      );
-    }
-    await deps.clock.sleep(Math.min(100 * 2 ** attempt, 1_000));
-  }
-  try {
-    return await body();
-  } finally {
-    await deps.store.unlock(name, deps.owner);
-  }
+  return withLease(executionId, deps, body, WORKFLOW_DEFAULTS.lockWaitMs);
 }

@@ -150,7 +150,12 @@ export class ObjectExecutionStore implements ExecutionStore {
       .sort((a, b) => compareDesc(a.createdAt, b.createdAt) || compareDesc(a.executionId, b.executionId));
   }
 
-  public async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+  public async tryLock(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    canTakeOver?: (holder: string) => boolean,
+  ): Promise<boolean> {
     const key = lockKey(name);
     const now = this.clock.now();
     const lock: LockDocument = {
@@ -167,8 +172,8 @@ export class ObjectExecutionStore implements ExecutionStore {
       await this.storage.putObject(key, toJson(lock)); // re-entrant: extends the lease
       return true;
     }
-    if (Date.parse(existing.expiresAt) > now) return false;
-    // Abandoned: take it over. Delete + create-if-absent lets only one of two racing takers create it;
+    if (Date.parse(existing.expiresAt) > now && !canTakeOver?.(existing.owner)) return false;
+    // Abandoned (expired, or its holder is known dead): take it over. Delete + create-if-absent lets only one of two racing takers create it;
     // the read-back catches the rarer case of a taker that deleted a lock another had just created.
     await this.storage.deleteObject(key);
     if (!(await this.storage.putObjectIfAbsent(key, toJson(lock)))) return false;

@@ -9,7 +9,15 @@ import { runExecution } from '../../engine/execution.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../../engine/types.js';
 import { parseExclusions, REGION_ID } from '../../targets/spec.js';
 import type { CommandContext } from '../main.js';
-import { type CommonOptions, engineDeps, exitCodeFor, guard, outputFormat, printReport } from '../runtime.js';
+import {
+  CLI_OWNER,
+  type CommonOptions,
+  engineDeps,
+  exitCodeFor,
+  guard,
+  outputFormat,
+  printReport,
+} from '../runtime.js';
 
 interface ResumeEventsOptions extends CommonOptions {
   region?: string;
@@ -56,7 +64,7 @@ export function registerEventsCommand(program: Command, context: CommandContext)
             onConflict,
           );
         }
-        const deps = { ...engineDeps(regionId, options), owner: `cli-${process.pid}` };
+        const deps = { ...engineDeps(regionId, options), owner: CLI_OWNER };
         const resumed = await resumeEventPath(regionId, options.role ?? '', deps, {
           onConflict: onConflict as ConflictPolicy,
           exclusions: parseExclusions(options.excludeTag ?? [], []),

@@ -15,11 +15,13 @@ import type { ExecutionParameters, OperatorAction } from '../../engine/types.js'
 import { controlStep } from '../../engine/workflow.js';
 import type { CommandContext } from '../main.js';
 import {
+  CLI_OWNER,
   type CommonOptions,
   cliLogger,
   engineDeps,
   exitCodeFor,
   guard,
+  isDeadLocalProcess,
   openStore,
   outputFormat,
   printReport,
@@ -252,7 +254,8 @@ async function handBackToWorkflow(
       regionId: process.env['ECS_ROLE_ATTACH_FLOW_REGION'] ?? record.parameters.regionId,
       ...(endpoint === undefined ? {} : { endpoint }),
     }),
-    owner: `cli-${process.pid}`,
+    owner: CLI_OWNER,
+    canTakeOver: isDeadLocalProcess,
   });
   context.stderr.write(
     `ecs-role-attach: ${action} recorded for ${executionId}; ${result.callbackReported ? 'the waiting CloudFlow workflow was resumed (ReportTaskSucceeded) and drives it on' : 'no workflow was waiting'}.\n`,

@@ -237,12 +237,12 @@ describe('execution state machine', () => {
     expect(report.counts).toMatchObject({ attached: 5, failed: 0 });
   });
 
-  it('an instance attached meanwhile by another path ends AlreadyAttached', async () => {
+  it('an instance that bears the role after our write ends Attached (planning saw none; rollback undoes it)', async () => {
     const { ecs, deps } = setup(5);
     const created = await createExecution(params({ rc: { Batch: [5] } }), deps, { origin: 'cli' });
     ecs.instances.get('i-t0003')!.role = 'EcsAppRole';
     const report = await runExecution(created.executionId, deps);
-    expect(report.instances[3]).toEqual({ instanceId: 'i-t0003', outcome: 'AlreadyAttached' });
+    expect(report.instances[3]).toEqual({ instanceId: 'i-t0003', outcome: 'Attached' });
     expect(report.status).toBe('Success');
   });
 

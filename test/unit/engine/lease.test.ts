@@ -1,0 +1,154 @@
+/**
+ * One writer per execution: the lease, operator cancels of a running execution, and decisions a
+ * crashed run left half-applied.
+ */
+import {
+  controlExecution,
+  createExecution,
+  type EngineDeps,
+  getExecutionReport,
+  runExecution,
+} from '../../../src/engine/execution';
+import { ExecutionBusyError } from '../../../src/engine/lease';
+import { silentLogger } from '../../../src/engine/ports';
+import { parseRateControl } from '../../../src/engine/rateControl';
+import type { ExecutionParameters, InstanceOutcome } from '../../../src/engine/types';
+import { parseExclusions } from '../../../src/targets/spec';
+import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+
+/** A FakeEcs that runs `onAttach` before answering each AttachInstanceRamRole call. */
+class HookedEcs extends FakeEcs {
+  public onAttach: ((call: number) => Promise<void>) | undefined;
+  #calls = 0;
+  public override async attachInstanceRamRole(regionId: string, role: string, ids: string[]) {
+    this.#calls += 1;
+    await this.onAttach?.(this.#calls);
+    return super.attachInstanceRamRole(regionId, role, ids);
+  }
+}
+
+function setup(count: number) {
+  const ecs = new HookedEcs(fleet(count));
+  const store = new MemoryStore();
+  const base = {
+    ram: new FakeRam(),
+    store,
+    clock: new ManualClock(),
+    random: () => 0.5,
+    logger: silentLogger,
+  };
+  const deps = (owner: string): EngineDeps => ({ ...base, ecs, owner });
+  return { ecs, store, deps };
+}
+
+const parameters = (
+  mode: ExecutionParameters['mode'] = 'Automatic',
+  rc: unknown = { Batch: [10] },
+): ExecutionParameters => ({
+  regionId: 'cn-hangzhou',
+  ramRoleName: 'EcsAppRole',
+  targets: { Type: 'All' },
+  rateControl: parseRateControl(rc),
+  mode,
+  onConflict: 'skip',
+  exclusions: parseExclusions([], []),
+});
+
+describe('execution lease', () => {
+  it('refuses a second runner while the first holds the execution', async () => {
+    const { ecs, deps } = setup(30);
+    const { executionId } = await createExecution(parameters(), deps('a'), { origin: 'cli' });
+    let second: Promise<unknown> | undefined;
+    ecs.onAttach = async (call) => {
+      if (call === 1) second = runExecution(executionId, deps('b'));
+    };
+    const first = await runExecution(executionId, deps('a'));
+    await expect(second).rejects.toBeInstanceOf(ExecutionBusyError);
+    expect(first.counts).toMatchObject({ attached: 30, pending: 0 });
+    expect(ecs.attachCount()).toBe(3);
+  });
+
+  it('lets a runner take over the lease of a holder it knows is dead', async () => {
+    const { store, deps } = setup(10);
+    const { executionId } = await createExecution(parameters(), deps('a'), { origin: 'cli' });
+    await store.tryLock(`execution/${executionId}`, 'dead-process', 60_000);
+    await expect(runExecution(executionId, deps('b'))).rejects.toBeInstanceOf(ExecutionBusyError);
+    const report = await runExecution(executionId, {
+      ...deps('b'),
+      canTakeOver: (holder) => holder === 'dead-process',
+    });
+    expect(report.status).toBe('Success');
+  });
+
+  it('an operator cancel of a running execution stops it before its next chunk', async () => {
+    const { ecs, deps } = setup(50);
+    const { executionId } = await createExecution(parameters(), deps('runner'), { origin: 'cli' });
+    let requested: { status: string; statusReason?: string } | undefined;
+    ecs.onAttach = async (call) => {
+      if (call === 2) requested = await controlExecution(executionId, 'cancel', deps('operator'));
+    };
+    const report = await runExecution(executionId, deps('runner'));
+    expect(requested).toMatchObject({
+      status: 'Running',
+      statusReason: expect.stringContaining('cancel requested'),
+    });
+    expect(report.status).toBe('Cancelled');
+    // the chunk in flight when the operator cancelled finished; nothing was started after it
+    expect(ecs.attachCount()).toBe(2);
+    expect(report.counts).toMatchObject({ attached: 20, cancelled: 30, pending: 0 });
+    await expect(runExecution(executionId, deps('later'))).resolves.toMatchObject({ status: 'Cancelled' });
+  });
+});
+
+describe('decisions a crashed run left half-applied', () => {
+  it('an execution whose cancel was journalled but not saved resumes to Cancelled, not Success', async () => {
+    const { store, deps } = setup(20);
+    const { executionId } = await createExecution(parameters(), deps('a'), { origin: 'cli' });
+    await store.append(executionId, { at: 'now', type: 'decision', action: 'cancel', failedBefore: 0 });
+    const report = await runExecution(executionId, deps('b'));
+    expect(report.status).toBe('Cancelled');
+    expect(report.counts).toMatchObject({ cancelled: 20, attached: 0 });
+  });
+
+  it.each([
+    ['Automatic', 'Failed'],
+    ['FailurePause', 'Waiting'],
+  ] as const)(
+    '%s: failures past MaxErrors recorded before a crash resume to %s, not Success',
+    async (mode, status) => {
+      const { ecs, store, deps } = setup(20);
+      const { executionId } = await createExecution(parameters(mode), deps('a'), { origin: 'cli' });
+      const outcomes: InstanceOutcome[] = [
+        { instanceId: 'i-t0000', outcome: 'Failed', code: 'Forced', message: 'forced' },
+        ...(mode === 'Automatic'
+          ? Array.from(
+              { length: 19 },
+              (_, i): InstanceOutcome => ({
+                instanceId: `i-t${String(i + 1).padStart(4, '0')}`,
+                outcome: 'Cancelled',
+              }),
+            )
+          : []),
+      ];
+      await store.append(executionId, { at: 'now', type: 'result', chunkId: 'chunk-1', outcomes });
+      const report = await runExecution(executionId, deps('b'));
+      expect(report.status).toBe(status);
+      expect(ecs.attachCount()).toBe(0);
+    },
+  );
+
+  it('cancelling a crashed execution records what its interrupted call attached, not "never attempted"', async () => {
+    const { ecs, store, deps } = setup(30);
+    const { executionId } = await createExecution(parameters(), deps('a'), { origin: 'cli' });
+    // appends: intent(1) result(2) intent(3) -> the process dies on the result of the second chunk
+    store.crashOnAppend = 4;
+    await expect(runExecution(executionId, deps('a'))).rejects.toThrow('simulated crash');
+    store.crashOnAppend = undefined;
+    const report = await controlExecution(executionId, 'cancel', deps('operator'));
+    expect(report.status).toBe('Cancelled');
+    expect(report.counts).toMatchObject({ attached: 20, cancelled: 10, pending: 0 });
+    expect(ecs.attachCount()).toBe(2);
+    const stored = await getExecutionReport(executionId, store);
+    expect(stored.status).toBe('Cancelled');
+  });
+});
