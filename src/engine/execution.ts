@@ -7,6 +7,7 @@
  * finds intents without results (the process died mid-call) settles them with DescribeInstanceRamRole
  * before anything else, so no target is lost and no instance is written twice blindly.
  */
+import { ineligibility } from '../targets/resolve.js';
 import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
 import { InvalidActionError } from './errors.js';
 import { newExecutionId } from './ids.js';
@@ -21,6 +22,7 @@ import {
   cancelReason,
   cancelRequestKey,
   markCancelHandled,
+  pendingTargets,
   setStatus,
 } from './runner.js';
 import {
@@ -260,6 +262,7 @@ async function applyDecision(
       if (firstPending) record.nextBatch = Math.min(record.nextBatch, firstPending.index);
     }
     record.errorBase = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
+    record.recheckEligibility = true;
     setStatus(record, 'Running');
   }
   record.updatedAt = at;
@@ -343,6 +346,29 @@ class ExecutionRunner extends BatchRunner {
 
   #previousRoles(ids: string[]): Map<string, string> {
     return new Map(ids.map((id) => [id, this.state.targets.get(id)?.currentRole ?? '']));
+  }
+
+  /**
+   * After a pause: instances tagged for exclusion (or otherwise ineligible) meanwhile end Skipped
+   * instead of being attached. One DescribeInstances call per 100 pending targets.
+   */
+  protected override async beforeBatches(): Promise<void> {
+    if (!this.record.recheckEligibility) return;
+    const pending = pendingTargets(this.state).filter((id) => this.state.targets.get(id)?.work !== undefined);
+    const { parameters } = this.record;
+    const instances =
+      pending.length > 0
+        ? await this.deps.ecs.describeInstances({ regionId: this.context.regionId, instanceIds: pending })
+        : [];
+    const excludedIds = new Set(parameters.exclusions.instanceIds);
+    const outcomes = instances.flatMap((instance) => {
+      const outcome = ineligibility(instance, parameters.exclusions, excludedIds);
+      return outcome ? [outcome] : [];
+    });
+    if (outcomes.length > 0) {
+      await this.write({ at: this.now(), type: 'result', chunkId: this.nextChunkId('recheck'), outcomes });
+    }
+    delete this.record.recheckEligibility;
   }
 
   /** Settles intents left without results by a run that died mid-call, before writing again. */

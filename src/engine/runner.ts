@@ -130,6 +130,9 @@ export abstract class BatchRunner {
     chunkSize: number,
   ): Promise<{ chunks: Chunk[]; decided: number }>;
 
+  /** Work before the first batch of this run, after unfinished writes are settled. */
+  protected async beforeBatches(): Promise<void> {}
+
   /** Performs one chunk's API work and returns one outcome per id. */
   protected abstract processChunk(chunk: Chunk): Promise<InstanceOutcome[]>;
 
@@ -153,6 +156,7 @@ export abstract class BatchRunner {
   public async run(): Promise<ExecutionReport> {
     if (this.record.status !== 'Running') return buildReport(this.state);
     await this.settleOpenIntents();
+    await this.beforeBatches();
     // A previous run may have died between recording a decision and saving the status it implies.
     if (this.state.cancelDecided || (await this.#cancelRequested())) await this.#finishCancel();
     else if (this.#thresholdExceeded()) await this.#onThresholdExceeded();

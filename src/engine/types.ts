@@ -188,6 +188,11 @@ export interface ExecutionRecord {
   origin: 'cli' | 'workflow' | 'sweep' | 'event-backlog' | 'rollback';
   /** For origin `rollback`: the execution being rolled back. */
   rollbackOf?: string;
+  /**
+   * Set by `continue` / `retry`: the next run first re-reads the pending targets' tags and network type,
+   * so that an instance excluded while the execution was paused (hours or days) is not attached.
+   */
+  recheckEligibility?: boolean;
   /** CloudFlow task token while Waiting under a workflow. */
   taskToken?: string;
 }

@@ -184,6 +184,23 @@ describe('execution state machine', () => {
     await expect(controlExecution(created.executionId, 'continue', deps)).rejects.toThrow(/it is Cancelled/);
   });
 
+  it('an instance tagged for exclusion during a pause is skipped, not attached, after continue', async () => {
+    const { ecs, deps } = setup(30);
+    const created = await createExecution(
+      params({ rc: { Batch: [10], BatchPauseOption: 'FirstBatchPause' } }),
+      deps,
+      { origin: 'cli' },
+    );
+    expect((await runExecution(created.executionId, deps)).status).toBe('Waiting');
+    ecs.instances.get('i-t0025')!.tags['ecs-role-attach:exclude'] = 'true';
+    await controlExecution(created.executionId, 'continue', deps);
+    const report = await runExecution(created.executionId, deps);
+    expect(report.status).toBe('Success');
+    expect(report.instances[25]).toMatchObject({ outcome: 'Skipped', reason: 'Excluded' });
+    expect(ecs.instances.get('i-t0025')?.role).toBeUndefined();
+    expect(report.counts).toMatchObject({ attached: 29, skipped: 1 });
+  });
+
   it('FirstBatchPause and EveryBatchPause pause between batches', async () => {
     const first = setup(30);
     const id = (
