@@ -6,6 +6,7 @@
 import { InvalidInputError } from '../../src/engine/errors.js';
 import type { ConflictPolicy } from '../../src/engine/types.js';
 import { CONFLICT_POLICIES } from '../../src/engine/types.js';
+import { parseTagFilter } from '../../src/targets/spec.js';
 
 /** Where executions are stored: a local directory, or an OSS bucket and key prefix. */
 export type StateLocation =
@@ -31,7 +32,11 @@ export interface FunctionConfig {
   endpointOverride?: string;
   /** `QPS` as `Action=n,...`; actions not named keep the adapter's defaults. @default `{}` */
   qps: Partial<Record<RateLimitedAction, number>>;
-  /** `EXCLUDE_TAG`: `key` (any value) or `key=value`, comma-separated. @default `[{ key: 'ecs-role-attach:exclude' }]` */
+  /**
+   * `EXCLUDE_TAG`: `key` (any value) or `key=value`, comma-separated: the deployment's exclusion tags,
+   * in addition to the default tag `ecs-role-attach:exclude`, which always excludes (every path merges
+   * them with `mergeExclusions`). @default `[]`
+   */
   excludeTags: { key: string; value?: string }[];
   /** `ON_CONFLICT`. @default `'skip'` */
   onConflict: ConflictPolicy;
@@ -46,7 +51,6 @@ export interface FunctionConfig {
 /** The defaults, in one place. */
 export const FUNCTION_CONFIG_DEFAULTS = {
   state: '/tmp/ecs-role-attach',
-  excludeTag: 'ecs-role-attach:exclude',
   onConflict: 'skip',
   breakerThreshold: 5,
 } as const;
@@ -124,7 +128,7 @@ export function loadFunctionConfig(
     state: parseState(read('STATE') ?? FUNCTION_CONFIG_DEFAULTS.state),
     ...(endpointOverride === undefined ? {} : { endpointOverride }),
     qps: parseQps(read('QPS')),
-    excludeTags: parseExcludeTags(read('EXCLUDE_TAG') ?? FUNCTION_CONFIG_DEFAULTS.excludeTag),
+    excludeTags: parseExcludeTags(read('EXCLUDE_TAG')),
     onConflict: onConflict as ConflictPolicy,
     breakerThreshold: parseBreakerThreshold(read('BREAKER_THRESHOLD')),
     accountId,
@@ -197,20 +201,9 @@ export function parseQps(value: string | undefined): Partial<Record<RateLimitedA
   return qps;
 }
 
-function parseExcludeTags(value: string): { key: string; value?: string }[] {
-  return value.split(',').map((entry) => {
-    const text = entry.trim();
-    const equals = text.indexOf('=');
-    const key = equals === -1 ? text : text.slice(0, equals);
-    if (key === '' || key.length > 128) {
-      throw new InvalidInputError(
-        'EXCLUDE_TAG',
-        'must be "key" or "key=value" entries, comma-separated',
-        value,
-      );
-    }
-    return equals === -1 ? { key } : { key, value: text.slice(equals + 1) };
-  });
+function parseExcludeTags(value: string | undefined): { key: string; value?: string }[] {
+  if (value === undefined) return [];
+  return value.split(',').map((entry) => parseTagFilter(entry.trim(), 'EXCLUDE_TAG'));
 }
 
 function parseBreakerThreshold(value: string | undefined): number {

@@ -15,6 +15,7 @@ import {
   runStep,
   stepBudgetMs,
 } from '../../src/engine/workflow.js';
+import { mergeExclusions } from '../../src/targets/spec.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
@@ -28,8 +29,12 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
     const callbacks = { ...runtime, flow: runtime.flow(), owner: runtime.requestId };
     const budget = (explicit?: number) => runtime.deadline(explicit ?? stepBudgetMs(runtime.timeoutSeconds));
     switch (request.action) {
-      case 'plan':
-        return planStep(parameters!, runtime.engine(parameters!.targets.RegionId ?? parameters!.regionId));
+      case 'plan': {
+        // The one exclusion rule: default tag + the deployment's EXCLUDE_TAG + the execution's own.
+        const exclusions = mergeExclusions(parameters!.exclusions, { tags: config.excludeTags });
+        const engine = runtime.engine(parameters!.targets.RegionId ?? parameters!.regionId);
+        return planStep({ ...parameters!, exclusions }, engine);
+      }
       case 'step': {
         const { parameters: stored } = (await store.load(request.executionId)).record;
         const engine = runtime.engine(stored.targets.RegionId ?? stored.regionId);
@@ -40,6 +45,7 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
       case 'resume-events': {
         const regionId = request.regionId ?? config.regionId;
         const engine = { ...runtime.engine(regionId), owner: runtime.requestId };
+        // resumeEventPath merges them with the default tag (mergeExclusions).
         const exclusions = { tags: config.excludeTags, instanceIds: [] };
         const resumed = await resumeEventPath(regionId, request.ramRoleName ?? config.ramRoleName, engine, {
           onConflict: config.onConflict,

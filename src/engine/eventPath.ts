@@ -23,6 +23,7 @@
  * resume re-attempts them). {@link resumeEventPath} turns the backlog into a batch execution
  * (ResourceIds targets, origin `event-backlog`) and closes the breaker.
  */
+import { mergeExclusions } from '../targets/spec.js';
 import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
 import { RoleNotUsableError } from './errors.js';
 import { createExecution, type EngineDeps } from './execution.js';
@@ -88,6 +89,7 @@ export function eventPathKeys(regionId: string, ramRoleName: string): { breaker:
 export interface EventPathSettings {
   ramRoleName: string;
   onConflict: ConflictPolicy;
+  /** The deployment's exclusions, merged by {@link mergeExclusions} (the default tag always excludes). */
   exclusions: Exclusions;
   /** @default EVENT_PATH_DEFAULTS.breakerThreshold */
   breakerThreshold?: number;
@@ -156,7 +158,7 @@ export async function remediateInstances(
     rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: 0 },
     mode: 'Automatic',
     onConflict: settings.onConflict,
-    exclusions: settings.exclusions,
+    exclusions: mergeExclusions(settings.exclusions),
   };
   let plan: ExecutionPlan;
   try {
@@ -435,6 +437,7 @@ export async function resumeEventPath(
   deps: EngineDeps & { owner: string },
   settings: {
     onConflict: ConflictPolicy;
+    /** Merged by {@link mergeExclusions} (the default tag always excludes). */
     exclusions: Exclusions;
     rateControl?: RateControl;
     mode?: ExecutionMode;
@@ -459,7 +462,7 @@ export async function resumeEventPath(
           rateControl: settings.rateControl ?? EVENT_PATH_DEFAULTS.backlogRateControl,
           mode: settings.mode ?? 'Automatic',
           onConflict: settings.onConflict,
-          exclusions: settings.exclusions,
+          exclusions: mergeExclusions(settings.exclusions),
         },
         deps,
         { origin: 'event-backlog' },

@@ -8,6 +8,8 @@
  * a new execution while a sweep execution of the same pair is Running (it resumes that one instead:
  * its previous invocation ran out of time or crashed) or Waiting (left alone for the operator).
  */
+
+import { mergeExclusions } from '../targets/spec.js';
 import type { EngineDeps } from './execution.js';
 import { createExecution, runExecution } from './execution.js';
 import { PARAMETER_DEFAULTS, parseExecutionInput } from './parameters.js';
@@ -39,7 +41,10 @@ export interface SweepRequest {
 export interface SweepSettings {
   /** @default 'skip' */
   onConflict?: ConflictPolicy;
-  /** @default no exclusions */
+  /**
+   * The deployment's exclusions (`EXCLUDE_TAG`), merged by {@link mergeExclusions}: the default tag
+   * `ecs-role-attach:exclude` always excludes as well. @default only the default tag
+   */
   exclusions?: Exclusions;
   /** Absolute time (deps.clock) after which no new chunk starts; the execution stays Running for the next sweep. */
   deadline?: number;
@@ -230,7 +235,7 @@ export function sweepParameters(
     mode: request.mode ?? SWEEP_DEFAULTS.mode,
     onConflict: settings.onConflict ?? PARAMETER_DEFAULTS.onConflict,
   });
-  return { ...parameters, exclusions: settings.exclusions ?? parameters.exclusions };
+  return { ...parameters, exclusions: mergeExclusions(parameters.exclusions, settings.exclusions) };
 }
 
 /** Compliance figures of one region from its execution report. */

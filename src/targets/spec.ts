@@ -107,18 +107,37 @@ function stripUndefined<T extends object>(value: T): T {
 }
 
 /**
- * Parses `--exclude-tag key[=value]` entries and `--exclude-ids i-1,i-2`.
- * The default tag key is always excluded.
+ * The one rule for what an execution never touches, used by every path (CLI, workflow plan, sweep,
+ * event path, resume-events backlog): the default tag {@link DEFAULT_EXCLUDE_TAG} always excludes,
+ * plus every tag and instance id of every source (the deployment's `EXCLUDE_TAG`, the execution's own
+ * `excludeTags` / `excludeInstanceIds`). Duplicates are dropped; the order is default tag first, then
+ * sources in the order given.
+ *
+ * @example
+ * mergeExclusions(parameters.exclusions, { tags: config.excludeTags })
+ * // => { tags: [{ key: 'ecs-role-attach:exclude' }, ...params, ...EXCLUDE_TAG], instanceIds: [...] }
+ */
+export function mergeExclusions(...sources: readonly (Partial<Exclusions> | undefined)[]): Exclusions {
+  const tags = new Map<string, { key: string; value?: string }>();
+  const instanceIds = new Set<string>();
+  for (const tag of [{ key: DEFAULT_EXCLUDE_TAG }, ...sources.flatMap((source) => source?.tags ?? [])]) {
+    const copy = tag.value === undefined ? { key: tag.key } : { key: tag.key, value: tag.value };
+    tags.set(`${tag.key}\u0000${tag.value ?? '\u0001'}`, copy);
+  }
+  for (const id of sources.flatMap((source) => source?.instanceIds ?? [])) instanceIds.add(id);
+  return { tags: [...tags.values()], instanceIds: [...instanceIds] };
+}
+
+/**
+ * Parses `--exclude-tag key[=value]` entries and `--exclude-ids i-1,i-2` into {@link mergeExclusions}'
+ * result: the default tag key is always excluded.
  */
 export function parseExclusions(
   tags: readonly string[],
   ids: readonly string[],
   field = '--exclude',
 ): Exclusions {
-  const parsedTags = [
-    { key: DEFAULT_EXCLUDE_TAG },
-    ...tags.map((entry) => parseTagFilter(entry, `${field}-tag`)),
-  ];
+  const parsedTags = tags.map((entry) => parseTagFilter(entry, `${field}-tag`));
   const instanceIds = ids
     .flatMap((entry) => entry.split(','))
     .map((id) => id.trim())
@@ -127,11 +146,14 @@ export function parseExclusions(
     if (!INSTANCE_ID.test(id))
       throw new InvalidInputError(`${field}-ids`, 'must list instance ids like i-bp1abc', id);
   }
-  const unique = new Map(parsedTags.map((tag) => [`${tag.key}\u0000${tag.value ?? ''}`, tag]));
-  return { tags: [...unique.values()], instanceIds: [...new Set(instanceIds)] };
+  return mergeExclusions({ tags: parsedTags, instanceIds });
 }
 
-function parseTagFilter(entry: string, field: string): { key: string; value?: string } {
+/**
+ * Parses one `key` (any value) or `key=value` tag filter; the key is 1-128 characters.
+ * @throws {@link InvalidInputError} naming `field`.
+ */
+export function parseTagFilter(entry: string, field: string): { key: string; value?: string } {
   const separator = entry.indexOf('=');
   const key = (separator === -1 ? entry : entry.slice(0, separator)).trim();
   if (key.length === 0 || key.length > 128) {
