@@ -62,51 +62,29 @@ export async function planExecution(
     lookups.push(lookup);
   });
 
-  const targets: PlannedTarget[] = [];
-  const eligible: string[] = [];
-  for (const instance of resolved.instances) {
-    const decided = ineligibility(instance, parameters.exclusions, excludedIds);
-    if (decided) targets.push({ instanceId: instance.instanceId, decided });
-    else {
-      targets.push({ instanceId: instance.instanceId });
-      eligible.push(instance.instanceId);
+  const roles = new Map<string, string | undefined>();
+  for (const found of await Promise.all(lookups)) for (const [id, role] of found) roles.set(id, role);
+  if (lookups.length === 0) {
+    // An adapter that does not report pages: look every eligible instance up now.
+    const eligible = resolved.instances
+      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds))
+      .map((instance) => instance.instanceId);
+    if (eligible.length > 0) {
+      for (const [id, role] of await deps.ecs.describeInstanceRamRoles(region, eligible)) roles.set(id, role);
     }
   }
+
+  const targets: PlannedTarget[] = resolved.instances.map((instance) => {
+    const decided = ineligibility(instance, parameters.exclusions, excludedIds);
+    return decided
+      ? { instanceId: instance.instanceId, decided }
+      : classify(instance.instanceId, roles.get(instance.instanceId), parameters);
+  });
   for (const instanceId of resolved.missingIds) {
     targets.push({
       instanceId,
       decided: { instanceId, outcome: 'Skipped', reason: 'Gone', message: `not found in ${region}` },
     });
-  }
-
-  const roles = new Map<string, string | undefined>();
-  for (const found of await Promise.all(lookups)) for (const [id, role] of found) roles.set(id, role);
-  // An adapter that does not report pages: look every eligible instance up now.
-  const unlooked = eligible.filter((id) => !roles.has(id));
-  if (lookups.length === 0 && unlooked.length > 0) {
-    for (const [id, role] of await deps.ecs.describeInstanceRamRoles(region, unlooked)) roles.set(id, role);
-  }
-  const byId = new Map(targets.map((target) => [target.instanceId, target]));
-  for (const instanceId of eligible) {
-    const target = byId.get(instanceId)!;
-    // An id absent from the answer is treated as role-less: whether DescribeInstanceRamRole lists
-    // instances without a role is unconfirmed, and a released instance is caught by the attach bisect.
-    const role = roles.get(instanceId);
-    if (role === undefined || role === '') {
-      target.work = 'attach';
-    } else if (role === parameters.ramRoleName) {
-      target.decided = { instanceId, outcome: 'AlreadyAttached' };
-    } else {
-      target.currentRole = role;
-      if (parameters.onConflict === 'skip') {
-        target.decided = {
-          instanceId,
-          outcome: 'Skipped',
-          reason: 'OtherRole',
-          message: `bears role ${role}; onConflict is skip`,
-        };
-      } else target.work = parameters.onConflict === 'replace' ? 'replace' : 'conflict';
-    }
   }
 
   const work = targets.filter((target) => target.work !== undefined).map((target) => target.instanceId);
@@ -115,5 +93,37 @@ export async function planExecution(
     targets,
     batches: planBatches(work, parameters.rateControl),
     maxErrors: resolveMaxErrors(parameters.rateControl.MaxErrors, work.length),
+  };
+}
+
+/**
+ * What an eligible instance needs, from the role it bears. An id absent from the role lookup is
+ * treated as role-less: whether DescribeInstanceRamRole lists instances without a role is
+ * unconfirmed, and a released instance is caught by the attach bisect.
+ */
+function classify(
+  instanceId: string,
+  role: string | undefined,
+  parameters: ExecutionParameters,
+): PlannedTarget {
+  if (role === undefined || role === '') return { instanceId, work: 'attach' };
+  if (role === parameters.ramRoleName)
+    return { instanceId, decided: { instanceId, outcome: 'AlreadyAttached' } };
+  if (parameters.onConflict === 'skip') {
+    return {
+      instanceId,
+      currentRole: role,
+      decided: {
+        instanceId,
+        outcome: 'Skipped',
+        reason: 'OtherRole',
+        message: `bears role ${role}; onConflict is skip`,
+      },
+    };
+  }
+  return {
+    instanceId,
+    currentRole: role,
+    work: parameters.onConflict === 'replace' ? 'replace' : 'conflict',
   };
 }
