@@ -85,6 +85,8 @@ export interface EmulatorHandle {
   setQuotas(patch: Record<string, number | null>): Record<string, number>;
   /** CloudFlow calls recorded so far (ReportTaskSucceeded/Failed, StartExecution), oldest first. */
   cloudflowCalls(): CloudFlowCall[];
+  /** CloudFlow refuses these task tokens from now on (a stopped or timed-out flow execution). */
+  revokeTaskTokens(tokens: string[]): void;
   /** OSS buckets and their keys. */
   ossListing(): Record<string, string[]>;
   /** Adds a service, tried before the built-in ones. */
@@ -250,6 +252,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     quotas: () => quotas.current(),
     setQuotas: (patch: Record<string, number | null>) => quotas.set(patch),
     cloudflowCalls: () => cloudflow.calls(),
+    revokeTaskTokens: (tokens: string[]) => cloudflow.revokeTaskTokens(tokens),
     ossListing: () => oss.listing(),
   };
 

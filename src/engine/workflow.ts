@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { parseJsonPayload, parseWith } from '../targets/events.js';
+import { CloudApiError } from './errors.js';
 import {
   controlExecution,
   createExecution,
@@ -183,6 +184,11 @@ export interface ControlResult extends FlowState {
   action: OperatorAction;
   /** Whether a waiting workflow was resumed (ReportTaskSucceeded sent). */
   callbackReported: boolean;
+  /**
+   * Why the stored task token was given up: CloudFlow refused it (the flow execution was stopped or
+   * timed out). The decision stands; nothing drives the execution until a caller does.
+   */
+  callbackRefused?: string;
 }
 
 /**
@@ -202,14 +208,31 @@ export async function controlStep(
     if (!redeliver) await controlExecution(executionId, action, deps, { leaseHeld: true });
     const { record } = await deps.store.load(executionId);
     let callbackReported = false;
+    let callbackRefused: string | undefined;
     if (record.taskToken !== undefined) {
-      await deps.flow.reportTaskSucceeded(record.taskToken, { executionId, status: record.status });
+      try {
+        await deps.flow.reportTaskSucceeded(record.taskToken, { executionId, status: record.status });
+        callbackReported = true;
+      } catch (error) {
+        // A transient failure keeps the token, so the operator can repeat the action; a refused token
+        // (the flow is gone) would otherwise block every later decision.
+        if (!(error instanceof CloudApiError) || error.retryable) throw error;
+        callbackRefused = error.message;
+        deps.logger.warn(
+          { executionId, code: error.code },
+          'CloudFlow refused the task token; it is dropped',
+        );
+      }
       const { taskToken: _reported, ...rest } = record;
       await deps.store.saveRecord(rest);
-      callbackReported = true;
     }
     deps.logger.info({ executionId, action, status: record.status, callbackReported }, 'operator decision');
-    return { ...toFlowState(await getExecutionReport(executionId, deps.store)), action, callbackReported };
+    return {
+      ...toFlowState(await getExecutionReport(executionId, deps.store)),
+      action,
+      callbackReported,
+      ...(callbackRefused === undefined ? {} : { callbackRefused }),
+    };
   });
 }
 

@@ -166,11 +166,13 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
       .action((executionId: string, options: CommonOptions & { flowEndpoint?: string }) =>
         guard(context, async () => {
           const format = outputFormat(options.output);
-          const handedBack = action && (await handBackToWorkflow(executionId, action, options, context));
-          const report = handedBack ?? (await driveExecution(executionId, action, options, context));
+          const workflow = action && (await handBackToWorkflow(executionId, action, options, context));
+          const report = workflow
+            ? workflow.report
+            : await driveExecution(executionId, action, options, context);
           printReport(context, report, format, options);
           // A decision handed back to CloudFlow succeeded even though the execution is still Running.
-          return handedBack && report.status === 'Running' ? 0 : exitCodeFor(report.status);
+          return workflow?.handedBack && report.status === 'Running' ? 0 : exitCodeFor(report.status);
         }),
       );
   }
@@ -241,7 +243,7 @@ async function handBackToWorkflow(
   action: OperatorAction,
   options: CommonOptions & { flowEndpoint?: string },
   context: CommandContext,
-): Promise<ExecutionReport | undefined> {
+): Promise<{ report: ExecutionReport; handedBack: boolean } | undefined> {
   const store = openStore(options);
   const { record } = await store.load(executionId);
   if (record.taskToken === undefined) return undefined;
@@ -257,10 +259,21 @@ async function handBackToWorkflow(
     owner: CLI_OWNER,
     canTakeOver: isDeadLocalProcess,
   });
+  if (result.callbackRefused !== undefined && action !== 'cancel') {
+    // The flow is gone (stopped or timed out): drive the execution from here instead.
+    context.stderr.write(
+      `ecs-role-attach: ${action} recorded for ${executionId}; CloudFlow refused the stored task token (${result.callbackRefused}), so this command drives the execution itself.\n`,
+    );
+    const deps = {
+      ...engineDeps(record.parameters.regionId, options, progressFactory?.(context, options)),
+      store,
+    };
+    return { report: await runExecution(executionId, deps), handedBack: false };
+  }
   context.stderr.write(
     `ecs-role-attach: ${action} recorded for ${executionId}; ${result.callbackReported ? 'the waiting CloudFlow workflow was resumed (ReportTaskSucceeded) and drives it on' : 'no workflow was waiting'}.\n`,
   );
-  return getExecutionReport(executionId, store);
+  return { report: await getExecutionReport(executionId, store), handedBack: true };
 }
 
 /** The execution parameters from --params and flags (flags win), validated. */

@@ -4,7 +4,7 @@
  * verified by the shared RPC verifier. Calls are recorded, not executed: tests read them with
  * `GET /_emulator/cloudflow` (or {@link CloudFlowRecorder.calls}) and feed them to a flow interpreter.
  */
-import { CommonErrors } from '../api-error.js';
+import { CommonErrors, EmulatorApiError } from '../api-error.js';
 import { type EmulatorService, rpcService } from '../service.js';
 
 /** One recorded call, in arrival order. */
@@ -31,6 +31,11 @@ export type CloudFlowCall =
 export interface CloudFlowRecorder {
   service: EmulatorService;
   calls(): CloudFlowCall[];
+  /**
+   * Makes the service refuse these task tokens (400 `TaskTokenInvalid`), as for a flow execution that
+   * was stopped or timed out. The real code for that case is unconfirmed.
+   */
+  revokeTaskTokens(tokens: string[]): void;
 }
 
 /**
@@ -40,7 +45,14 @@ export interface CloudFlowRecorder {
  */
 export function cloudFlowService(): CloudFlowRecorder {
   const recorded: CloudFlowCall[] = [];
+  const revoked = new Set<string>();
   let executions = 0;
+  const live = (taskToken: string): string => {
+    if (revoked.has(taskToken)) {
+      throw new EmulatorApiError(400, 'TaskTokenInvalid', 'The task token is invalid or its task has ended.');
+    }
+    return taskToken;
+  };
   const required = (params: Record<string, string>, name: string): string => {
     const value = params[name];
     if (value === undefined || value === '') throw CommonErrors.missingParameter(name);
@@ -60,7 +72,7 @@ export function cloudFlowService(): CloudFlowRecorder {
     hostId: 'cn-hangzhou.fnf.aliyuncs.com',
     actions: {
       ReportTaskSucceeded: (params, context) => {
-        const taskToken = required(params, 'TaskToken');
+        const taskToken = live(required(params, 'TaskToken'));
         const output = required(params, 'Output');
         json('Output', output);
         recorded.push({
@@ -73,7 +85,7 @@ export function cloudFlowService(): CloudFlowRecorder {
         return { body: {} };
       },
       ReportTaskFailed: (params, context) => {
-        const taskToken = required(params, 'TaskToken');
+        const taskToken = live(required(params, 'TaskToken'));
         const error = required(params, 'Error');
         if (error.length > 128)
           throw CommonErrors.invalidParameter('Error', 'must be 1-128 characters', error);
@@ -108,5 +120,11 @@ export function cloudFlowService(): CloudFlowRecorder {
       },
     },
   });
-  return { service, calls: () => structuredClone(recorded) };
+  return {
+    service,
+    calls: () => structuredClone(recorded),
+    revokeTaskTokens: (tokens) => {
+      for (const token of tokens) revoked.add(token);
+    },
+  };
 }
