@@ -25,7 +25,7 @@ describe('ecs-role-attach demo', () => {
     expect(out).toContain('InstanceLockedForSecurity (1)');
     expect(out).toMatch(/next: ecs-role-attach resume exec-\S+ --state /);
     expect(out).toContain('continuing automatically');
-    expect(out).toMatch(/After `continue`[^]*: Success/);
+    expect(out).toMatch(/After `continue`[\s\S]*: Success/);
     // Step 3: new instances handed to on-instance-created.
     expect(out).toMatch(/Step 3 — 3 new instances/);
     expect(out).toMatch(/on-instance-created (answered|is still a placeholder|failed)/);
