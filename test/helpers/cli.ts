@@ -26,6 +26,27 @@ export function useEmulatorCredentials(): void {
   delete process.env['ALIBABA_CLOUD_SECURITY_TOKEN'];
 }
 
+/**
+ * The whole environment of a child process running the built CLI: PATH, the emulator credentials for the
+ * default chain (the plain AccessKey unless given), and the chain's metadata and CLI-profile lookups off.
+ */
+export function builtCliEnv(
+  credentials: {
+    accessKeyId: string;
+    accessKeySecret: string;
+    securityToken?: string;
+  } = TEST_CREDENTIALS.plain,
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret,
+    ...(credentials.securityToken ? { ALIBABA_CLOUD_SECURITY_TOKEN: credentials.securityToken } : {}),
+    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+    ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+  };
+}
+
 export async function runCli(args: string[]): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();

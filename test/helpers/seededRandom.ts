@@ -1,11 +1,2 @@
-/** A deterministic random source in [0, 1) (mulberry32), for jitter tests. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic random source in [0, 1) (mulberry32), for jitter tests: the emulator's own. */
+export { seededRandom } from '../../src/emulator/prng';

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import type { EmulatorHandle, EmulatorService } from '../../src/emulator/index';
 import type { ExecutionReport } from '../../src/engine/state';
 import type { JournalEntry } from '../../src/engine/types';
-import { cliFleet, tempState } from '../helpers/cli';
-import { DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../helpers/emulator';
+import { builtCliEnv, cliFleet, tempState } from '../helpers/cli';
+import { DESIGNATED_ROLE, startTestEmulator } from '../helpers/emulator';
 import { seededRandom } from '../helpers/seededRandom';
 
 export const BIN = join(__dirname, '../../bin/ecs-role-attach.js');
@@ -40,22 +40,12 @@ export interface CrashOutcome {
   journal: JournalEntry[];
 }
 
-function childEnv(): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'] ?? '',
-    ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.plain.accessKeyId,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.plain.accessKeySecret,
-    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-    ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-  };
-}
-
 function cli(args: string[]): {
   child: ChildProcess;
   done: Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }>;
 } {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: childEnv(),
+    env: builtCliEnv(),
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const chunks: Buffer[] = [];

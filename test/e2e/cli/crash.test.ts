@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import type { ExecutionReport } from '../../../src/engine/state';
-import { cliFleet, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
-import { admin, DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
+import { builtCliEnv, cliFleet, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
+import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 
 const BIN = join(__dirname, '../../../bin/ecs-role-attach.js');
 const BUILT = join(__dirname, '../../../dist/cli/main.js');
@@ -53,13 +53,7 @@ describe('crash and resume', () => {
         '--quiet',
       ],
       {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.plain.accessKeyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.plain.accessKeySecret,
-          ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-          ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-        },
+        env: builtCliEnv(),
         stdio: 'ignore',
       },
     );

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { EmulatorHandle } from '../../../src/emulator';
-import { cliFleet, fleetId } from '../../helpers/cli';
-import { DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
+import { builtCliEnv, cliFleet, fleetId } from '../../helpers/cli';
+import { DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent, stateChangeEvent } from '../../helpers/events';
 import { fcContext, setFunctionEnv } from '../../helpers/fcContext';
 
@@ -98,13 +98,7 @@ describe('bundled CLI', () => {
         '--quiet',
       ],
       {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_CREDENTIALS.plain.accessKeyId,
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_CREDENTIALS.plain.accessKeySecret,
-          ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-          ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-        },
+        env: builtCliEnv(),
         encoding: 'utf8',
       },
     );

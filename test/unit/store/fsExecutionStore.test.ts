@@ -2,7 +2,6 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExecutionNotFoundError, InvalidInputError } from '../../../src/engine/errors';
-import type { ExecutionPlan, ExecutionRecord } from '../../../src/engine/types';
 import {
   CorruptStoreError,
   ExecutionExistsError,
@@ -11,53 +10,10 @@ import {
   ObjectExecutionStore,
   openExecutionStore,
 } from '../../../src/store';
+import { plan, record, STORE_TEST_ID } from '../../helpers/storeFixtures';
 import { VirtualClock } from '../../helpers/virtualClock';
 
-function record(executionId: string, createdAt: string): ExecutionRecord {
-  return {
-    executionId,
-    createdAt,
-    updatedAt: createdAt,
-    status: 'Running',
-    parameters: {
-      regionId: 'cn-hangzhou',
-      ramRoleName: 'EcsRole',
-      targets: { Type: 'ResourceIds', ResourceIds: ['i-1', 'i-2'] },
-      rateControl: { Mode: 'Concurrency', Concurrency: 10, MaxErrors: 0 },
-      mode: 'Automatic',
-      onConflict: 'skip',
-      exclusions: { tags: [], instanceIds: [] },
-    },
-    nextBatch: 0,
-    errorBase: 0,
-    lastBatchPause: -1,
-    counts: {
-      total: 2,
-      attached: 0,
-      alreadyAttached: 0,
-      replaced: 0,
-      skipped: 0,
-      failed: 0,
-      cancelled: 0,
-      pending: 2,
-    },
-    origin: 'cli',
-  };
-}
-
-function plan(executionId: string): ExecutionPlan {
-  return {
-    executionId,
-    targets: [
-      { instanceId: 'i-1', work: 'attach' },
-      { instanceId: 'i-2', work: 'attach' },
-    ],
-    batches: [{ index: 0, instanceIds: ['i-1', 'i-2'], concurrency: 100 }],
-    maxErrors: 0,
-  };
-}
-
-const ID = 'exec-20261122T231501Z-4f3a9c';
+const ID = STORE_TEST_ID;
 
 /** Every file under `dir`, relative, sorted. */
 async function tree(dir: string): Promise<string[]> {
