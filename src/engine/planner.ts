@@ -46,13 +46,19 @@ export async function planExecution(
   parameters: ExecutionParameters,
   deps: PlannerDeps,
 ): Promise<ExecutionPlan> {
-  await assertRoleUsable(deps.ram, parameters.ramRoleName);
+  // The role check runs beside the first DescribeInstances pages (reads only); a failed check stops
+  // paging at the next page, and nothing is written before it has passed.
+  let roleError: unknown;
+  const roleCheck = assertRoleUsable(deps.ram, parameters.ramRoleName).catch((error: unknown) => {
+    roleError = error;
+  });
   const region = targetRegion(parameters.targets, parameters.regionId);
   // Role lookups start page by page while DescribeInstances pages on: the two actions have separate
   // quotas, so planning takes about as long as the slower of the two instead of their sum.
   const excludedIds = new Set(parameters.exclusions.instanceIds);
   const lookups: Promise<Map<string, string | undefined>>[] = [];
   const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
+    if (roleError !== undefined) throw roleError;
     const ids = page
       .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds))
       .map((instance) => instance.instanceId);
@@ -62,6 +68,8 @@ export async function planExecution(
     lookups.push(lookup);
   });
 
+  await roleCheck;
+  if (roleError !== undefined) throw roleError;
   const roles = new Map<string, string | undefined>();
   for (const found of await Promise.all(lookups)) for (const [id, role] of found) roles.set(id, role);
   if (lookups.length === 0) {
