@@ -313,16 +313,27 @@ class ExecutionRunner extends BatchRunner {
     pending: string[],
     chunkSize: number,
   ): Promise<{ chunks: Chunk[]; decided: number }> {
-    // Conflicts (onConflict fail) are recorded without a call, in batch order.
-    const conflicts: InstanceOutcome[] = [];
+    // Conflicts (onConflict fail) are decided without a write, on the role they bear now: planning
+    // may be long past (pauses, retry), and a role removed meanwhile means the attach can go ahead.
+    const conflicting: string[] = [];
     const attach: string[] = [];
     const replace: string[] = [];
     for (const id of pending) {
-      const target = this.state.targets.get(id);
-      if (target?.work === 'conflict') {
-        conflicts.push(conflictOutcome(id, target.currentRole ?? '', this.record.parameters.ramRoleName));
-      } else if (target?.work === 'replace') replace.push(id);
+      const work = this.state.targets.get(id)?.work;
+      if (work === 'conflict') conflicting.push(id);
+      else if (work === 'replace') replace.push(id);
       else attach.push(id);
+    }
+    const conflicts: InstanceOutcome[] = [];
+    if (conflicting.length > 0) {
+      const { regionId, ramRoleName } = this.context;
+      const roles = await this.deps.ecs.describeInstanceRamRoles(regionId, conflicting);
+      for (const id of conflicting) {
+        const role = roles.get(id);
+        if (!role) attach.push(id);
+        else if (role === ramRoleName) conflicts.push({ instanceId: id, outcome: 'AlreadyAttached' });
+        else conflicts.push(conflictOutcome(id, role, ramRoleName));
+      }
     }
     if (conflicts.length > 0) {
       await this.write({

@@ -201,6 +201,24 @@ describe('execution state machine', () => {
     expect(report.counts).toMatchObject({ attached: 29, skipped: 1 });
   });
 
+  it('retry re-checks a conflict: once the other role is gone, the instance is attached', async () => {
+    const { ecs, deps } = setup(5, (i) => (i === 2 ? { role: 'LegacyRole' } : {}));
+    const created = await createExecution(
+      params({ mode: 'FailurePause', onConflict: 'fail', rc: { Batch: [5] } }),
+      deps,
+      { origin: 'cli' },
+    );
+    const paused = await runExecution(created.executionId, deps);
+    expect(paused.status).toBe('Waiting');
+    expect(paused.instances[2]).toMatchObject({ outcome: 'Failed', code: 'OtherRole' });
+    delete ecs.instances.get('i-t0002')!.role;
+    await controlExecution(created.executionId, 'retry', deps);
+    const done = await runExecution(created.executionId, deps);
+    expect(done.status).toBe('Success');
+    expect(done.instances[2]).toEqual({ instanceId: 'i-t0002', outcome: 'Attached' });
+    expect(ecs.instances.get('i-t0002')?.role).toBe('EcsAppRole');
+  });
+
   it('FirstBatchPause and EveryBatchPause pause between batches', async () => {
     const first = setup(30);
     const id = (
