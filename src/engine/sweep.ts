@@ -12,6 +12,7 @@
 import { mergeExclusions } from '../targets/spec.js';
 import type { EngineDeps } from './execution.js';
 import { createExecution, runExecution } from './execution.js';
+import { ExecutionBusyError } from './lease.js';
 import { PARAMETER_DEFAULTS, parseExecutionInput } from './parameters.js';
 import type { ExecutionStore } from './ports.js';
 import type { ExecutionReport } from './state.js';
@@ -20,6 +21,7 @@ import type {
   Exclusions,
   ExecutionMode,
   ExecutionParameters,
+  ExecutionRecord,
   ExecutionStatus,
   SkipReason,
   TargetsSpec,
@@ -187,12 +189,24 @@ async function sweepRegion(
       return result;
     }
     const runOptions = settings.deadline === undefined ? {} : { deadline: settings.deadline };
+    let executionId = open?.executionId;
+    if (executionId === undefined) {
+      executionId = (await createExecution(parameters, deps, { origin: 'sweep' })).executionId;
+      await deps.store.putDocument(openSweepKey(regionId, request.role), { executionId });
+    }
     let report: ExecutionReport;
-    if (open) {
-      report = await runExecution(open.executionId, deps, runOptions);
-    } else {
-      const created = await createExecution(parameters, deps, { origin: 'sweep' });
-      report = await runExecution(created.executionId, deps, runOptions);
+    try {
+      report = await runExecution(executionId, deps, runOptions);
+    } catch (error) {
+      // Its lease is held: a sweep whose lock expired is still running it (a long CLI sweep).
+      if (!(error instanceof ExecutionBusyError)) throw error;
+      const result = empty(
+        regionId,
+        'locked',
+        `sweep execution ${executionId} is being run by another process; nothing was done`,
+      );
+      result.executionId = executionId;
+      return result;
     }
     return complianceOf(report, open !== undefined);
   } finally {
@@ -200,20 +214,32 @@ async function sweepRegion(
   }
 }
 
-/** The newest sweep execution of (region, role) that is Running or Waiting, if any. */
+/** Where the last sweep execution of (region, role) is named, so that a sweep need not list history. */
+function openSweepKey(regionId: string, role: string): string {
+  return `sweeps/${regionId}/${role}`;
+}
+
+/** The last sweep execution of (region, role), if it is still Running or Waiting. */
 async function openSweepExecution(
   store: ExecutionStore,
   regionId: string,
   role: string,
 ): Promise<{ executionId: string; status: ExecutionStatus } | undefined> {
-  const records = await store.list();
-  return records.find(
+  const open = (record: ExecutionRecord) => record.status === 'Running' || record.status === 'Waiting';
+  const last = await store.getDocument<{ executionId: string }>(openSweepKey(regionId, role));
+  if (last) {
+    const { record } = await store.load(last.executionId);
+    return open(record) ? { executionId: record.executionId, status: record.status } : undefined;
+  }
+  // No index yet (the first sweep, or one that died between creating its execution and naming it).
+  const found = (await store.list()).find(
     (record) =>
       record.origin === 'sweep' &&
       record.parameters.regionId === regionId &&
       record.parameters.ramRoleName === role &&
-      (record.status === 'Running' || record.status === 'Waiting'),
+      open(record),
   );
+  return found ? { executionId: found.executionId, status: found.status } : undefined;
 }
 
 /**
