@@ -26,14 +26,14 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
     const parameters = request.action === 'plan' ? parseExecutionInput(request.params, 'params.') : undefined;
     const runtime = createRuntime(context, overrides);
     const { store, config } = runtime;
-    const callbacks = { ...runtime, flow: runtime.flow(), owner: runtime.requestId };
+    const callbacks = { ...runtime, flow: runtime.flow(), owner: `fc:${runtime.requestId}` };
     const budget = (explicit?: number) => runtime.deadline(explicit ?? stepBudgetMs(runtime.timeoutSeconds));
     switch (request.action) {
       case 'plan': {
         // The one exclusion rule: default tag + the deployment's EXCLUDE_TAG + the execution's own.
         const exclusions = mergeExclusions(parameters!.exclusions, { tags: config.excludeTags });
         const engine = runtime.engine(parameters!.targets.RegionId ?? parameters!.regionId);
-        return planStep({ ...parameters!, exclusions }, engine);
+        return planStep({ ...parameters!, exclusions }, engine, request.executionName);
       }
       case 'step': {
         const { parameters: stored } = (await store.load(request.executionId)).record;

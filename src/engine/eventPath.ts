@@ -27,7 +27,7 @@ import { mergeExclusions } from '../targets/spec.js';
 import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
 import { RoleNotUsableError } from './errors.js';
 import { createExecution, type EngineDeps } from './execution.js';
-import { planExecution } from './planner.js';
+import { assertRoleUsable, planExecution } from './planner.js';
 import type { Clock, EcsApi, ExecutionStore, Logger, RamApi, RoleInfo } from './ports.js';
 import type { ExecutionReport } from './state.js';
 import { conflictOutcome } from './state.js';
@@ -162,6 +162,8 @@ export async function remediateInstances(
   };
   let plan: ExecutionPlan;
   try {
+    // The role first (memoised per warm instance): an unusable role costs no DescribeInstances either.
+    await assertRoleUsable(deps.ram, settings.ramRoleName);
     plan = await planExecution(`event-${deps.owner}`, parameters, deps);
   } catch (error) {
     if (!(error instanceof RoleNotUsableError)) throw error;

@@ -9,7 +9,7 @@
  */
 import { ineligibility } from '../targets/resolve.js';
 import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
-import { InvalidActionError } from './errors.js';
+import { ExecutionNotFoundError, InvalidActionError } from './errors.js';
 import { newExecutionId } from './ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from './lease.js';
 import { type PlannerDeps, planExecution } from './planner.js';
@@ -95,9 +95,30 @@ export interface RunOptions {
 export async function createExecution(
   parameters: ExecutionParameters,
   deps: Omit<EngineDeps, 'store'> & { store?: ExecutionStore },
-  options: { origin: ExecutionRecord['origin']; dryRun?: boolean },
+  options: {
+    origin: ExecutionRecord['origin'];
+    dryRun?: boolean;
+    /**
+     * A caller-chosen id that makes planning idempotent (the workflow derives it from the CloudFlow
+     * execution name, so that a retried Plan step finds its execution instead of creating another).
+     */
+    executionId?: string;
+  },
 ): Promise<ExecutionReport> {
-  const executionId = newExecutionId(deps.clock.now(), deps.random);
+  if (options.executionId !== undefined && deps.store && !options.dryRun) {
+    const existing = await deps.store.load(options.executionId).catch((error: unknown) => {
+      if (error instanceof ExecutionNotFoundError) return undefined;
+      throw error;
+    });
+    if (existing) {
+      deps.logger.info(
+        { executionId: options.executionId },
+        'planned before; the stored execution is reused',
+      );
+      return buildReport(deriveState(existing));
+    }
+  }
+  const executionId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
   const plan = await planExecution(executionId, parameters, deps);
   const now = new Date(deps.clock.now()).toISOString();
   const outcomes = new Map(

@@ -39,7 +39,18 @@ const REGION = z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'must be a region id
 const workflowRequestSchema = z.discriminatedUnion(
   'action',
   [
-    z.strictObject({ action: z.literal('plan'), params: z.unknown() }),
+    z.strictObject({
+      action: z.literal('plan'),
+      params: z.unknown(),
+      /** The CloudFlow execution's name (`$Context.Execution.Name`): makes a retried Plan idempotent. */
+      executionName: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+          'must be a CloudFlow execution name (letters, digits, "-", "_")',
+        )
+        .optional(),
+    }),
     z.strictObject({
       action: z.literal('step'),
       executionId: EXECUTION_ID,
@@ -67,7 +78,7 @@ const workflowRequestSchema = z.discriminatedUnion(
 
 /** The `workflow` function's input: the flow's plan/step/await bodies, or an operator's control input. */
 export type WorkflowRequest =
-  | { action: 'plan'; params: unknown }
+  | { action: 'plan'; params: unknown; executionName?: string }
   | { action: 'step'; executionId: string; budgetMs?: number }
   | { action: 'await'; executionId: string; taskToken: string }
   | { action: OperatorAction; executionId: string }
@@ -123,8 +134,17 @@ export function toFlowState(report: ExecutionReport): FlowState {
 }
 
 /** Plan: stores the execution (no write made yet) and returns its small state. Parameters are validated. */
-export async function planStep(parameters: ExecutionParameters, deps: EngineDeps): Promise<FlowState> {
-  return toFlowState(await createExecution(parameters, deps, { origin: 'workflow' }));
+export async function planStep(
+  parameters: ExecutionParameters,
+  deps: EngineDeps,
+  executionName?: string,
+): Promise<FlowState> {
+  return toFlowState(
+    await createExecution(parameters, deps, {
+      origin: 'workflow',
+      ...(executionName === undefined ? {} : { executionId: `flow-${executionName}` }),
+    }),
+  );
 }
 
 /**

@@ -15,6 +15,9 @@
  */
 import { parse } from 'yaml';
 
+/** Names of started executions, unique within the test process. */
+let executionNames = 0;
+
 /** An FC handler as the runtime calls it; the event is a Buffer of the JSON body. */
 export type FlowHandler = (event: Buffer, context: Record<string, unknown>) => Promise<unknown>;
 
@@ -119,7 +122,6 @@ export class FlowInterpreter {
   private readonly callbackListeners: ((pending: PendingCallback) => void)[] = [];
   private tokenCounter = 0;
   private requestCounter = 0;
-  private executionCounter = 0;
 
   public constructor(definition: string | Record<string, unknown>, options: FlowInterpreterOptions) {
     const doc = (typeof definition === 'string' ? parse(definition) : definition) as Record<string, unknown>;
@@ -151,8 +153,8 @@ export class FlowInterpreter {
 
   /** Starts an execution; the promise settles when it reaches Succeed, Fail or an End state. */
   public start(input: Record<string, unknown>, executionName?: string): Promise<FlowOutcome> {
-    this.executionCounter += 1;
-    return this.run(input, executionName ?? `exec-${this.executionCounter}`);
+    // Unique across interpreters, as CloudFlow's generated execution names are.
+    return this.run(input, executionName ?? `exec-${process.pid}-${++executionNames}`);
   }
 
   /** Resolves with the next pending WaitForCustomCallback task (at once if one is already pending). */

@@ -77,13 +77,13 @@ describe('FlowInterpreter on workflows/bulk-attach.yaml', () => {
   it('runs plan -> step x3 -> Done and keeps the state small', async () => {
     const toy = toyWorkflow({ steps: 3 });
     const flow = new FlowInterpreter(bulkAttach, { handlers: { 'ecs-role-attach-workflow': toy.handler } });
-    const outcome = await flow.start(input);
+    const outcome = await flow.start(input, 'toy-run');
     expect(outcome).toMatchObject({
       status: 'Succeeded',
       output: { executionId: 'exec-EcsInstanceRole', status: 'Success', counts: { total: 3, done: 3 } },
     });
     expect(toy.calls.map((c) => c['action'])).toEqual(['plan', 'step', 'step', 'step']);
-    expect(toy.calls[0]).toEqual({ action: 'plan', params: input });
+    expect(toy.calls[0]).toEqual({ action: 'plan', params: input, executionName: 'toy-run' });
     expect(outcome.history.map((h) => h.state)).toEqual([
       'Plan',
       'Step',
