@@ -6,7 +6,7 @@
  */
 import type { ChunkContext } from './chunk.js';
 import type { EngineDeps, RunOptions } from './execution.js';
-import { ExecutionBusyError, type LeaseHolder, takeLease } from './lease.js';
+import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from './lease.js';
 import type { ExecutionStore } from './ports.js';
 import { chunkLayout } from './rateControl.js';
 import {
@@ -30,6 +30,9 @@ export interface Chunk {
   operation: IntentEntry['operation'];
   instanceIds: string[];
 }
+
+/** How often, at most, execution.json's counts are refreshed within a batch. @default 5000 ms */
+const RECORD_REFRESH_MS = 5_000;
 
 /** Why a batch stopped before its end. */
 type BatchStop = 'threshold' | 'deadline' | 'cancel' | undefined;
@@ -101,6 +104,9 @@ export abstract class BatchRunner {
   readonly #lease: LeaseHolder | undefined;
   #writes: Promise<unknown> = Promise.resolve();
   #chunkCounter: number;
+  /** When the lease was last taken or renewed (it is taken just before the run starts). */
+  #renewedAt: number;
+  #savedAt: number;
 
   /** `lease`: the holder this run renews before every chunk (runExecution takes it first). */
   public constructor(state: ExecutionState, deps: EngineDeps, options: RunOptions, lease?: LeaseHolder) {
@@ -108,6 +114,8 @@ export abstract class BatchRunner {
     this.deps = deps;
     this.#options = options;
     this.#lease = lease;
+    this.#renewedAt = deps.clock.now();
+    this.#savedAt = deps.clock.now();
     // A task token is only meaningful while Waiting; a Running execution's is stale.
     delete this.state.record.taskToken;
     for (const intent of state.openIntents) this.openIntents.set(intent.chunkId, intent);
@@ -178,6 +186,8 @@ export abstract class BatchRunner {
         break;
       }
       this.record.nextBatch = batch.index + 1;
+      await this.#writes;
+      await this.#saveRecord();
       const pause = this.#batchPauseAfter(batch);
       if (pause) {
         this.record.lastBatchPause = batch.index;
@@ -204,7 +214,11 @@ export abstract class BatchRunner {
     const write = this.#writes.then(async () => {
       const stored = await this.deps.store.append(this.record.executionId, entry);
       applyEntry(stored, this.state.outcomes, this.openIntents);
-      if (entry.type === 'result') await this.#saveRecord();
+      // The journal is the truth; execution.json's counts are a summary for `list`, refreshed at batch
+      // ends and at most every few seconds in between (one write per chunk would double the writes).
+      if (entry.type === 'result' && this.deps.clock.now() - this.#savedAt >= RECORD_REFRESH_MS) {
+        await this.#saveRecord();
+      }
     });
     this.#writes = write.catch(() => undefined);
     return write;
@@ -290,8 +304,12 @@ export abstract class BatchRunner {
    * stalled past its expiry: stop at once) and look for an operator's cancel request.
    */
   async #mustStop(): Promise<boolean> {
-    if (this.#lease && !(await takeLease(this.record.executionId, this.#lease))) {
-      throw new ExecutionBusyError(this.record.executionId, 'this run lost its lease while it was stalled');
+    const now = this.deps.clock.now();
+    if (this.#lease && now - this.#renewedAt >= LEASE_DEFAULTS.ttlMs / 5) {
+      if (!(await takeLease(this.record.executionId, this.#lease))) {
+        throw new ExecutionBusyError(this.record.executionId, 'this run lost its lease while it was stalled');
+      }
+      this.#renewedAt = now;
     }
     return this.#cancelRequested();
   }
@@ -361,6 +379,7 @@ export abstract class BatchRunner {
   }
 
   async #saveRecord(): Promise<void> {
+    this.#savedAt = this.deps.clock.now();
     this.record.updatedAt = this.now();
     this.record.counts = this.#counts();
     await this.deps.store.saveRecord({ ...this.record });
