@@ -29,6 +29,8 @@ export interface LockDocument {
   owner: string;
   acquiredAt: string;
   expiresAt: string;
+  /** Set by unlock: the generation is free for the next taker. */
+  releasedAt?: string;
 }
 
 /** The execution already exists: `create` never overwrites. */
@@ -150,40 +152,64 @@ export class ObjectExecutionStore implements ExecutionStore {
       .sort((a, b) => compareDesc(a.createdAt, b.createdAt) || compareDesc(a.executionId, b.executionId));
   }
 
+  /**
+   * Locks are generations: `locks/<name>/<gen>.json`, the highest one is the lock. Taking a free,
+   * expired, released or dead holder's lock creates the next generation if absent, so of two racing
+   * takers exactly one wins (a delete-then-create takeover could let both win). The holder renews or
+   * releases its own generation; older generations are pruned.
+   */
   public async tryLock(
     name: string,
     owner: string,
     ttlMs: number,
     canTakeOver?: (holder: string) => boolean,
   ): Promise<boolean> {
-    const key = lockKey(name);
     const now = this.clock.now();
     const lock: LockDocument = {
       owner,
       acquiredAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ttlMs).toISOString(),
     };
-    const existing = await this.readJson<LockDocument>(key);
-    if (existing === undefined) {
-      if (await this.storage.putObjectIfAbsent(key, toJson(lock))) return true;
-      return (await this.readJson<LockDocument>(key))?.owner === owner;
-    }
-    if (existing.owner === owner) {
-      await this.storage.putObject(key, toJson(lock)); // re-entrant: extends the lease
+    const current = await this.currentLock(name);
+    if (current?.lock?.owner === owner && !current.lock.releasedAt) {
+      await this.storage.putObject(lockKey(name, current.generation), toJson(lock)); // re-entrant: extends the lease
       return true;
     }
-    if (Date.parse(existing.expiresAt) > now && !canTakeOver?.(existing.owner)) return false;
-    // Abandoned (expired, or its holder is known dead): take it over. Delete + create-if-absent lets only one of two racing takers create it;
-    // the read-back catches the rarer case of a taker that deleted a lock another had just created.
-    await this.storage.deleteObject(key);
-    if (!(await this.storage.putObjectIfAbsent(key, toJson(lock)))) return false;
-    return (await this.readJson<LockDocument>(key))?.owner === owner;
+    const free =
+      current?.lock === undefined ||
+      current.lock.releasedAt !== undefined ||
+      Date.parse(current.lock.expiresAt) <= now ||
+      canTakeOver?.(current.lock.owner) === true;
+    if (!free) return false;
+    const generation = (current?.generation ?? 0) + 1;
+    if (!(await this.storage.putObjectIfAbsent(lockKey(name, generation), toJson(lock)))) return false;
+    if (current) await this.storage.deleteObject(lockKey(name, current.generation));
+    return true;
   }
 
   public async unlock(name: string, owner: string): Promise<void> {
-    const key = lockKey(name);
-    const existing = await this.readJson<LockDocument>(key);
-    if (existing?.owner === owner) await this.storage.deleteObject(key);
+    const current = await this.currentLock(name);
+    if (current?.lock?.owner === owner && !current.lock.releasedAt) {
+      const released: LockDocument = {
+        ...current.lock,
+        releasedAt: new Date(this.clock.now()).toISOString(),
+      };
+      await this.storage.putObject(lockKey(name, current.generation), toJson(released));
+    }
+  }
+
+  /** The highest lock generation of `name` and its document (undefined when unreadable). */
+  private async currentLock(
+    name: string,
+  ): Promise<{ generation: number; lock: LockDocument | undefined } | undefined> {
+    const names = await this.storage.listKeys(`${lockPrefix(name)}/`);
+    const generations = names
+      .map((entry) => /^(\d{10})\.json$/.exec(entry)?.[1])
+      .filter((gen): gen is string => gen !== undefined)
+      .map(Number);
+    if (generations.length === 0) return undefined;
+    const generation = Math.max(...generations);
+    return { generation, lock: await this.readJson<LockDocument>(lockKey(name, generation)) };
   }
 
   public async getDocument<T>(key: string): Promise<T | undefined> {
@@ -231,8 +257,13 @@ export function journalKey(executionId: string, seq: number): string {
 }
 
 /** locks/<name>.json; `name` may have `/`-separated segments (`sweep/cn-hangzhou/MyRole`). */
-export function lockKey(name: string): string {
-  return `locks/${checkPath('lock name', name)}.json`;
+export function lockPrefix(name: string): string {
+  return `locks/${checkPath('lock name', name)}`;
+}
+
+/** locks/<name>/<generation>.json, the generation zero-padded to 10 digits. */
+export function lockKey(name: string, generation: number): string {
+  return `${lockPrefix(name)}/${String(generation).padStart(10, '0')}.json`;
 }
 
 /** docs/<key>.json; `key` may have `/`-separated segments. */

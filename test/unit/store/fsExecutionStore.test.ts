@@ -160,7 +160,7 @@ describe('FsExecutionStore', () => {
     expect(await store.tryLock(name, 'bob', 60_000)).toBe(false);
     expect(await store.tryLock(name, 'alice', 60_000)).toBe(true);
     const lock = JSON.parse(
-      await fs.readFile(path.join(dir, 'locks/sweep/cn-hangzhou/EcsRole.json'), 'utf8'),
+      await fs.readFile(path.join(dir, 'locks/sweep/cn-hangzhou/EcsRole/0000000001.json'), 'utf8'),
     );
     expect(lock).toEqual({
       owner: 'alice',
@@ -184,6 +184,24 @@ describe('FsExecutionStore', () => {
     );
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await store.tryLock('run', 'late', 60_000)).toBe(false);
+  });
+
+  it('lets exactly one of many concurrent takers take over an expired lock', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+    expect(await new FsExecutionStore(dir, { clock }).tryLock('run', 'crashed', 60_000)).toBe(true);
+    await clock.advance(60_000);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        new FsExecutionStore(dir, { clock }).tryLock('run', `owner-${i}`, 60_000),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    // the winner holds it; a released generation is free for the next taker
+    const winner = `owner-${results.indexOf(true)}`;
+    const store = new FsExecutionStore(dir, { clock });
+    expect(await store.tryLock('run', 'late', 60_000)).toBe(false);
+    await store.unlock('run', winner);
+    expect(await store.tryLock('run', 'late', 60_000)).toBe(true);
   });
 
   it('stores and reads documents', async () => {
