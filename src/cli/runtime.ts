@@ -2,7 +2,7 @@
  * What every CLI command shares: building the engine's dependencies from flags and environment,
  * printing reports, mapping statuses and errors to exit codes.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { createCloudApis } from '../cloud/clients.js';
@@ -87,16 +87,34 @@ export function engineDeps(
   };
 }
 
-/** This process as an execution lease holder: `cli:<host>:<pid>:<nonce>`. */
-export const CLI_OWNER = `cli:${hostname()}:${process.pid}:${Math.floor(Math.random() * 2 ** 32).toString(16)}`;
+/**
+ * Where this process runs, precisely enough to tell its processes apart: the kernel's boot id and the
+ * PID namespace. Two machines (or containers sharing a hostname but not a PID namespace) never match,
+ * so neither can take the other's live lease for a dead one. `unknown` (no /proc) never matches.
+ */
+function processScope(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const namespace = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return boot && namespace ? `${boot}.${namespace}` : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const SCOPE = processScope();
+
+/** This process as an execution lease holder: `cli:<host>:<boot id>.<pid namespace>:<pid>:<nonce>`. */
+export const CLI_OWNER = `cli:${hostname()}:${SCOPE}:${process.pid}:${Math.floor(Math.random() * 2 ** 32).toString(16)}`;
 
 /**
- * A lease held by a CLI process of this host that no longer exists (killed, crashed) may be taken over
- * at once, so that `resume` after a `kill -9` need not wait for the lease to expire.
+ * A lease held by a CLI process that no longer exists on this very machine and PID namespace (killed,
+ * crashed) may be taken over at once, so that `resume` after a `kill -9` need not wait for the lease to
+ * expire. Anything else waits for the lease to expire.
  */
 export function isDeadLocalProcess(holder: string): boolean {
-  const [kind, host, pid] = holder.split(':');
-  if (kind !== 'cli' || host !== hostname()) return false;
+  const [kind, host, scope, pid] = holder.split(':');
+  if (kind !== 'cli' || host !== hostname() || scope !== SCOPE || SCOPE === 'unknown') return false;
   const id = Number(pid);
   if (!Number.isInteger(id) || id <= 0 || id === process.pid) return false;
   try {

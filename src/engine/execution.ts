@@ -9,14 +9,15 @@
  */
 import { ineligibility } from '../targets/resolve.js';
 import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
-import { ExecutionNotFoundError, InvalidActionError } from './errors.js';
+import { ExecutionNotFoundError, InvalidActionError, InvalidInputError } from './errors.js';
 import { newExecutionId } from './ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from './lease.js';
 import { type PlannerDeps, planExecution } from './planner.js';
-import type { Clock, EcsApi, ExecutionStore, Logger, RandomSource } from './ports.js';
+import type { Clock, ExecutionStore, Logger, RandomSource } from './ports.js';
 import { runRollbackExecution } from './rollback.js';
 import {
   BatchRunner,
+  type CancelRequest,
   type Chunk,
   cancelEntries,
   cancelReason,
@@ -111,6 +112,15 @@ export async function createExecution(
       throw error;
     });
     if (existing) {
+      // The same flow execution planning again (a retried Plan) reuses it; another run under a reused
+      // name must not silently inherit an old execution.
+      if (JSON.stringify(existing.record.parameters) !== JSON.stringify(parameters)) {
+        throw new InvalidInputError(
+          'executionName',
+          `was already used for execution ${options.executionId} with other parameters; start the flow under a new name`,
+          options.executionId,
+        );
+      }
       deps.logger.info(
         { executionId: options.executionId },
         'planned before; the stored execution is reused',
@@ -205,35 +215,52 @@ export async function controlExecution(
   options: { leaseHeld?: boolean } = {},
 ): Promise<ExecutionReport> {
   const holder = leaseHolder(deps);
-  const requestCancel = async (): Promise<void> => {
-    const at = new Date(deps.clock.now()).toISOString();
-    await deps.store.putDocument(cancelRequestKey(executionId), { requestedAt: at, by: holder.owner });
-  };
-  if (action === 'cancel') {
-    const { record } = await deps.store.load(executionId);
-    if (record.status === 'Running' || record.status === 'Waiting') await requestCancel();
-  }
+  if (action === 'cancel') await requestCancel(executionId, deps, holder.owner);
   if (!options.leaseHeld && !(await takeLease(executionId, holder))) {
     if (action !== 'cancel') throw new ExecutionBusyError(executionId, 'its lease is held');
-    const report = await getExecutionReport(executionId, deps.store);
-    return {
-      ...report,
-      statusReason: 'cancel requested: the process running this execution stops before its next chunk',
-    };
+    return cancelRequestedReport(executionId, deps.store);
   }
   try {
-    return await applyDecision(executionId, action, deps);
+    return await applyDecision(executionId, action, deps, holder);
   } finally {
     if (!options.leaseHeld) await deps.store.unlock(leaseName(executionId), holder.owner);
   }
+}
+
+/**
+ * Leaves an operator's cancel for the process running the execution (it checks before every chunk
+ * and before pausing). Nothing is requested for an execution that has ended.
+ */
+export async function requestCancel(
+  executionId: string,
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  by: string,
+): Promise<void> {
+  const { record } = await deps.store.load(executionId);
+  if (record.status !== 'Running' && record.status !== 'Waiting') return;
+  const request: CancelRequest = { requestedAt: new Date(deps.clock.now()).toISOString(), by };
+  await deps.store.putDocument(cancelRequestKey(executionId), request);
+}
+
+/** The report of an execution whose cancel waits for the process running it. */
+export async function cancelRequestedReport(
+  executionId: string,
+  store: ExecutionStore,
+): Promise<ExecutionReport> {
+  return {
+    ...(await getExecutionReport(executionId, store)),
+    statusReason: 'cancel requested: the process running this execution stops before its next chunk',
+  };
 }
 
 async function applyDecision(
   executionId: string,
   action: OperatorAction,
   deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'> & Partial<EngineDeps>,
+  holder: LeaseHolder,
 ): Promise<ExecutionReport> {
-  const state = deriveState(await deps.store.load(executionId));
+  const stored = await deps.store.load(executionId);
+  const state = deriveState(stored);
   const { record } = state;
   const allowed = action === 'cancel' ? ['Waiting', 'Running'] : ['Waiting'];
   if (!allowed.includes(record.status)) {
@@ -249,7 +276,10 @@ async function applyDecision(
   };
   if (action === 'cancel') {
     if (state.openIntents.length > 0) {
-      if (!deps.ecs) {
+      // A run died mid-call. Its runner settles unfinished writes (finishing an interrupted replace or
+      // rollback step) and then honours the cancel request written above; without cloud access that
+      // waits for the next run.
+      if (!isEngineDeps(deps)) {
         deps.logger.info(
           { executionId },
           'cancel requested; the next run settles unfinished writes and cancels',
@@ -259,15 +289,9 @@ async function applyDecision(
           statusReason: 'cancel requested: the next run settles unfinished writes, then cancels',
         };
       }
-      const context = chunkContext(record, deps.ecs);
-      for (const intent of state.openIntents) {
-        await append({
-          at,
-          type: 'result',
-          chunkId: intent.chunkId,
-          outcomes: await settleIntent(intent, state, context),
-        });
-      }
+      return record.origin === 'rollback'
+        ? runRollbackExecution(stored, deps, {}, holder)
+        : new ExecutionRunner(state, deps, {}, holder).run();
     }
     for (const entry of cancelEntries(state, at)) await append(entry);
     state.cancelDecided = true;
@@ -276,6 +300,8 @@ async function applyDecision(
   } else {
     const failedBefore = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
     await append({ at, type: 'decision', action, failedBefore });
+    // The latest decision wins over a cancel request nobody honoured (it came as the run paused).
+    await markCancelHandled(deps.store, executionId, at);
     if (action === 'retry') {
       const firstPending = state.plan.batches.find((batch) =>
         batch.instanceIds.some((id) => !state.outcomes.has(id)),
@@ -293,13 +319,10 @@ async function applyDecision(
   return buildReport(state);
 }
 
-function chunkContext(record: ExecutionRecord, ecs: EcsApi): ChunkContext {
-  const { parameters } = record;
-  return {
-    ecs,
-    regionId: parameters.targets.RegionId ?? parameters.regionId,
-    ramRoleName: parameters.ramRoleName,
-  };
+function isEngineDeps(deps: Partial<EngineDeps>): deps is EngineDeps {
+  return (
+    deps.ecs !== undefined && deps.ram !== undefined && deps.store !== undefined && deps.random !== undefined
+  );
 }
 
 /**
@@ -314,14 +337,33 @@ async function settleIntent(
   const ids = intent.instanceIds.filter((id) => !state.outcomes.has(id));
   const roles =
     ids.length > 0 ? await context.ecs.describeInstanceRamRoles(context.regionId, ids) : new Map();
+  const previousRole = (id: string) => state.targets.get(id)?.currentRole ?? '';
   const outcomes: InstanceOutcome[] = [];
+  const bare: string[] = [];
   for (const id of ids) {
-    if (roles.get(id) !== context.ramRoleName) continue;
-    outcomes.push(
-      intent.operation === 'replace'
-        ? { instanceId: id, outcome: 'Replaced', previousRole: state.targets.get(id)?.currentRole ?? '' }
-        : { instanceId: id, outcome: 'Attached' },
-    );
+    const role = roles.get(id);
+    if (role === context.ramRoleName) {
+      outcomes.push(
+        intent.operation === 'replace'
+          ? { instanceId: id, outcome: 'Replaced', previousRole: previousRole(id) }
+          : { instanceId: id, outcome: 'Attached' },
+      );
+    } else if (intent.operation === 'replace' && !role) bare.push(id);
+  }
+  // A replace that died between its detach and its attach left the instance with no role: finish it
+  // now, so that neither a cancel nor anything else can leave it bare and unrecorded.
+  if (bare.length > 0) {
+    for (const outcome of await attachChunk(context, bare)) {
+      const id = outcome.instanceId;
+      if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
+        outcomes.push({ instanceId: id, outcome: 'Replaced', previousRole: previousRole(id) });
+      } else if (outcome.outcome === 'Failed') {
+        outcomes.push({
+          ...outcome,
+          message: `role ${previousRole(id)} was detached but attaching failed: ${outcome.message}`,
+        });
+      } else outcomes.push(outcome);
+    }
   }
   return outcomes;
 }

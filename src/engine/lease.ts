@@ -13,10 +13,13 @@ import type { Clock, ExecutionStore } from './ports.js';
 
 export const LEASE_DEFAULTS = {
   /**
-   * @default 300000 ms (5 minutes): longer than one chunk can take with every retry (a replace is
-   * three calls of at most 60 s each), renewed before every chunk.
+   * @default 600000 ms (10 minutes). A runner renews it before a chunk once it is a minute old, so a
+   * chunk has at least 9 minutes of cover: a call takes at most ~75 s with every retry (60 s budget,
+   * 15 s read timeout) and a chunk makes a few (a replace: detach, describe, attach).
    */
-  ttlMs: 5 * 60_000,
+  ttlMs: 10 * 60_000,
+  /** @default 60000 ms: how old the lease may get before a runner renews it. */
+  renewAfterMs: 60_000,
 } as const;
 
 export interface LeaseHolder {

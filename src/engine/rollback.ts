@@ -215,6 +215,8 @@ export async function rollbackChunk(
   instanceIds: string[],
   targets: ReadonlyMap<string, PlannedTarget>,
   attempted: ReadonlySet<string>,
+  /** Settle an interrupted chunk only: finish restores, record what is done, detach nothing new. */
+  settleOnly = false,
 ): Promise<InstanceOutcome[]> {
   const roles = await context.ecs.describeInstanceRamRoles(context.regionId, instanceIds);
   const outcomes: InstanceOutcome[] = [];
@@ -227,7 +229,7 @@ export async function rollbackChunk(
     else if (decision === 'restore') toRestore.push(id);
     else outcomes.push(decision);
   }
-  if (toDetach.length > 0) {
+  if (toDetach.length > 0 && !settleOnly) {
     for (const result of await detachChunk(context, toDetach)) {
       const target = targets.get(result.instanceId);
       if (!result.success) {
@@ -289,10 +291,19 @@ class RollbackRunner extends BatchRunner {
     }
   }
 
-  /** Interrupted chunks: close their intents; their ids stay pending and the rerun re-reads roles. */
+  /**
+   * Interrupted chunks: what they did is recorded (a detached instance Detached, a restore target left
+   * bare gets its previous role back); instances still bearing our role stay pending. So a cancel that
+   * follows never records a half-done instance as never attempted.
+   */
   protected async settleOpenIntents(): Promise<void> {
     for (const intent of [...this.openIntents.values()]) {
-      await this.write({ at: this.now(), type: 'result', chunkId: intent.chunkId, outcomes: [] });
+      const ids = intent.instanceIds.filter((id) => !this.state.outcomes.has(id));
+      const outcomes =
+        ids.length > 0
+          ? await rollbackChunk(this.context, ids, this.state.targets, this.#attempted, true)
+          : [];
+      await this.write({ at: this.now(), type: 'result', chunkId: intent.chunkId, outcomes });
     }
   }
 

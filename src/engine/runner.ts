@@ -185,9 +185,14 @@ export abstract class BatchRunner {
         await this.#onThresholdExceeded();
         break;
       }
+      // A cancel requested during the batch's last chunk is honoured now, not after a pause.
+      if (await this.#cancelRequested()) {
+        await this.#finishCancel();
+        break;
+      }
+      // The next batch and the pause it may need are saved together: saving the one without the
+      // other would let a crash skip a FirstBatchPause (the canary approval).
       this.record.nextBatch = batch.index + 1;
-      await this.#writes;
-      await this.#saveRecord();
       const pause = this.#batchPauseAfter(batch);
       if (pause) {
         this.record.lastBatchPause = batch.index;
@@ -198,6 +203,8 @@ export abstract class BatchRunner {
         );
         this.record.pauseReason = pause;
       }
+      await this.#writes;
+      await this.#saveRecord();
     }
     await this.#writes;
     await this.#saveRecord();
@@ -244,8 +251,9 @@ export abstract class BatchRunner {
       if (this.#thresholdExceeded()) return 'threshold';
     }
     let stop: BatchStop;
+    let failure: { error: unknown } | undefined;
     const worker = async (): Promise<void> => {
-      while (stop === undefined) {
+      while (stop === undefined && failure === undefined) {
         if (this.#options.deadline !== undefined && this.deps.clock.now() >= this.#options.deadline) {
           stop = 'deadline';
           return;
@@ -262,8 +270,18 @@ export abstract class BatchRunner {
         if (this.#thresholdExceeded()) stop = 'threshold';
       }
     };
-    await Promise.all(Array.from({ length: Math.min(parallelCalls, chunks.length) }, worker));
+    // An error in one worker stops the others before their next chunk; the run rethrows it only once
+    // every call in flight has ended, so that nothing writes after the lease is released.
+    const guarded = async (): Promise<void> => {
+      try {
+        await worker();
+      } catch (error) {
+        failure ??= { error };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallelCalls, chunks.length) }, guarded));
     await this.#writes;
+    if (failure) throw failure.error;
     if (stop === 'deadline' && chunks.length === 0 && this.#thresholdExceeded()) return 'threshold';
     return stop;
   }
@@ -305,7 +323,7 @@ export abstract class BatchRunner {
    */
   async #mustStop(): Promise<boolean> {
     const now = this.deps.clock.now();
-    if (this.#lease && now - this.#renewedAt >= LEASE_DEFAULTS.ttlMs / 5) {
+    if (this.#lease && now - this.#renewedAt >= LEASE_DEFAULTS.renewAfterMs) {
       if (!(await takeLease(this.record.executionId, this.#lease))) {
         throw new ExecutionBusyError(this.record.executionId, 'this run lost its lease while it was stalled');
       }

@@ -10,8 +10,10 @@
  */
 
 import { mergeExclusions } from '../targets/spec.js';
+import { ExecutionNotFoundError } from './errors.js';
 import type { EngineDeps } from './execution.js';
 import { createExecution, runExecution } from './execution.js';
+import { newExecutionId } from './ids.js';
 import { ExecutionBusyError } from './lease.js';
 import { PARAMETER_DEFAULTS, parseExecutionInput } from './parameters.js';
 import type { ExecutionStore } from './ports.js';
@@ -191,8 +193,11 @@ async function sweepRegion(
     const runOptions = settings.deadline === undefined ? {} : { deadline: settings.deadline };
     let executionId = open?.executionId;
     if (executionId === undefined) {
-      executionId = (await createExecution(parameters, deps, { origin: 'sweep' })).executionId;
+      // Named in the index before it exists: a sweep that dies in between leaves an index pointing at
+      // nothing (read as "none"), never an execution no sweep would find again.
+      executionId = newExecutionId(deps.clock.now(), deps.random);
       await deps.store.putDocument(openSweepKey(regionId, request.role), { executionId });
+      await createExecution(parameters, deps, { origin: 'sweep', executionId });
     }
     let report: ExecutionReport;
     try {
@@ -228,8 +233,13 @@ async function openSweepExecution(
   const open = (record: ExecutionRecord) => record.status === 'Running' || record.status === 'Waiting';
   const last = await store.getDocument<{ executionId: string }>(openSweepKey(regionId, role));
   if (last) {
-    const { record } = await store.load(last.executionId);
-    return open(record) ? { executionId: record.executionId, status: record.status } : undefined;
+    const stored = await store.load(last.executionId).catch((error: unknown) => {
+      if (error instanceof ExecutionNotFoundError) return undefined;
+      throw error;
+    });
+    return stored && open(stored.record)
+      ? { executionId: stored.record.executionId, status: stored.record.status }
+      : undefined;
   }
   // No index yet (the first sweep, or one that died between creating its execution and naming it).
   const found = (await store.list()).find(

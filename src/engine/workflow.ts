@@ -12,10 +12,12 @@ import { z } from 'zod';
 import { parseJsonPayload, parseWith } from '../targets/events.js';
 import { CloudApiError } from './errors.js';
 import {
+  cancelRequestedReport,
   controlExecution,
   createExecution,
   type EngineDeps,
   getExecutionReport,
+  requestCancel,
   runExecution,
 } from './execution.js';
 import { ExecutionBusyError, withLease } from './lease.js';
@@ -33,7 +35,7 @@ export interface FlowState {
 
 const EXECUTION_ID = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be an execution id (letters, digits, "-", "_", ".")');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}$/, 'must be an execution id (letters, digits, "-", "_", ".")');
 const REGION = z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'must be a region id like "cn-hangzhou"');
 
 const workflowRequestSchema = z.discriminatedUnion(
@@ -204,6 +206,8 @@ export interface ControlResult extends FlowState {
   action: OperatorAction;
   /** Whether a waiting workflow was resumed (ReportTaskSucceeded sent). */
   callbackReported: boolean;
+  /** A Step was running the execution: the cancel waits for it, before its next chunk. */
+  cancelRequested?: boolean;
   /**
    * Why the stored task token was given up: CloudFlow refused it (the flow execution was stopped or
    * timed out). The decision stands; nothing drives the execution until a caller does.
@@ -222,9 +226,27 @@ export async function controlStep(
   action: OperatorAction,
   deps: CallbackDeps,
 ): Promise<ControlResult> {
+  // A cancel is requested before taking the lease: a Step running the execution honours it before its
+  // next chunk, where waiting for the lease would fail (Steps follow each other back to back).
+  if (action === 'cancel') await requestCancel(executionId, deps, deps.owner);
+  try {
+    return await decide(executionId, action, deps);
+  } catch (error) {
+    if (action !== 'cancel' || !(error instanceof ExecutionBusyError)) throw error;
+    const report = await cancelRequestedReport(executionId, deps.store);
+    return { ...toFlowState(report), action, callbackReported: false, cancelRequested: true };
+  }
+}
+
+function decide(executionId: string, action: OperatorAction, deps: CallbackDeps): Promise<ControlResult> {
   return withExecutionLock(executionId, deps, async () => {
     const before = (await deps.store.load(executionId)).record;
-    const redeliver = before.status !== 'Waiting' && before.taskToken !== undefined && action !== 'cancel';
+    // A decision already recorded whose callback failed: send the callback again (unless this is a
+    // cancel of an execution that went on running, which is a new decision).
+    const redeliver =
+      before.taskToken !== undefined &&
+      before.status !== 'Waiting' &&
+      !(action === 'cancel' && before.status === 'Running');
     if (!redeliver) await controlExecution(executionId, action, deps, { leaseHeld: true });
     const { record } = await deps.store.load(executionId);
     let callbackReported = false;

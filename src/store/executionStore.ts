@@ -154,9 +154,9 @@ export class ObjectExecutionStore implements ExecutionStore {
 
   /**
    * Locks are generations: `locks/<name>/<gen>.json`, the highest one is the lock. Taking a free,
-   * expired, released or dead holder's lock creates the next generation if absent, so of two racing
-   * takers exactly one wins (a delete-then-create takeover could let both win). The holder renews or
-   * releases its own generation; older generations are pruned.
+   * expired, released or dead holder's lock, or renewing one's own, creates the next generation if
+   * absent, so of two racing takers exactly one wins (a delete-then-create takeover, or an overwrite,
+   * could let both win). The holder releases its own generation; older generations are pruned.
    */
   public async tryLock(
     name: string,
@@ -171,11 +171,11 @@ export class ObjectExecutionStore implements ExecutionStore {
       expiresAt: new Date(now + ttlMs).toISOString(),
     };
     const current = await this.currentLock(name);
-    if (current?.lock?.owner === owner && !current.lock.releasedAt) {
-      await this.storage.putObject(lockKey(name, current.generation), toJson(lock)); // re-entrant: extends the lease
-      return true;
-    }
+    // The holder renews like a taker: by creating the next generation. Overwriting its own could race
+    // a takeover (after it stalled past expiry) and leave both believing they hold the lock.
+    const mine = current?.lock?.owner === owner && !current.lock.releasedAt;
     const free =
+      mine ||
       current?.lock === undefined ||
       current.lock.releasedAt !== undefined ||
       Date.parse(current.lock.expiresAt) <= now ||

@@ -426,7 +426,7 @@ export function decodeSweepPayload(payload: unknown): SweepRequest {
 // Workflow control
 
 /** Execution ids become store keys (`executions/<id>/...`): no slashes, no dots-only segments. */
-const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}$/;
 
 const controlSchema = z.strictObject({
   executionId: z.string().regex(EXECUTION_ID, 'must be an execution id (letters, digits, "-", "_", ".")'),

@@ -43,6 +43,11 @@ it('planning twice under one flow execution name stores one execution', async ()
   expect(first.executionId).toBe('flow-a1b2c3-retried');
   expect(second.executionId).toBe(first.executionId);
   expect(await openExecutionStore(state).list()).toHaveLength(1);
+  const other = { ...plan, params: { ...plan.params, RamRoleName: 'OtherEcsRole' } };
+  await expect(handler(asFcEvent(other), context())).rejects.toThrow(
+    /was already used for execution flow-a1b2c3-retried/,
+  );
+  expect(await openExecutionStore(state).list()).toHaveLength(1);
   await expect(handler(asFcEvent({ ...plan, executionName: '../escape' }), context())).rejects.toThrow(
     /executionName must be a CloudFlow execution name/,
   );

@@ -13,6 +13,7 @@ import { ExecutionBusyError } from '../../../src/engine/lease';
 import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters, InstanceOutcome } from '../../../src/engine/types';
+import { controlStep } from '../../../src/engine/workflow';
 import { parseExclusions } from '../../../src/targets/spec';
 import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
 
@@ -150,5 +151,93 @@ describe('decisions a crashed run left half-applied', () => {
     expect(ecs.attachCount()).toBe(2);
     const stored = await getExecutionReport(executionId, store);
     expect(stored.status).toBe('Cancelled');
+  });
+});
+
+describe('second review', () => {
+  it('an error in one worker stops the others; nothing is written after the run gives up its lease', async () => {
+    const { ecs, store, deps } = setup(1000);
+    const { executionId } = await createExecution(
+      parameters('Automatic', { Batch: [1000], ConcurrencyInBatches: 300 }),
+      deps('a'),
+      {
+        origin: 'cli',
+      },
+    );
+    // three workers write their intents (appends 1-3); the first result append fails
+    store.crashOnAppend = 4;
+    await expect(runExecution(executionId, deps('a'))).rejects.toThrow('simulated crash');
+    const calls = ecs.attachCount();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ecs.attachCount()).toBe(calls);
+    expect(calls).toBe(3);
+    store.crashOnAppend = undefined;
+    const resumed = await runExecution(executionId, deps('b'));
+    expect(resumed.counts).toMatchObject({ attached: 1000, pending: 0 });
+  });
+
+  it('a cancel after a crash between the detach and the attach of a replace finishes the replace', async () => {
+    const { ecs, store, deps } = setup(3);
+    for (const instance of ecs.instances.values()) instance.role = 'LegacyRole';
+    const { executionId } = await createExecution({ ...parameters(), onConflict: 'replace' }, deps('a'), {
+      origin: 'cli',
+    });
+    // what a run that died after DetachInstanceRamRole leaves behind
+    await store.append(executionId, {
+      at: 'now',
+      type: 'intent',
+      chunkId: 'chunk-1',
+      operation: 'replace',
+      instanceIds: ['i-t0000', 'i-t0001', 'i-t0002'],
+    });
+    for (const instance of ecs.instances.values()) delete instance.role;
+    const report = await controlExecution(executionId, 'cancel', deps('operator'));
+    expect(report.status).toBe('Cancelled');
+    expect(report.counts).toMatchObject({ replaced: 3, cancelled: 0 });
+    expect(report.instances[0]).toEqual({
+      instanceId: 'i-t0000',
+      outcome: 'Replaced',
+      previousRole: 'LegacyRole',
+    });
+    expect([...ecs.instances.values()].every((instance) => instance.role === 'EcsAppRole')).toBe(true);
+  });
+
+  it('a cancel requested during the last chunk of a batch cancels instead of pausing', async () => {
+    const { ecs, deps } = setup(30);
+    const { executionId } = await createExecution(
+      parameters('Automatic', { Batch: [10], BatchPauseOption: 'FirstBatchPause' }),
+      deps('runner'),
+      { origin: 'cli' },
+    );
+    ecs.onAttach = async (call) => {
+      if (call === 1) await controlExecution(executionId, 'cancel', deps('operator'));
+    };
+    const report = await runExecution(executionId, deps('runner'));
+    expect(report.status).toBe('Cancelled');
+    expect(report.counts).toMatchObject({ attached: 10, cancelled: 20 });
+  });
+
+  it('a console cancel reaches a workflow step that holds the execution', async () => {
+    const { ecs, deps } = setup(50);
+    const { executionId } = await createExecution(parameters(), deps('step'), { origin: 'workflow' });
+    const reported: string[] = [];
+    const console = {
+      ...deps('console'),
+      owner: 'console',
+      flow: {
+        reportTaskSucceeded: async (token: string) => {
+          reported.push(token);
+        },
+        reportTaskFailed: async () => {},
+      },
+    };
+    let decided: unknown;
+    ecs.onAttach = async (call) => {
+      if (call === 2) decided = await controlStep(executionId, 'cancel', console);
+    };
+    const report = await runExecution(executionId, deps('step'));
+    expect(decided).toMatchObject({ status: 'Running', cancelRequested: true, callbackReported: false });
+    expect(report.status).toBe('Cancelled');
+    expect(ecs.attachCount()).toBe(2);
   });
 });

@@ -160,7 +160,8 @@ describe('FsExecutionStore', () => {
     expect(await store.tryLock(name, 'bob', 60_000)).toBe(false);
     expect(await store.tryLock(name, 'alice', 60_000)).toBe(true);
     const lock = JSON.parse(
-      await fs.readFile(path.join(dir, 'locks/sweep/cn-hangzhou/EcsRole/0000000001.json'), 'utf8'),
+      // taken (generation 1), then renewed (generation 2)
+      await fs.readFile(path.join(dir, 'locks/sweep/cn-hangzhou/EcsRole/0000000002.json'), 'utf8'),
     );
     expect(lock).toEqual({
       owner: 'alice',
@@ -202,6 +203,16 @@ describe('FsExecutionStore', () => {
     expect(await store.tryLock('run', 'late', 60_000)).toBe(false);
     await store.unlock('run', winner);
     expect(await store.tryLock('run', 'late', 60_000)).toBe(true);
+  });
+
+  it('a holder that stalled past expiry cannot renew a lock taken over meanwhile', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+    const store = new FsExecutionStore(dir, { clock });
+    expect(await store.tryLock('run', 'stalled', 60_000)).toBe(true);
+    await clock.advance(60_000);
+    expect(await store.tryLock('run', 'taker', 60_000)).toBe(true);
+    expect(await store.tryLock('run', 'stalled', 60_000)).toBe(false);
+    expect(await store.tryLock('run', 'taker', 60_000)).toBe(true);
   });
 
   it('stores and reads documents', async () => {
