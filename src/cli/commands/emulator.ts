@@ -96,7 +96,16 @@ export function registerEmulatorCommand(
   program
     .command('emulator')
     .description(
-      'Start the embedded Alibaba Cloud emulator (ECS, RAM) on 127.0.0.1; serves until SIGINT/SIGTERM.',
+      'Start the embedded Alibaba Cloud emulator (ECS, RAM, OSS, CloudFlow callbacks) on 127.0.0.1; serves until SIGINT/SIGTERM.',
+    )
+    .addHelpText(
+      'after',
+      `
+Prints one JSON line when ready: {"endpoint","accessKeyId","accessKeySecret","accountId","regions"}.
+
+Examples:
+  $ ecs-role-attach emulator --instances 500 --seed 7
+  $ ecs-role-attach emulator --fleet fleet.json --port 8080 --latency-ms 20`,
     )
     .option('--port <port>', 'TCP port on 127.0.0.1; 0 picks a free one', '0')
     .option(

@@ -180,6 +180,10 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
   program
     .command('list')
     .description('List the executions in the state store, newest first.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ecs-role-attach list\n  $ ecs-role-attach list --state oss://my-bucket/ecs-role-attach --output json',
+    )
     .option(
       '--state <dir>',
       'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',

@@ -245,13 +245,21 @@ describe('policies', () => {
   const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
   const fnPolicy = load('function-role-policy.json');
 
-  it('scopes ram:PassRole to exactly the designated role', () => {
-    const passRole = fnPolicy.Statement.filter((s) =>
-      actions(s).some((a) => /^ram:(PassRole|\*)$|^\*$/.test(a)),
-    );
-    expect(passRole).toEqual([
-      { Effect: 'Allow', Action: 'ram:PassRole', Resource: 'acs:ram::<ACCOUNT_ID>:role/<ROLE_NAME>' },
-    ]);
+  it.each(['function-role-policy.json', 'operator-policy.json'])(
+    '%s scopes ram:PassRole to exactly the designated role',
+    (file) => {
+      const passRole = load(file).Statement.filter((s) =>
+        actions(s).some((a) => /^ram:(PassRole|\*)$|^\*$/.test(a)),
+      );
+      expect(passRole).toEqual([
+        { Effect: 'Allow', Action: 'ram:PassRole', Resource: 'acs:ram::<ACCOUNT_ID>:role/<ROLE_NAME>' },
+      ]);
+    },
+  );
+
+  it("gives the operator the function role's grants except writing function logs", () => {
+    const operator = load('operator-policy.json').Statement;
+    expect(operator).toEqual(fnPolicy.Statement.filter((s) => !actions(s).includes('log:PostLogStoreLogs')));
   });
 
   it('grants exactly the actions the product uses, no wildcard actions', () => {
