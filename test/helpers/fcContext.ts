@@ -5,8 +5,12 @@
  * keeps the structured lines.
  */
 
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { EmulatorHandle } from '../../src/emulator';
 import type { Clock, Logger } from '../../src/engine/ports';
+import { DESIGNATED_ROLE, startTestEmulator } from './emulator';
 
 export interface FcContextOptions {
   functionName?: string;
@@ -119,4 +123,29 @@ export class CapturingLogger implements Logger {
   public instanceLines(): Record<string, unknown>[] {
     return this.lines.filter((line) => line.msg === 'event path instance').map((line) => line.obj);
   }
+}
+
+/**
+ * Around a test file: an emulator with the small known fleet, a state directory, and the environment FC
+ * gives the functions (designated role, that state, silent logs, plus `env`). Read the fields in tests.
+ */
+export function functionWorld(env: Record<string, string> = {}): { emulator: EmulatorHandle; state: string } {
+  const world = {} as { emulator: EmulatorHandle; state: string };
+  let restoreEnv: () => void = () => {};
+  beforeAll(async () => {
+    world.emulator = await startTestEmulator();
+    world.state = await fs.mkdtemp(path.join(os.tmpdir(), 'era-fn-'));
+    restoreEnv = setFunctionEnv(world.emulator, {
+      RAM_ROLE_NAME: DESIGNATED_ROLE,
+      STATE: world.state,
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+  });
+  afterAll(async () => {
+    restoreEnv();
+    await world.emulator.close();
+    await fs.rm(world.state, { recursive: true, force: true });
+  });
+  return world;
 }

@@ -3,38 +3,18 @@
  * operator: when CloudFlow refuses the stored task token, the CLI's decision stands, the token is
  * dropped, and the CLI drives the execution itself.
  */
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { createHandler } from '../../../functions/workflow/index';
-import type { EmulatorHandle } from '../../../src/emulator';
 import { openExecutionStore } from '../../../src/store';
 import { runCli, useEmulatorCredentials } from '../../helpers/cli';
-import { DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
+import { DESIGNATED_ROLE } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, functionWorld, SteppingClock } from '../../helpers/fcContext';
 
 describe('a refused task token', () => {
-  let emulator: EmulatorHandle;
-  let state: string;
-  let restoreEnv: () => void;
-
-  beforeAll(async () => {
-    emulator = await startTestEmulator();
-    state = await fs.mkdtemp(path.join(os.tmpdir(), 'era-token-'));
-    restoreEnv = setFunctionEnv(emulator, {
-      RAM_ROLE_NAME: DESIGNATED_ROLE,
-      STATE: state,
-      LOG_LEVEL: 'silent',
-    });
-  });
-  afterAll(async () => {
-    restoreEnv();
-    await emulator.close();
-    await fs.rm(state, { recursive: true, force: true });
-  });
+  const world = functionWorld();
 
   it('is dropped, and the CLI drives the execution on', async () => {
+    const { emulator, state } = world;
     const workflow = createHandler({ clock: new SteppingClock(), logger: new CapturingLogger() });
     const invoke = (body: unknown) =>
       workflow(
