@@ -31,10 +31,12 @@ import {
   buildReport,
   conflictOutcome,
   countOutcomes,
+  decidedOutcomes,
   deriveState,
   type ExecutionReport,
   type ExecutionState,
   type IntentEntry,
+  newExecutionRecord,
   predictedOutcome,
 } from './state.js';
 import type {
@@ -130,22 +132,13 @@ export async function createExecution(
   }
   const executionId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
   const plan = await planExecution(executionId, parameters, deps);
-  const now = new Date(deps.clock.now()).toISOString();
-  const outcomes = new Map(
-    plan.targets.flatMap((target) => (target.decided ? [[target.instanceId, target.decided]] : [])),
-  );
-  const record: ExecutionRecord = {
-    executionId,
-    createdAt: now,
-    updatedAt: now,
-    status: options.dryRun ? 'Planned' : 'Running',
+  const outcomes = decidedOutcomes(plan);
+  const record = newExecutionRecord(plan, {
     parameters,
-    nextBatch: 0,
-    errorBase: 0,
-    lastBatchPause: -1,
-    counts: countOutcomes(plan.targets.length, outcomes.values()),
     origin: options.origin,
-  };
+    at: new Date(deps.clock.now()).toISOString(),
+    ...(options.dryRun ? { dryRun: true } : {}),
+  });
   if (options.dryRun) {
     const predicted = new Map(
       plan.targets.map((target) => [target.instanceId, predictedOutcome(target, parameters.ramRoleName)]),

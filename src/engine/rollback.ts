@@ -21,15 +21,15 @@ import type { LeaseHolder } from './lease.js';
 import type { StoredExecution } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
 import { BatchRunner, type Chunk } from './runner.js';
-import { buildReport, countOutcomes, deriveState, type ExecutionReport } from './state.js';
+import {
+  buildReport,
+  decidedOutcomes,
+  deriveState,
+  type ExecutionReport,
+  newExecutionRecord,
+} from './state.js';
 import { trustsEcs } from './trust.js';
-import type {
-  ExecutionParameters,
-  ExecutionPlan,
-  ExecutionRecord,
-  InstanceOutcome,
-  PlannedTarget,
-} from './types.js';
+import type { ExecutionParameters, ExecutionPlan, InstanceOutcome, PlannedTarget } from './types.js';
 
 /** Options of {@link createRollback}. */
 export interface RollbackOptions {
@@ -99,23 +99,14 @@ export async function createRollback(
     batches: planBatches(work, parameters.rateControl),
     maxErrors: resolveMaxErrors(parameters.rateControl.MaxErrors, work.length),
   };
-  const decided = new Map(
-    targets.flatMap((target) => (target.decided ? [[target.instanceId, target.decided] as const] : [])),
-  );
-  const now = new Date(deps.clock.now()).toISOString();
-  const rollback: ExecutionRecord = {
-    executionId: rollbackId,
-    createdAt: now,
-    updatedAt: now,
-    status: options.dryRun ? 'Planned' : 'Running',
+  const decided = decidedOutcomes(plan);
+  const rollback = newExecutionRecord(plan, {
     parameters,
-    nextBatch: 0,
-    errorBase: 0,
-    lastBatchPause: -1,
-    counts: countOutcomes(targets.length, decided.values()),
     origin: 'rollback',
     rollbackOf: executionId,
-  };
+    at: new Date(deps.clock.now()).toISOString(),
+    ...(options.dryRun ? { dryRun: true } : {}),
+  });
   if (options.dryRun) {
     const context: ChunkContext = { ecs: deps.ecs, regionId, ramRoleName: ours };
     const roles = work.length > 0 ? await deps.ecs.describeInstanceRamRoles(regionId, work) : new Map();

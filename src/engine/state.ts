@@ -28,13 +28,40 @@ export interface ExecutionState {
   cancelDecided: boolean;
 }
 
-/** Folds plan + journal into the current state. */
-export function deriveState(stored: StoredExecution): ExecutionState {
+/** The outcomes planning decided (no write needed), by instance id. */
+export function decidedOutcomes(plan: Pick<ExecutionPlan, 'targets'>): Map<string, InstanceOutcome> {
   const outcomes = new Map<string, InstanceOutcome>();
-  const targets = new Map(stored.plan.targets.map((target) => [target.instanceId, target]));
-  for (const target of stored.plan.targets) {
+  for (const target of plan.targets) {
     if (target.decided) outcomes.set(target.instanceId, target.decided);
   }
+  return outcomes;
+}
+
+/** The record of a newly planned execution: nothing run yet, counts from what planning decided. */
+export function newExecutionRecord(
+  plan: ExecutionPlan,
+  init: Pick<ExecutionRecord, 'parameters' | 'origin' | 'rollbackOf'> & { at: string; dryRun?: boolean },
+): ExecutionRecord {
+  const record: ExecutionRecord = {
+    executionId: plan.executionId,
+    createdAt: init.at,
+    updatedAt: init.at,
+    status: init.dryRun ? 'Planned' : 'Running',
+    parameters: init.parameters,
+    nextBatch: 0,
+    errorBase: 0,
+    lastBatchPause: -1,
+    counts: countOutcomes(plan.targets.length, decidedOutcomes(plan).values()),
+    origin: init.origin,
+  };
+  if (init.rollbackOf !== undefined) record.rollbackOf = init.rollbackOf;
+  return record;
+}
+
+/** Folds plan + journal into the current state. */
+export function deriveState(stored: StoredExecution): ExecutionState {
+  const outcomes = decidedOutcomes(stored.plan);
+  const targets = new Map(stored.plan.targets.map((target) => [target.instanceId, target]));
   const intents = new Map<string, IntentEntry>();
   for (const entry of stored.journal) applyEntry(entry, outcomes, intents);
   return {
