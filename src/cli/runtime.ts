@@ -4,6 +4,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { type Command, Option } from 'commander';
 import pino from 'pino';
 import { createCloudApis } from '../cloud/clients.js';
 import { parseQps } from '../cloud/limiter.js';
@@ -15,6 +16,22 @@ import type { ExecutionReport } from '../engine/state.js';
 import type { ExecutionStatus } from '../engine/types.js';
 import { openExecutionStore } from '../store/index.js';
 import type { CommandContext } from './main.js';
+
+/** The flags every command that reads or drives executions takes: --state, --endpoint, --qps, --output, --quiet. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option(
+      '--state <dir>',
+      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
+    )
+    .option(
+      '--endpoint <url>',
+      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
+    )
+    .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20,DescribeInstances=10')
+    .addOption(new Option('--output <format>', 'text or json').default('text'))
+    .option('--quiet', 'no progress output');
+}
 
 /** Default state directory, overridden by `--state` or `ECS_ROLE_ATTACH_STATE`. */
 export const DEFAULT_STATE_DIR = './.ecs-role-attach';

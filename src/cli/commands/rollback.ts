@@ -3,13 +3,14 @@
  * instances it attached (only those that still bear it) and restore the previous role on those it
  * replaced — as a stored execution of its own, under the original's rate control.
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { getExecutionReport, runExecution } from '../../engine/execution.js';
 import { createRollback } from '../../engine/rollback.js';
 import type { ExecutionReport } from '../../engine/state.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import {
+  addCommonOptions,
   type CommonOptions,
   engineDeps,
   exitCodeFor,
@@ -25,23 +26,14 @@ interface RollbackOptions extends CommonOptions {
 
 /** Registers `rollback`. */
 export function registerRollbackCommand(program: Command, context: CommandContext): void {
-  program
-    .command('rollback <executionId>')
-    .description(
-      'Detach the role from the instances an execution attached (only if they still bear it) and restore the previous role where it replaced one. Runs as its own execution (crash-safe; see list/status), in the original batches and MaxErrors. Given the id of a rollback execution, drives it on (after a crash).',
-    )
-    .option('--dry-run', 'read the current roles and print what would happen; no write call is made')
-    .option(
-      '--state <dir>',
-      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
-    )
-    .option(
-      '--endpoint <url>',
-      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
-    )
-    .option('--qps <list>', 'per-action calls per second, e.g. DetachInstanceRamRole=20')
-    .addOption(new Option('--output <format>', 'text or json').default('text'))
-    .option('--quiet', 'no progress output')
+  addCommonOptions(
+    program
+      .command('rollback <executionId>')
+      .description(
+        'Detach the role from the instances an execution attached (only if they still bear it) and restore the previous role where it replaced one. Runs as its own execution (crash-safe; see list/status), in the original batches and MaxErrors. Given the id of a rollback execution, drives it on (after a crash).',
+      )
+      .option('--dry-run', 'read the current roles and print what would happen; no write call is made'),
+  )
     .addHelpText(
       'after',
       `

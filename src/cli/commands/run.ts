@@ -15,6 +15,7 @@ import type { ExecutionParameters, OperatorAction } from '../../engine/types.js'
 import { controlStep } from '../../engine/workflow.js';
 import type { CommandContext } from '../main.js';
 import {
+  addCommonOptions,
   CLI_OWNER,
   type CommonOptions,
   cliLogger,
@@ -62,21 +63,6 @@ let progressFactory: ProgressFactory | undefined;
 /** Lets the terminal UX supply a progress renderer for run/resume/retry. */
 export function setProgressFactory(factory: ProgressFactory | undefined): void {
   progressFactory = factory;
-}
-
-function addCommonOptions(command: Command): Command {
-  return command
-    .option(
-      '--state <dir>',
-      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
-    )
-    .option(
-      '--endpoint <url>',
-      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
-    )
-    .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20,DescribeInstances=10')
-    .addOption(new Option('--output <format>', 'text or json').default('text'))
-    .option('--quiet', 'no progress output');
 }
 
 /** `run`, `resume`, `retry`, `cancel`, `status` and `list`. */

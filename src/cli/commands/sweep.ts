@@ -2,13 +2,14 @@
  * `ecs-role-attach sweep`: the sweep path from the terminal (what the timer-triggered function does),
  * printing the same compliance report.
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { InvalidInputError } from '../../engine/errors.js';
 import { renderSweepText, runSweep, type SweepReport, sweepParameters } from '../../engine/sweep.js';
 import { EXECUTION_MODES, type ExecutionMode, type TargetsSpec } from '../../engine/types.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import {
+  addCommonOptions,
   type CommonOptions,
   EXIT_CODES,
   engineDeps,
@@ -30,30 +31,21 @@ const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
 /** Registers `sweep`. */
 export function registerSweepCommand(program: Command, context: CommandContext): void {
-  program
-    .command('sweep')
-    .description(
-      'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
-    )
-    .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
-    .requiredOption('--role <name>', 'the instance RAM role every instance should bear')
-    .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
-    .option(
-      '--rate-control <json|@file>',
-      'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
-    )
-    .option('--mode <mode>', 'Automatic (default) or FailurePause')
-    .option(
-      '--state <dir>',
-      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
-    )
-    .option(
-      '--endpoint <url>',
-      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
-    )
-    .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20')
-    .addOption(new Option('--output <format>', 'text or json').default('text'))
-    .option('--quiet', 'no progress output')
+  addCommonOptions(
+    program
+      .command('sweep')
+      .description(
+        'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
+      )
+      .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
+      .requiredOption('--role <name>', 'the instance RAM role every instance should bear')
+      .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
+      .option(
+        '--rate-control <json|@file>',
+        'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
+      )
+      .option('--mode <mode>', 'Automatic (default) or FailurePause'),
+  )
     .addHelpText(
       'after',
       `
