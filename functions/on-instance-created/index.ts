@@ -9,9 +9,9 @@ import {
   groupByRegion,
   mergeSummaries,
   remediateInstances,
-} from '../../src/engine/eventPath.js';
-import { stepBudgetMs } from '../../src/engine/workflow.js';
-import { decodeInstanceEvents } from '../../src/targets/events.js';
+  stepBudgetMs,
+} from '../../src/engine/index.js';
+import { decodeInstanceEvents } from '../../src/inputs/events.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 export type OnInstanceCreatedResult = EventPathSummary & { ignoredEvents: number };

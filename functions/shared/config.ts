@@ -3,10 +3,8 @@
  * context. Validated in one pass; an invalid value fails the invocation before any cloud call with a
  * message that names the variable, the rule and the value.
  */
-import { InvalidInputError } from '../../src/engine/errors.js';
-import type { ConflictPolicy } from '../../src/engine/types.js';
-import { CONFLICT_POLICIES } from '../../src/engine/types.js';
-import { parseTagFilter } from '../../src/targets/spec.js';
+import { CONFLICT_POLICIES, type ConflictPolicy, InvalidInputError } from '../../src/engine/index.js';
+import { parseTagFilter } from '../../src/inputs/targets.js';
 
 /** Where executions are stored: a local directory, or an OSS bucket and key prefix. */
 export type StateLocation =

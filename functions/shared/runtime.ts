@@ -11,18 +11,18 @@ import pino from 'pino';
 import { createCloudApis } from '../../src/cloud/clients.js';
 import { type CloudFlowApi, createCloudFlowApi } from '../../src/cloud/cloudflow.js';
 import { defaultCredential, staticCredential } from '../../src/cloud/credentials.js';
-import { memoizeRoleChecks } from '../../src/engine/eventPath.js';
-import type { EngineDeps } from '../../src/engine/execution.js';
-import type {
-  Clock,
-  EcsApi,
-  ExecutionStore,
-  Logger,
-  RamApi,
-  RandomSource,
-  RoleInfo,
-} from '../../src/engine/ports.js';
-import { systemClock } from '../../src/engine/ports.js';
+import {
+  type Clock,
+  type EcsApi,
+  type EngineDeps,
+  type ExecutionStore,
+  type Logger,
+  memoizeRoleChecks,
+  type RamApi,
+  type RandomSource,
+  type RoleInfo,
+  systemClock,
+} from '../../src/engine/index.js';
 import { openExecutionStore } from '../../src/store/index.js';
 import { type FunctionConfig, loadFunctionConfig } from './config.js';
 

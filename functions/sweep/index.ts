@@ -6,9 +6,8 @@
  * compliance summary as one structured line and returns the report.
  */
 
-import { runSweep, type SweepReport } from '../../src/engine/sweep.js';
-import { stepBudgetMs } from '../../src/engine/workflow.js';
-import { decodeTimerEvent } from '../../src/targets/events.js';
+import { runSweep, type SweepReport, stepBudgetMs } from '../../src/engine/index.js';
+import { decodeTimerEvent } from '../../src/inputs/events.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */

@@ -5,17 +5,17 @@
  * `{"executionId","action":"continue|retry|cancel"}` or `{"action":"resume-events","regionId"?}`.
  * Returns the small flow state `{executionId, status, counts}` (plus control details).
  */
-import { resumeEventPath } from '../../src/engine/eventPath.js';
-import { parseExecutionInput } from '../../src/engine/parameters.js';
 import {
   awaitStep,
   controlStep,
   decodeWorkflowRequest,
+  mergeExclusions,
   planStep,
+  resumeEventPath,
   runStep,
   stepBudgetMs,
-} from '../../src/engine/workflow.js';
-import { mergeExclusions } from '../../src/targets/spec.js';
+} from '../../src/engine/index.js';
+import { parseExecutionInput } from '../../src/inputs/parameters.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */

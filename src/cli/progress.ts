@@ -8,7 +8,7 @@
  * - nothing with `--quiet`.
  */
 import { SingleBar } from 'cli-progress';
-import type { ExecutionProgress } from '../engine/execution.js';
+import type { ExecutionProgress } from '../engine/index.js';
 import type { ProgressFactory } from './commands/run.js';
 
 /** Defaults, in one place. */

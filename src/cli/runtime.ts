@@ -8,12 +8,17 @@ import { type Command, Option } from 'commander';
 import pino from 'pino';
 import { createCloudApis } from '../cloud/clients.js';
 import { parseQps } from '../cloud/limiter.js';
-import { InvalidInputError, RoleAttachError } from '../engine/errors.js';
-import type { EngineDeps, ExecutionProgress } from '../engine/execution.js';
-import type { ExecutionStore, Logger } from '../engine/ports.js';
-import { systemClock } from '../engine/ports.js';
-import type { ExecutionReport } from '../engine/state.js';
-import type { ExecutionStatus } from '../engine/types.js';
+import {
+  type EngineDeps,
+  type ExecutionProgress,
+  type ExecutionReport,
+  type ExecutionStatus,
+  type ExecutionStore,
+  InvalidInputError,
+  type Logger,
+  RoleAttachError,
+  systemClock,
+} from '../engine/index.js';
 import { openExecutionStore } from '../store/index.js';
 import type { CommandContext } from './main.js';
 

@@ -7,9 +7,16 @@ import type Credential from '@alicloud/credentials';
 import Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram from '@alicloud/ram20150501';
-import { InvalidInputError } from '../engine/errors.js';
-import type { Clock, EcsApi, Logger, RamApi, RandomSource } from '../engine/ports.js';
-import { silentLogger, systemClock } from '../engine/ports.js';
+import {
+  type Clock,
+  type EcsApi,
+  InvalidInputError,
+  type Logger,
+  type RamApi,
+  type RandomSource,
+  silentLogger,
+  systemClock,
+} from '../engine/index.js';
 import { createCaller } from './caller.js';
 import { defaultCredential, type StaticCredentials, staticCredential } from './credentials.js';
 import { SdkEcsApi } from './ecs.js';

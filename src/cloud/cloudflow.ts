@@ -6,7 +6,7 @@
  * tokens are refreshed by the credential and never stored here.
  */
 import type Credential from '@alicloud/credentials';
-import { CloudApiError } from '../engine/errors.js';
+import { CloudApiError } from '../engine/index.js';
 import { defaultCredential, type StaticCredentials, staticCredential } from './credentials.js';
 
 /** The CloudFlow calls the product makes. */

@@ -5,9 +5,13 @@
  */
 import type Ecs from '@alicloud/ecs20140526';
 import * as $Ecs from '@alicloud/ecs20140526';
-import { CloudApiError } from '../engine/errors.js';
-import type { EcsApi, InstanceCallResult, InstanceQuery } from '../engine/ports.js';
-import type { InstanceInfo } from '../engine/types.js';
+import {
+  CloudApiError,
+  type EcsApi,
+  type InstanceCallResult,
+  type InstanceInfo,
+  type InstanceQuery,
+} from '../engine/index.js';
 import type { CallApi } from './caller.js';
 
 /** API limits, from the ECS API reference and SDK 7.11.6 doc comments. */

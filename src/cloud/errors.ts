@@ -12,7 +12,7 @@
  *   `RequestTimeoutError` (httpx connect/read timeouts); `SyntaxError: Unexpected end of JSON input`
  *   when a body is empty or cut (the SDK parses it as JSON).
  */
-import { CloudApiError } from '../engine/errors.js';
+import { CloudApiError } from '../engine/index.js';
 
 /** Why an error is worth retrying, or `undefined` when it is not. */
 export type RetryReason = 'throttled' | 'server' | 'network';

@@ -3,8 +3,7 @@
  * rest) plus one global cap on calls in flight. ECS throttles per API, per region, per account; staying under
  * the quota here is cheaper than being throttled and backing off.
  */
-import { InvalidInputError } from '../engine/errors.js';
-import type { Clock } from '../engine/ports.js';
+import { type Clock, InvalidInputError } from '../engine/index.js';
 
 /** QPS per action name (e.g. `AttachInstanceRamRole`), plus `default` for every other action. */
 export type QpsTable = Readonly<Record<string, number>>;

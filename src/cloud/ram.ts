@@ -1,8 +1,7 @@
 /** {@link RamApi} over `@alicloud/ram20150501` GetRole. */
 import type Ram from '@alicloud/ram20150501';
 import * as $Ram from '@alicloud/ram20150501';
-import { CloudApiError } from '../engine/errors.js';
-import type { RamApi, RoleInfo } from '../engine/ports.js';
+import { CloudApiError, type RamApi, type RoleInfo } from '../engine/index.js';
 import type { CallApi } from './caller.js';
 
 export class SdkRamApi implements RamApi {

@@ -3,9 +3,13 @@
  * bounded by attempts and by total time, for throttling, 5xx and network errors only. Every attempt is
  * counted in {@link ApiStats} so benchmarks and tests can observe the cost of a run.
  */
-import type { CloudApiError } from '../engine/errors.js';
-import { InvalidInputError } from '../engine/errors.js';
-import type { Clock, Logger, RandomSource } from '../engine/ports.js';
+import {
+  type Clock,
+  type CloudApiError,
+  InvalidInputError,
+  type Logger,
+  type RandomSource,
+} from '../engine/index.js';
 import { type RetryReason, retryAfterMs, retryReason, toCloudApiError } from './errors.js';
 
 export interface RetryOptions {

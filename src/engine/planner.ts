@@ -2,10 +2,11 @@
  * Planning: role check, target resolution, classification of every target, batches.
  * Reads only (GetRole, DescribeInstances, DescribeInstanceRamRole); never writes.
  */
-import { ineligibility, resolveTargets, targetRegion } from '../targets/resolve.js';
+
 import { RoleNotUsableError } from './errors.js';
 import type { EcsApi, RamApi } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
+import { ineligibility, resolveTargets, targetRegion } from './targets.js';
 import { trustsEcs } from './trust.js';
 import type { ExecutionParameters, ExecutionPlan, PlannedTarget } from './types.js';
 

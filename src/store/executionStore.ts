@@ -10,10 +10,18 @@
  * docs/<key>.json                     any small JSON document
  * ```
  */
-import { ExecutionNotFoundError, RoleAttachError } from '../engine/errors.js';
-import type { Clock, ExecutionStore, StoredExecution } from '../engine/ports.js';
-import { systemClock } from '../engine/ports.js';
-import type { ExecutionPlan, ExecutionRecord, JournalEntry, NewJournalEntry } from '../engine/types.js';
+import {
+  type Clock,
+  ExecutionNotFoundError,
+  type ExecutionPlan,
+  type ExecutionRecord,
+  type ExecutionStore,
+  type JournalEntry,
+  type NewJournalEntry,
+  RoleAttachError,
+  type StoredExecution,
+  systemClock,
+} from '../engine/index.js';
 import type { ObjectStorage } from './objectStorage.js';
 
 /** Width of the zero-padded journal seq: 10 digits outlast any execution (10^10 entries). */

@@ -2,8 +2,7 @@
  * Execution stores: one logic ({@link ObjectExecutionStore}) over pluggable object storage hooks.
  * `openExecutionStore` picks the backend from a location string.
  */
-import { InvalidInputError } from '../engine/errors.js';
-import type { Clock } from '../engine/ports.js';
+import { type Clock, InvalidInputError } from '../engine/index.js';
 import { ObjectExecutionStore } from './executionStore.js';
 import { FsObjectStorage } from './fsObjectStorage.js';
 import { createOssObjectStorage, type OssStorageOptions } from './oss.js';

@@ -8,7 +8,7 @@
 import type Credential from '@alicloud/credentials';
 import OSS from 'ali-oss';
 import { defaultCredential } from '../cloud/credentials.js';
-import { InvalidInputError } from '../engine/errors.js';
+import { InvalidInputError } from '../engine/index.js';
 import type { ObjectStorage } from './objectStorage.js';
 
 /** The four ali-oss calls the storage makes (an `OSS` client satisfies it). */

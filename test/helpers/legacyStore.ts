@@ -12,7 +12,7 @@ import {
   type EngineDeps,
   getExecutionReport,
   runExecution,
-} from '../../src/engine/execution';
+} from '../../src/engine/execution/index';
 import { silentLogger } from '../../src/engine/ports';
 import { FsExecutionStore } from '../../src/store';
 import { FakeEcs, FakeRam, fleet, ManualClock } from './engineFakes';

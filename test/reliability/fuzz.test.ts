@@ -13,7 +13,7 @@ import { createHandler as workflowHandler } from '../../functions/workflow/index
 import type { EmulatorHandle } from '../../src/emulator/index';
 import { InvalidInputError, RoleAttachError } from '../../src/engine/errors';
 import { silentLogger } from '../../src/engine/ports';
-import { decodeControlRequest, decodeInstanceEvents, decodeTimerEvent } from '../../src/targets/events';
+import { decodeControlRequest, decodeInstanceEvents, decodeTimerEvent } from '../../src/inputs/events';
 import { cliFleet, runCli, tempState, useEmulatorCredentials } from '../helpers/cli';
 import { DESIGNATED_ROLE, startTestEmulator } from '../helpers/emulator';
 import {

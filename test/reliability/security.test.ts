@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as $Ecs from '@alicloud/ecs20140526';
 import type { EmulatorHandle } from '../../src/emulator/index';
-import { decodeInstanceEvents } from '../../src/targets/events';
+import { decodeInstanceEvents } from '../../src/inputs/events';
 import { cliFleet, tempState } from '../helpers/cli';
 import { DESIGNATED_ROLE, ecsClient, startTestEmulator, TEST_CREDENTIALS } from '../helpers/emulator';
 import { apiCallEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../helpers/events';

@@ -18,10 +18,16 @@ import { type Command, Option } from 'commander';
 // The demo is the one place product code calls an FC handler in-process, as FC would.
 import { handler as onInstanceCreated } from '../../../functions/on-instance-created/index.js';
 import { type EmulatorHandle, type FleetFile, generateFleet, startEmulator } from '../../emulator/index.js';
-import { InvalidInputError } from '../../engine/errors.js';
-import { controlExecution, createExecution, type EngineDeps, runExecution } from '../../engine/execution.js';
-import { parseExecutionInput } from '../../engine/parameters.js';
-import { renderSweepText, runSweep } from '../../engine/sweep.js';
+import {
+  controlExecution,
+  createExecution,
+  type EngineDeps,
+  InvalidInputError,
+  renderSweepText,
+  runExecution,
+  runSweep,
+} from '../../engine/index.js';
+import { parseExecutionInput } from '../../inputs/parameters.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import { EXIT_CODES, engineDeps, guard, openStore, renderReportText } from '../runtime.js';

@@ -3,11 +3,14 @@
  * the instances queued meanwhile as one batch execution and close the breaker.
  */
 import type { Command } from 'commander';
-import { InvalidInputError } from '../../engine/errors.js';
-import { resumeEventPath } from '../../engine/eventPath.js';
-import { runExecution } from '../../engine/execution.js';
-import { CONFLICT_POLICIES, type ConflictPolicy } from '../../engine/types.js';
-import { parseExclusions, REGION_ID } from '../../targets/spec.js';
+import {
+  CONFLICT_POLICIES,
+  type ConflictPolicy,
+  InvalidInputError,
+  resumeEventPath,
+  runExecution,
+} from '../../engine/index.js';
+import { parseExclusions, REGION_ID } from '../../inputs/targets.js';
 import type { CommandContext } from '../main.js';
 import {
   CLI_OWNER,

@@ -4,9 +4,12 @@
  * replaced — as a stored execution of its own, under the original's rate control.
  */
 import type { Command } from 'commander';
-import { getExecutionReport, runExecution } from '../../engine/execution.js';
-import { createRollback } from '../../engine/rollback.js';
-import type { ExecutionReport } from '../../engine/state.js';
+import {
+  createRollback,
+  type ExecutionReport,
+  getExecutionReport,
+  runExecution,
+} from '../../engine/index.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import {

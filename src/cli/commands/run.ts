@@ -1,18 +1,19 @@
 import { type Command, Option } from 'commander';
 import { createCloudFlowApi } from '../../cloud/cloudflow.js';
-import { InvalidInputError } from '../../engine/errors.js';
 import {
   controlExecution,
+  controlStep,
   createExecution,
   type EngineDeps,
+  type ExecutionParameters,
+  type ExecutionReport,
   getExecutionReport,
+  InvalidInputError,
+  type OperatorAction,
   runExecution,
-} from '../../engine/execution.js';
-import { parseExecutionInput, type RawExecutionInput } from '../../engine/parameters.js';
-import { systemClock } from '../../engine/ports.js';
-import type { ExecutionReport } from '../../engine/state.js';
-import type { ExecutionParameters, OperatorAction } from '../../engine/types.js';
-import { controlStep } from '../../engine/workflow.js';
+  systemClock,
+} from '../../engine/index.js';
+import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
 import type { CommandContext } from '../main.js';
 import {
   addCommonOptions,

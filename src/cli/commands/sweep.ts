@@ -3,9 +3,16 @@
  * printing the same compliance report.
  */
 import type { Command } from 'commander';
-import { InvalidInputError } from '../../engine/errors.js';
-import { renderSweepText, runSweep, type SweepReport, sweepParameters } from '../../engine/sweep.js';
-import { EXECUTION_MODES, type ExecutionMode, type TargetsSpec } from '../../engine/types.js';
+import {
+  EXECUTION_MODES,
+  type ExecutionMode,
+  InvalidInputError,
+  renderSweepText,
+  runSweep,
+  type SweepReport,
+  sweepParameters,
+  type TargetsSpec,
+} from '../../engine/index.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import {

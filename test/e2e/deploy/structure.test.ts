@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { loadFunctionConfig } from '../../../functions/shared/config';
-import { decodeInstanceEvents, decodeSweepPayload } from '../../../src/targets/events';
+import { decodeInstanceEvents, decodeSweepPayload } from '../../../src/inputs/events';
 import { apiCallEvent, otherEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../../helpers/events';
 import { FlowInterpreter } from '../../helpers/flowInterpreter';
 

@@ -11,7 +11,7 @@ import { createHandler as createEventHandler } from '../../../functions/on-insta
 import { createHandler as createSweepHandler } from '../../../functions/sweep/index';
 import { createHandler as createWorkflowHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
-import { eventPathKeys } from '../../../src/engine/eventPath';
+import { eventPathKeys } from '../../../src/engine/paths/eventPath';
 import { openExecutionStore } from '../../../src/store';
 import { DESIGNATED_ROLE, smallFleet, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent, stateChangeEvent, timerEvent } from '../../helpers/events';

@@ -5,8 +5,8 @@
  */
 import { createHandler } from '../../../functions/sweep/index';
 import type { EmulatorHandle } from '../../../src/emulator/index';
+import { sweepLockName } from '../../../src/engine/paths/sweep';
 import type { Logger } from '../../../src/engine/ports';
-import { sweepLockName } from '../../../src/engine/sweep';
 import { FsExecutionStore } from '../../../src/store/index';
 import { tempState } from '../../helpers/cli';
 import {

@@ -5,8 +5,8 @@
  */
 import { createCloudApis } from '../../../src/cloud/clients';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import { createRollback } from '../../../src/engine/rollback';
-import type { ExecutionReport } from '../../../src/engine/state';
+import { createRollback } from '../../../src/engine/execution/rollback';
+import type { ExecutionReport } from '../../../src/engine/execution/state';
 import { FsExecutionStore } from '../../../src/store/index';
 import {
   cliFleet,

@@ -4,9 +4,9 @@
  */
 import { createCloudApis } from '../../../src/cloud/clients';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import { createExecution } from '../../../src/engine/execution';
+import { createExecution } from '../../../src/engine/execution/index';
+import { type SweepReport, sweepLockName, sweepParameters } from '../../../src/engine/paths/sweep';
 import { silentLogger, systemClock } from '../../../src/engine/ports';
-import { type SweepReport, sweepLockName, sweepParameters } from '../../../src/engine/sweep';
 import { FsExecutionStore } from '../../../src/store/index';
 import { runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
 import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';

@@ -10,7 +10,7 @@ import {
   createProgressReporter,
   progressLine,
 } from '../../../src/cli/progress';
-import type { ExecutionProgress } from '../../../src/engine/execution';
+import type { ExecutionProgress } from '../../../src/engine/execution/index';
 
 function capture(isTTY: boolean): {
   stream: PassThrough & { isTTY?: boolean; columns?: number };

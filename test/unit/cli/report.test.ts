@@ -3,8 +3,8 @@
  * and the exact next command (with the flags to repeat) when paused.
  */
 import { renderReportText } from '../../../src/cli/runtime';
-import type { ExecutionReport } from '../../../src/engine/state';
-import { renderSweepText, type SweepReport } from '../../../src/engine/sweep';
+import type { ExecutionReport } from '../../../src/engine/execution/state';
+import { renderSweepText, type SweepReport } from '../../../src/engine/paths/sweep';
 
 function report(overrides: Partial<ExecutionReport> = {}): ExecutionReport {
   return {

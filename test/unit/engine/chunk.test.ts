@@ -4,7 +4,7 @@
  */
 import { attachChunk, type ChunkContext, detachChunk, replaceChunk } from '../../../src/engine/chunk';
 import { CloudApiError } from '../../../src/engine/errors';
-import { rollbackChunk } from '../../../src/engine/rollback';
+import { rollbackChunk } from '../../../src/engine/execution/rollback';
 import type { PlannedTarget } from '../../../src/engine/types';
 import { FakeEcs, fleet } from '../../helpers/engineFakes';
 

@@ -6,11 +6,11 @@ import {
   type EngineDeps,
   getExecutionReport,
   runExecution,
-} from '../../../src/engine/execution';
+} from '../../../src/engine/execution/index';
 import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
-import { parseExclusions } from '../../../src/targets/spec';
+import { parseExclusions } from '../../../src/inputs/targets';
 import { apiError, FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
 
 function setup(count: number, extra?: Parameters<typeof fleet>[1]) {

@@ -8,13 +8,13 @@ import {
   type EngineDeps,
   getExecutionReport,
   runExecution,
-} from '../../../src/engine/execution';
+} from '../../../src/engine/execution/index';
 import { ExecutionBusyError } from '../../../src/engine/lease';
+import { controlStep } from '../../../src/engine/paths/workflow';
 import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters, InstanceOutcome } from '../../../src/engine/types';
-import { controlStep } from '../../../src/engine/workflow';
-import { parseExclusions } from '../../../src/targets/spec';
+import { parseExclusions } from '../../../src/inputs/targets';
 import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
 
 /** A FakeEcs that runs `onAttach` before answering each AttachInstanceRamRole call. */

@@ -6,8 +6,13 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../engine/errors.js';
-import type { ExecutionMode, OperatorAction, TargetsSpec } from '../engine/types.js';
-import { EXECUTION_MODES, OPERATOR_ACTIONS } from '../engine/types.js';
+import {
+  EXECUTION_MODES,
+  type ExecutionMode,
+  OPERATOR_ACTIONS,
+  type OperatorAction,
+  type TargetsSpec,
+} from '../engine/types.js';
 
 /** An instance named by an event, ready for the event path to attach. */
 export interface EventInstance {

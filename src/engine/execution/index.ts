@@ -7,13 +7,22 @@
  * finds intents without results (the process died mid-call) settles them with DescribeInstanceRamRole
  * before anything else, so no target is lost and no instance is written twice blindly.
  */
-import { ineligibility } from '../targets/resolve.js';
-import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
-import { ExecutionNotFoundError, InvalidActionError, InvalidInputError } from './errors.js';
-import { newExecutionId } from './ids.js';
-import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from './lease.js';
-import { type PlannerDeps, planExecution } from './planner.js';
-import type { Clock, ExecutionStore, Logger, RandomSource } from './ports.js';
+
+import { attachChunk, type ChunkContext, replaceChunk } from '../chunk.js';
+import { ExecutionNotFoundError, InvalidActionError, InvalidInputError } from '../errors.js';
+import { newExecutionId } from '../ids.js';
+import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from '../lease.js';
+import { type PlannerDeps, planExecution } from '../planner.js';
+import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
+import { ineligibility } from '../targets.js';
+import type {
+  ExecutionParameters,
+  ExecutionRecord,
+  InstanceOutcome,
+  NewJournalEntry,
+  OperatorAction,
+} from '../types.js';
+import { TERMINAL_STATUSES } from '../types.js';
 import { runRollbackExecution } from './rollback.js';
 import {
   BatchRunner,
@@ -39,14 +48,6 @@ import {
   newExecutionRecord,
   predictedOutcome,
 } from './state.js';
-import type {
-  ExecutionParameters,
-  ExecutionRecord,
-  InstanceOutcome,
-  NewJournalEntry,
-  OperatorAction,
-} from './types.js';
-import { TERMINAL_STATUSES } from './types.js';
 
 /** Progress of a running execution, emitted after every chunk (for progress bars and logs). */
 export interface ExecutionProgress {

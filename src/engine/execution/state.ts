@@ -2,7 +2,7 @@
  * The execution's state, derived from the plan and the journal (never stored twice):
  * outcomes per target, open intents, counts, and the report every shell prints.
  */
-import type { StoredExecution } from './ports.js';
+import type { StoredExecution } from '../ports.js';
 import type {
   ExecutionCounts,
   ExecutionPlan,
@@ -11,7 +11,7 @@ import type {
   InstanceOutcome,
   JournalEntry,
   PlannedTarget,
-} from './types.js';
+} from '../types.js';
 
 export type IntentEntry = Extract<JournalEntry, { type: 'intent' }>;
 

@@ -13,13 +13,15 @@
  * previous role attached); an id never attempted that bears no role, or another role, was changed by
  * someone else and is left alone (`Skipped/RoleChanged`).
  */
-import { attachChunk, type ChunkContext, detachChunk } from './chunk.js';
-import { InvalidActionError } from './errors.js';
-import type { EngineDeps, RunOptions } from './execution.js';
-import { newExecutionId } from './ids.js';
-import type { LeaseHolder } from './lease.js';
-import type { StoredExecution } from './ports.js';
-import { planBatches, resolveMaxErrors } from './rateControl.js';
+import { attachChunk, type ChunkContext, detachChunk } from '../chunk.js';
+import { InvalidActionError } from '../errors.js';
+import { newExecutionId } from '../ids.js';
+import type { LeaseHolder } from '../lease.js';
+import type { StoredExecution } from '../ports.js';
+import { planBatches, resolveMaxErrors } from '../rateControl.js';
+import { trustsEcs } from '../trust.js';
+import type { ExecutionParameters, ExecutionPlan, InstanceOutcome, PlannedTarget } from '../types.js';
+import type { EngineDeps, RunOptions } from './index.js';
 import { BatchRunner, type Chunk } from './runner.js';
 import {
   buildReport,
@@ -28,8 +30,6 @@ import {
   type ExecutionReport,
   newExecutionRecord,
 } from './state.js';
-import { trustsEcs } from './trust.js';
-import type { ExecutionParameters, ExecutionPlan, InstanceOutcome, PlannedTarget } from './types.js';
 
 /** Options of {@link createRollback}. */
 export interface RollbackOptions {

@@ -9,8 +9,8 @@
  * callback sent by await itself).
  */
 import { z } from 'zod';
-import { parseJsonPayload, parseWith } from '../targets/events.js';
-import { CloudApiError } from './errors.js';
+import { parseJsonPayload, parseWith } from '../../inputs/events.js';
+import { CloudApiError } from '../errors.js';
 import {
   cancelRequestedReport,
   controlExecution,
@@ -19,12 +19,12 @@ import {
   getExecutionReport,
   requestCancel,
   runExecution,
-} from './execution.js';
-import { ExecutionBusyError, withLease } from './lease.js';
-import type { Clock, ExecutionStore, Logger } from './ports.js';
-import type { ExecutionReport } from './state.js';
-import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from './types.js';
-import { OPERATOR_ACTIONS } from './types.js';
+} from '../execution/index.js';
+import type { ExecutionReport } from '../execution/state.js';
+import { ExecutionBusyError, withLease } from '../lease.js';
+import type { Clock, ExecutionStore, Logger } from '../ports.js';
+import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from '../types.js';
+import { OPERATOR_ACTIONS } from '../types.js';
 
 /** The state a workflow carries between its states (far below CloudFlow's 64 KiB limit). */
 export interface FlowState {

@@ -4,11 +4,18 @@
  * deadline, and the journal protocol (intent before each write, result after). Subclasses say only
  * what a chunk does and how unfinished writes of an earlier run are settled.
  */
-import type { ChunkContext } from './chunk.js';
-import type { EngineDeps, RunOptions } from './execution.js';
-import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from './lease.js';
-import type { ExecutionStore } from './ports.js';
-import { chunkLayout } from './rateControl.js';
+import type { ChunkContext } from '../chunk.js';
+import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from '../lease.js';
+import type { ExecutionStore } from '../ports.js';
+import { chunkLayout } from '../rateControl.js';
+import type {
+  ExecutionRecord,
+  InstanceOutcome,
+  NewJournalEntry,
+  PauseReason,
+  PlannedBatch,
+} from '../types.js';
+import type { EngineDeps, RunOptions } from './index.js';
 import {
   applyEntry,
   buildReport,
@@ -17,13 +24,6 @@ import {
   type ExecutionState,
   type IntentEntry,
 } from './state.js';
-import type {
-  ExecutionRecord,
-  InstanceOutcome,
-  NewJournalEntry,
-  PauseReason,
-  PlannedBatch,
-} from './types.js';
 
 /** One API write over up to 100 instances, as its journal intent names it. */
 export interface Chunk {

@@ -5,7 +5,7 @@ import {
   decodeInstanceEvents,
   decodeSweepPayload,
   decodeTimerEvent,
-} from '../../../src/targets/events';
+} from '../../../src/inputs/events';
 import {
   apiCallEvent,
   asFcEvent,

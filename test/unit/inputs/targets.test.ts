@@ -1,10 +1,6 @@
 import { InvalidInputError } from '../../../src/engine/errors';
-import {
-  DEFAULT_EXCLUDE_TAG,
-  mergeExclusions,
-  parseExclusions,
-  parseTagFilter,
-} from '../../../src/targets/spec';
+import { DEFAULT_EXCLUDE_TAG, mergeExclusions } from '../../../src/engine/exclusions';
+import { parseExclusions, parseTagFilter } from '../../../src/inputs/targets';
 
 describe('mergeExclusions', () => {
   it('always excludes the default tag, even with no source', () => {

@@ -3,16 +3,17 @@
  * (`regionId`, `RamRoleName`, `targets`, `rateControl`; `OOSAssumeRole` accepted and ignored)
  * plus our extras (`mode`, `onConflict`, `excludeTags`, `excludeInstanceIds`). One schema, one place.
  */
-import { parseExclusions, parseTargets, REGION_ID } from '../targets/spec.js';
-import { InvalidInputError } from './errors.js';
-import { parseRateControl } from './rateControl.js';
+
+import { InvalidInputError } from '../engine/errors.js';
+import { parseRateControl } from '../engine/rateControl.js';
 import {
   CONFLICT_POLICIES,
   type ConflictPolicy,
   EXECUTION_MODES,
   type ExecutionMode,
   type ExecutionParameters,
-} from './types.js';
+} from '../engine/types.js';
+import { parseExclusions, parseTargets, REGION_ID } from './targets.js';
 
 /** Defaults of the extras. */
 export const PARAMETER_DEFAULTS = {

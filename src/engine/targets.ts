@@ -1,8 +1,8 @@
 /**
  * Resolution of OOS targets into instances, and the eligibility rules (exclusions, classic network).
  */
-import type { EcsApi, InstanceQuery } from '../engine/ports.js';
-import type { Exclusions, InstanceInfo, InstanceOutcome, TargetsSpec } from '../engine/types.js';
+import type { EcsApi, InstanceQuery } from './ports.js';
+import type { Exclusions, InstanceInfo, InstanceOutcome, TargetsSpec } from './types.js';
 
 export interface ResolvedTargets {
   /** Instances found, in the order given (ResourceIds) or as DescribeInstances returned them. */

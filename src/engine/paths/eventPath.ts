@@ -23,14 +23,15 @@
  * resume re-attempts them). {@link resumeEventPath} turns the backlog into a batch execution
  * (ResourceIds targets, origin `event-backlog`) and closes the breaker.
  */
-import { mergeExclusions } from '../targets/spec.js';
-import { attachChunk, type ChunkContext, replaceChunk } from './chunk.js';
-import { RoleNotUsableError } from './errors.js';
-import { createExecution, type EngineDeps } from './execution.js';
-import { assertRoleUsable, planExecution } from './planner.js';
-import type { Clock, EcsApi, ExecutionStore, Logger, RamApi, RoleInfo } from './ports.js';
-import type { ExecutionReport } from './state.js';
-import { conflictOutcome } from './state.js';
+
+import { attachChunk, type ChunkContext, replaceChunk } from '../chunk.js';
+import { RoleNotUsableError } from '../errors.js';
+import { mergeExclusions } from '../exclusions.js';
+import { createExecution, type EngineDeps } from '../execution/index.js';
+import type { ExecutionReport } from '../execution/state.js';
+import { conflictOutcome } from '../execution/state.js';
+import { assertRoleUsable, planExecution } from '../planner.js';
+import type { Clock, EcsApi, ExecutionStore, Logger, RamApi, RoleInfo } from '../ports.js';
 import type {
   ConflictPolicy,
   Exclusions,
@@ -39,7 +40,7 @@ import type {
   ExecutionPlan,
   InstanceOutcome,
   RateControl,
-} from './types.js';
+} from '../types.js';
 
 /** Defaults of the event path, in one place. */
 export const EVENT_PATH_DEFAULTS = {

@@ -9,15 +9,15 @@
  * its previous invocation ran out of time or crashed) or Waiting (left alone for the operator).
  */
 
-import { mergeExclusions } from '../targets/spec.js';
-import { ExecutionNotFoundError } from './errors.js';
-import type { EngineDeps } from './execution.js';
-import { createExecution, runExecution } from './execution.js';
-import { newExecutionId } from './ids.js';
-import { ExecutionBusyError } from './lease.js';
-import { PARAMETER_DEFAULTS, parseExecutionInput } from './parameters.js';
-import type { ExecutionStore } from './ports.js';
-import type { ExecutionReport } from './state.js';
+import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
+import { ExecutionNotFoundError } from '../errors.js';
+import { mergeExclusions } from '../exclusions.js';
+import type { EngineDeps } from '../execution/index.js';
+import { createExecution, runExecution } from '../execution/index.js';
+import type { ExecutionReport } from '../execution/state.js';
+import { newExecutionId } from '../ids.js';
+import { ExecutionBusyError } from '../lease.js';
+import type { ExecutionStore } from '../ports.js';
 import type {
   ConflictPolicy,
   Exclusions,
@@ -27,7 +27,7 @@ import type {
   ExecutionStatus,
   SkipReason,
   TargetsSpec,
-} from './types.js';
+} from '../types.js';
 
 /** What a sweep is asked to do (the timer payload, or the CLI's flags), already validated. */
 export interface SweepRequest {

@@ -1,0 +1,65 @@
+/**
+ * The engine's API: what the shells (CLI, FC functions, store and cloud adapters, bench) may import.
+ * Everything else under src/engine is internal to it.
+ */
+export { CloudApiError, ExecutionNotFoundError, InvalidInputError, RoleAttachError } from './errors.js';
+export { mergeExclusions } from './exclusions.js';
+export {
+  controlExecution,
+  createExecution,
+  type EngineDeps,
+  type ExecutionProgress,
+  getExecutionReport,
+  runExecution,
+} from './execution/index.js';
+export { createRollback } from './execution/rollback.js';
+export type { ExecutionReport } from './execution/state.js';
+export {
+  type EventPathSummary,
+  groupByRegion,
+  memoizeRoleChecks,
+  mergeSummaries,
+  remediateInstances,
+  resumeEventPath,
+} from './paths/eventPath.js';
+export { renderSweepText, runSweep, type SweepReport, sweepParameters } from './paths/sweep.js';
+export {
+  awaitStep,
+  controlStep,
+  decodeWorkflowRequest,
+  planStep,
+  runStep,
+  stepBudgetMs,
+} from './paths/workflow.js';
+export {
+  type Clock,
+  type EcsApi,
+  type ExecutionStore,
+  type InstanceCallResult,
+  type InstanceQuery,
+  type Logger,
+  type RamApi,
+  type RandomSource,
+  type RoleInfo,
+  type StoredExecution,
+  silentLogger,
+  systemClock,
+} from './ports.js';
+export { parseRateControl } from './rateControl.js';
+export {
+  CONFLICT_POLICIES,
+  type ConflictPolicy,
+  EXECUTION_MODES,
+  type Exclusions,
+  type ExecutionMode,
+  type ExecutionParameters,
+  type ExecutionPlan,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type InstanceInfo,
+  type JournalEntry,
+  type NewJournalEntry,
+  OPERATOR_ACTIONS,
+  type OperatorAction,
+  type TargetsSpec,
+} from './types.js';
