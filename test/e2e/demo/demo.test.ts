@@ -11,10 +11,8 @@ import { runCli, tempState } from '../../helpers/cli';
 describe('ecs-role-attach demo', () => {
   it('tells the whole story and exits 0', async () => {
     const state = tempState();
-    const started = Date.now();
     const result = await runCli(['demo', '--yes', '--state', state]);
     expect(result.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(60_000);
     const out = result.stdout;
     // Step 1: the OOS parameters, verbatim, in FailurePause.
     expect(out).toContain(

@@ -36,18 +36,17 @@ interface SYaml {
   resources: Record<string, Resource>;
 }
 
-/** `s preview -o json`, offline, with an empty HOME; measured so a slow or networked run is visible. */
-function preview(): { status: number | null; ms: number; stdout: string; stderr: string } {
+/** `s preview -o json`, offline, with an empty HOME (a networked run would hit the 60 s timeout). */
+function preview(): { status: number | null; stdout: string; stderr: string } {
   const home = join(scratch, 'home');
   mkdirSync(home, { recursive: true });
-  const started = Date.now();
   const result = spawnSync(join(root, 'node_modules/.bin/s'), ['preview', '-o', 'json'], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', HOME: home, NO_COLOR: '1' },
     encoding: 'utf8',
     timeout: 60_000,
   });
-  return { status: result.status, ms: Date.now() - started, stdout: result.stdout, stderr: result.stderr };
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 const raw = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as SYaml;
@@ -60,12 +59,11 @@ const functionDirs = readdirSync(join(root, 'functions'), { withFileTypes: true 
   .map((entry) => entry.name);
 
 describe('s preview', () => {
-  it('renders s.yaml offline with exit 0 in well under 20 s', () => {
+  it('renders s.yaml offline with exit 0', () => {
     expect({ status: rendered.status, stderr: rendered.stderr }).toEqual({
       status: 0,
       stderr: expect.any(String),
     });
-    expect(rendered.ms).toBeLessThan(20_000);
     expect(resolved.edition).toBe('3.0.0');
     expect(JSON.stringify(resolved)).not.toContain('${');
   });

@@ -40,16 +40,13 @@ describe('generateFleet', () => {
     expect(() => parseFleetFile(fleet)).not.toThrow();
   });
 
-  it('builds and indexes 100,000 instances quickly', () => {
-    const started = performance.now();
+  it('builds and indexes 100,000 instances', () => {
     const fleet = generateFleet({ instances: 100_000, seed: 1 });
     const state = new FleetState(fleet.accountId!);
     const at = new Date('2025-01-01T00:00:00Z');
     for (const instance of fleet.instances) state.addInstance(instance, at);
     expect(state.instancesById.size).toBe(100_000);
     expect([...state.instancesByRegion.values()].reduce((n, list) => n + list.length, 0)).toBe(100_000);
-    // Generous bound: guards against accidental O(n^2), not a timing measurement.
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 
