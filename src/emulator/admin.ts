@@ -3,7 +3,7 @@
  *
  * | route | effect |
  * |---|---|
- * | `GET /_emulator/instances[?RegionId=]` | `{"Instances":[{InstanceId, RegionId, Status, InstanceNetworkType, ResourceGroupId, Tags, RamRoleName, AttachCount, DetachCount, CreationTime}]}` |
+ * | `GET /_emulator/instances[?RegionId=&AccountId=]` | `{"Instances":[{InstanceId, RegionId, Status, InstanceNetworkType, ResourceGroupId, Tags, RamRoleName, AttachCount, DetachCount, CreationTime}]}` |
  * | `POST /_emulator/instances` | body `{"instances":[<fleet instance> + optional "RunningAfterMs"]}`: creates them (an instance with `Status: "Pending"` and `RunningAfterMs` turns `Running` after that delay); answers `{"Instances":[...]}` |
  * | `POST /_emulator/instances/status` | body `{"InstanceIds":[...],"Status":"Running"}`: sets the status at once |
  * | `GET /_emulator/stats` | `{"calls":{"<Action>":n},"throttled":{"<Action>":n},"injected":{...},"rejected":{"<Code>":n}}` |
@@ -42,11 +42,13 @@ export interface EmulatorStats {
   injected: Record<string, number>;
   /** Requests rejected before reaching the action (signature, credentials, replay), by error code. */
   rejected: Record<string, number>;
+  /** Authenticated requests by the caller's account id, then action. */
+  accounts: Record<string, Record<string, number>>;
 }
 
 /** The operations the admin routes call; implemented by the server. */
 export interface AdminOperations {
-  instances(regionId?: string): AdminInstanceView[];
+  instances(regionId?: string, accountId?: string): AdminInstanceView[];
   addInstances(instances: (FleetInstance & { RunningAfterMs?: number })[]): AdminInstanceView[];
   setInstanceStatus(instanceIds: string[], status: InstanceStatus): void;
   stats(): EmulatorStats;
@@ -104,7 +106,12 @@ export function handleAdmin(method: string, url: URL, body: Buffer, ops: AdminOp
       case 'GET /_emulator/instances':
         return {
           status: 200,
-          body: { Instances: ops.instances(url.searchParams.get('RegionId') ?? undefined) },
+          body: {
+            Instances: ops.instances(
+              url.searchParams.get('RegionId') ?? undefined,
+              url.searchParams.get('AccountId') ?? undefined,
+            ),
+          },
         };
       case 'POST /_emulator/instances': {
         const input = createBody.parse(parseJson(body));

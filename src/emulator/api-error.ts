@@ -46,6 +46,8 @@ export const CommonErrors = {
       'InvalidSecurityToken.Missing',
       'The access key id is a temporary (STS) key but no security token was provided.',
     ),
+  securityTokenExpired: () =>
+    new EmulatorApiError(400, 'InvalidSecurityToken.Expired', 'Specified SecurityToken is expired.'),
   timestampExpired: () =>
     new EmulatorApiError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.'),
   nonceUsed: () =>

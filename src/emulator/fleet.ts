@@ -40,24 +40,69 @@ const credentialSchema = z.strictObject({
   securityToken: z.string().min(1).optional(),
 });
 
+const accountIdSchema = z.string().regex(/^\d{1,20}$/, 'must be digits');
+
+/** The role Resource Directory creates in every member it creates, trusting the management account. */
+export const RD_ACCESS_ROLE = 'ResourceDirectoryAccountAccessRole';
+
+/** Resource Directory member account statuses (ListAccounts `Status`); only the `*Success` ones are members in use. */
+export const ACCOUNT_STATUSES = [
+  'CreateSuccess',
+  'InviteSuccess',
+  'PromoteSuccess',
+  'CreateVerifying',
+  'CreateFailed',
+  'Removing',
+] as const;
+
 /**
- * The `--fleet` file. Every field but `instances` is optional: without `credentials` the emulator makes one
- * AccessKey pair and one STS triple; without `roles` it defines the default roles of {@link defaultRoles}.
+ * A Resource Directory member account beside the management account's own fleet. Without `roles` it holds
+ * the default roles plus {@link RD_ACCESS_ROLE} trusting the management account; with `roles`, exactly those.
+ * Without `credentials` it is reachable only through STS AssumeRole.
  */
-export const fleetFileSchema = z.strictObject({
-  accountId: z
-    .string()
-    .regex(/^\d{1,20}$/, 'must be digits')
-    .optional(),
+const memberAccountSchema = z.strictObject({
+  accountId: accountIdSchema,
+  /** @default "member-<accountId>" */
+  displayName: z.string().min(1).optional(),
+  /** The folder holding it. @default the root folder */
+  folderId: z.string().min(1).optional(),
+  /** @default "CreateSuccess" */
+  status: z.enum(ACCOUNT_STATUSES).optional(),
+  /** @default "ResourceAccount" */
+  type: z.enum(['ResourceAccount', 'CloudAccount']).optional(),
   credentials: z.array(credentialSchema).optional(),
   roles: z.array(roleSchema).optional(),
   instances: z.array(fleetInstanceSchema),
+});
+
+/** A Resource Directory folder; without `parentFolderId` it sits under the root folder. */
+const folderSchema = z.strictObject({
+  folderId: z.string().regex(/^fd-[0-9A-Za-z-]+$/, 'must look like "fd-<letters, digits, dashes>"'),
+  folderName: z.string().min(1),
+  parentFolderId: z.string().min(1).optional(),
+});
+
+/**
+ * The `--fleet` file. Every field but `instances` is optional: without `credentials` the emulator makes one
+ * AccessKey pair and one STS triple; without `roles` it defines the default roles of {@link defaultRoles}.
+ * `accountId`, `credentials`, `roles` and `instances` are the management account's own; `accounts` are the
+ * Resource Directory's members (quotas apply to each account separately, as ECS quotas do).
+ */
+export const fleetFileSchema = z.strictObject({
+  accountId: accountIdSchema.optional(),
+  credentials: z.array(credentialSchema).optional(),
+  roles: z.array(roleSchema).optional(),
+  instances: z.array(fleetInstanceSchema),
+  accounts: z.array(memberAccountSchema).optional(),
+  folders: z.array(folderSchema).optional(),
   /** Action -> calls per second. */
   quotas: z.record(z.string(), z.number().min(0)).optional(),
   faults: faultsSchema.optional(),
 });
 
 export type FleetFile = z.infer<typeof fleetFileSchema>;
+export type FleetAccount = z.infer<typeof memberAccountSchema>;
+export type FleetFolder = z.infer<typeof folderSchema>;
 export type FleetInstance = z.infer<typeof fleetInstanceSchema>;
 export type FleetRole = z.infer<typeof roleSchema>;
 
@@ -66,10 +111,30 @@ export function parseFleetFile(input: unknown, source = 'fleet'): FleetFile {
   const parsed = fleetFileSchema.safeParse(input);
   if (!parsed.success) throw new Error(`${source} is invalid: ${z.prettifyError(parsed.error)}`);
   const seen = new Set<string>();
-  for (const instance of parsed.data.instances) {
+  const all = [parsed.data.instances, ...(parsed.data.accounts ?? []).map((a) => a.instances)].flat();
+  for (const instance of all) {
     if (seen.has(instance.InstanceId))
       throw new Error(`${source} is invalid: duplicate InstanceId "${instance.InstanceId}"`);
     seen.add(instance.InstanceId);
+  }
+  const accounts = new Set<string>();
+  for (const account of parsed.data.accounts ?? []) {
+    if (accounts.has(account.accountId) || account.accountId === parsed.data.accountId)
+      throw new Error(`${source} is invalid: duplicate accountId "${account.accountId}"`);
+    accounts.add(account.accountId);
+  }
+  const folders = new Set((parsed.data.folders ?? []).map((f) => f.folderId));
+  for (const folder of parsed.data.folders ?? []) {
+    if (folder.parentFolderId !== undefined && !folders.has(folder.parentFolderId))
+      throw new Error(
+        `${source} is invalid: folder ${folder.folderId} names unknown parentFolderId "${folder.parentFolderId}"`,
+      );
+  }
+  for (const account of parsed.data.accounts ?? []) {
+    if (account.folderId !== undefined && !folders.has(account.folderId))
+      throw new Error(
+        `${source} is invalid: account ${account.accountId} names unknown folderId "${account.folderId}"`,
+      );
   }
   return parsed.data;
 }
@@ -99,6 +164,16 @@ export function defaultRoles(accountId: string): FleetRole[] {
       }),
     },
   ];
+}
+
+/** The trust policy of a role that principals of `accountId` (its root, hence its users and roles) may assume. */
+export function accountTrustPolicy(accountId: string): string {
+  return JSON.stringify({
+    Statement: [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${accountId}:root`] } },
+    ],
+    Version: '1',
+  });
 }
 
 /** Whether a trust policy (JSON string) lets ecs.aliyuncs.com assume the role; `Service` may be a string or list. */

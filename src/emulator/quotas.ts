@@ -34,15 +34,19 @@ export class QuotaTracker {
     return { ...this.limits };
   }
 
-  /** Counts one call of `action`; false when it exceeds the quota of the current window. */
-  tryAcquire(action: string): boolean {
+  /**
+   * Counts one call of `action` by `scope` (the caller's account: each account has its own windows, as ECS
+   * quotas are per account); false when it exceeds the quota of the current window.
+   */
+  tryAcquire(action: string, scope = ''): boolean {
     const limit = this.limits[action];
     if (limit === undefined) return true;
     const window = Math.floor(this.now() / 1000);
-    let slot = this.windows.get(action);
+    const key = `${scope}|${action}`;
+    let slot = this.windows.get(key);
     if (!slot || slot.window !== window) {
       slot = { window, used: 0 };
-      this.windows.set(action, slot);
+      this.windows.set(key, slot);
     }
     if (slot.used >= limit) return false;
     slot.used += 1;

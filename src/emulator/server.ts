@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CrossAccountAttempt, fleetPrincipal, type IssuedSession, World } from './accounts.js';
 import { type AdminInstanceView, type EmulatorStats, handleAdmin, viewInstance } from './admin.js';
 import { CommonErrors, EmulatorApiError } from './api-error.js';
 import { ecsService } from './ecs.js';
@@ -21,6 +22,8 @@ import { ramService } from './ram.js';
 import type { EmulatorBehaviour, EmulatorService, ServiceRequest, ServiceResponse } from './service.js';
 import { type CloudFlowCall, cloudFlowService } from './services/cloudflow.js';
 import { ossService } from './services/oss.js';
+import { resourceManagerService } from './services/resourcemanager.js';
+import { stsService } from './services/sts.js';
 import {
   type CredentialRecord,
   ReplayGuard,
@@ -67,13 +70,21 @@ export interface EmulatorHandle {
   accessKeySecret: string;
   /** The first STS credential, if the fleet has one (generated fleets do). */
   sts?: { accessKeyId: string; accessKeySecret: string; securityToken: string };
+  /** The management account (the fleet's own `accountId`). */
   accountId: string;
   /** Regions holding instances at start, sorted. */
   regions: string[];
-  /** The live world (mutate with care; call `state.version++` after changing listed fields). */
+  /** The management account's live state (mutate with care; call `state.version++` after changing listed fields). */
   state: FleetState;
+  /** Every account (management and Resource Directory members), folder and credential. */
+  world: World;
   behaviour: EmulatorBehaviour;
-  instances(regionId?: string): AdminInstanceView[];
+  /** Instances of one account (default: the management account), optionally of one region. */
+  instances(regionId?: string, accountId?: string): AdminInstanceView[];
+  /** Sessions issued by STS AssumeRole so far, oldest first (no secrets). */
+  sessions(): IssuedSession[];
+  /** Requests that named an instance of another account than their credential's (should stay empty). */
+  crossAccountAttempts(): CrossAccountAttempt[];
   addInstances(instances: (FleetInstance & { RunningAfterMs?: number })[]): AdminInstanceView[];
   setInstanceStatus(instanceIds: string[], status: InstanceStatus): void;
   stats(): EmulatorStats;
@@ -105,7 +116,20 @@ const DEFAULT_BEHAVIOUR: EmulatorBehaviour = {
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 function emptyStats(): EmulatorStats {
-  return { calls: {}, throttled: {}, injected: {}, rejected: {} };
+  return { calls: {}, throttled: {}, injected: {}, rejected: {}, accounts: {} };
+}
+
+/** The InstanceIds a request names (JSON array parameter), for the cross-account check. */
+function namedInstanceIds(params: Record<string, string>): string[] {
+  const raw = params['InstanceIds'] ?? params['InstanceId'];
+  if (raw === undefined || raw === '') return [];
+  if (!raw.startsWith('[')) return [raw];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function bump(counter: Record<string, number>, key: string): void {
@@ -165,13 +189,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const defaults = generateFleet({ instances: 0, seed });
   const accountId = fleet.accountId ?? defaults.accountId!;
   const credentials: CredentialRecord[] = fleet.credentials ?? defaults.credentials!;
-  const credentialsById = new Map(credentials.map((c) => [c.accessKeyId, c]));
-  const lookup = (id: string) => credentialsById.get(id);
 
   const state = new FleetState(accountId);
   for (const role of fleet.roles ?? defaultRoles(accountId)) state.addRole(role);
   const loadedAt = new Date(now());
   for (const instance of fleet.instances) state.addInstance(instance, loadedAt);
+  const world = new World(accountId, state);
+  for (const credential of credentials)
+    world.addCredential({ ...credential, principal: fleetPrincipal(accountId, credential) });
+  world.load(fleet, loadedAt);
+  const lookup = (id: string): CredentialRecord | undefined => world.credentials.get(id);
 
   const behaviour: EmulatorBehaviour = { ...DEFAULT_BEHAVIOUR };
   for (const key of Object.keys(DEFAULT_BEHAVIOUR) as (keyof EmulatorBehaviour)[]) {
@@ -189,6 +216,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...(options.services ?? []),
     cloudflow.service,
     oss.service,
+    stsService(world, seededRandom(seed ^ 0x575)),
+    resourceManagerService(world),
     ecsService(),
     ramService(),
   ];
@@ -210,23 +239,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
 
   const operations = {
-    instances: (regionId?: string) => {
+    instances: (regionId?: string, accountId?: string) => {
+      const of = accountId === undefined ? state : world.state(accountId);
       const records = regionId
-        ? (state.instancesByRegion.get(regionId) ?? [])
-        : [...state.instancesByRegion.values()].flat();
+        ? (of.instancesByRegion.get(regionId) ?? [])
+        : [...of.instancesByRegion.values()].flat();
       return records.map(viewInstance);
     },
+    sessions: () => world.sessions.map((session) => ({ ...session })),
+    crossAccountAttempts: () => world.crossAccount.map((attempt) => ({ ...attempt })),
     addInstances: (instances: (FleetInstance & { RunningAfterMs?: number })[]) => {
       const parsed = instances.map(({ RunningAfterMs, ...instance }) => ({
         instance: fleetInstanceSchema.parse(instance),
         RunningAfterMs,
       }));
       for (const { instance } of parsed) {
-        if (state.instancesById.has(instance.InstanceId))
+        if (world.instanceOwner.has(instance.InstanceId))
           throw new Error(`instance ${instance.InstanceId} already exists`);
       }
       return parsed.map(({ instance, RunningAfterMs }) => {
         const record = state.addInstance(instance, new Date(now()));
+        world.instanceOwner.set(record.InstanceId, accountId);
         if (RunningAfterMs !== undefined && record.Status === 'Pending') {
           const timer = setTimeout(() => {
             timers.delete(timer);
@@ -272,6 +305,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const caller =
       scheme === 'acs3' ? verifyAcs3(signed, lookup) : verifyRpc(request.method, request.params, lookup);
     replay.check(caller);
+    const expiresAt = world.credentials.get(caller.accessKeyId)?.expiresAt;
+    if (expiresAt !== undefined && now() >= expiresAt) throw CommonErrors.securityTokenExpired();
     return caller;
   };
 
@@ -329,7 +364,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         if (error instanceof EmulatorApiError) bump(stats.rejected, error.code);
         throw error;
       }
-      if (!quotas.tryAcquire(action)) {
+      // Served from the caller's own account: its credentials cannot see or change another's resources.
+      const callerAccount = caller
+        ? (world.credentials.get(caller.accessKeyId)?.principal.accountId ?? accountId)
+        : accountId;
+      stats.accounts[callerAccount] ??= {};
+      bump(stats.accounts[callerAccount], action);
+      world.checkInstanceIds(action, callerAccount, namedInstanceIds(request.params));
+      // ECS quotas are per account: each account has its own windows.
+      if (!quotas.tryAcquire(action, callerAccount)) {
         bump(stats.throttled, action);
         throw CommonErrors.throttling();
       }
@@ -346,7 +389,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       result = await service.handle(request, {
         requestId,
         caller,
-        state,
+        state: world.state(callerAccount),
+        accountId: callerAccount,
         faults,
         behaviour,
         credentials: lookup,
@@ -415,6 +459,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     accountId,
     regions: state.regions(),
     state,
+    world,
     behaviour,
     ...operations,
     setFaults: (patch) => faults.merge(patch),

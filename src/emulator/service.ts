@@ -72,7 +72,10 @@ export interface ServiceContext {
   requestId: string;
   /** The verified caller; undefined when the service uses `authenticate: 'none'`. */
   caller: VerifiedCaller | undefined;
+  /** The state of the caller's account (the management account's for unauthenticated services). */
   state: FleetState;
+  /** The caller's account id. */
+  accountId: string;
   faults: FaultInjector;
   behaviour: EmulatorBehaviour;
   credentials: CredentialLookup;
