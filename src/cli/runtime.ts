@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import pino from 'pino';
 import { createCloudApis } from '../cloud/clients.js';
+import type { CredentialSource } from '../cloud/credentials.js';
 import { parseQps } from '../cloud/limiter.js';
 import {
   type EngineDeps,
@@ -88,10 +89,13 @@ export function engineDeps(
   regionId: string,
   options: CommonOptions,
   onProgress?: (progress: ExecutionProgress) => void,
+  /** Another account's credential (organization scope); default: the default credential chain. */
+  credential?: CredentialSource,
 ): EngineDeps {
   const logger = cliLogger();
   const cloud = createCloudApis({
     regionId,
+    ...(credential === undefined ? {} : { credential }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.qps === undefined ? {} : { qps: parseQps(options.qps) }),
     logger,

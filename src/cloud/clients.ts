@@ -18,7 +18,12 @@ import {
   systemClock,
 } from '../engine/index.js';
 import { createCaller } from './caller.js';
-import { defaultCredential, type StaticCredentials, staticCredential } from './credentials.js';
+import {
+  type CredentialSource,
+  defaultCredential,
+  type StaticCredentials,
+  staticCredential,
+} from './credentials.js';
 import { SdkEcsApi } from './ecs.js';
 import { ApiLimiter, type QpsTable } from './limiter.js';
 import { SdkRamApi } from './ram.js';
@@ -32,7 +37,7 @@ export interface CloudApisOptions {
    */
   endpoint?: string;
   /** A ready `@alicloud/credentials` Credential or static keys; default: the default credential chain. */
-  credential?: Credential | StaticCredentials;
+  credential?: Credential | StaticCredentials | CredentialSource;
   qps?: QpsTable;
   /** @default 10 */
   maxInFlight?: number;
@@ -128,7 +133,7 @@ export function createCloudApis(options: CloudApisOptions): CloudApis {
   return { ecs: new SdkEcsApi(ecsClient, call), ram: new SdkRamApi(ramClient, call), stats, limiter };
 }
 
-function toCredential(credential: Credential | StaticCredentials | undefined): Credential {
+function toCredential(credential: Credential | StaticCredentials | CredentialSource | undefined): Credential {
   if (credential === undefined) return defaultCredential();
   if ('accessKeySecret' in credential && typeof credential.accessKeySecret === 'string') {
     return staticCredential(credential as StaticCredentials);

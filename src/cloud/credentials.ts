@@ -11,6 +11,19 @@ export type StaticCredentials =
   | { accessKeyId: string; accessKeySecret: string; securityToken?: undefined }
   | { accessKeyId: string; accessKeySecret: string; securityToken: string };
 
+/**
+ * What openapi-core asks a `config.credential` for before every request (research cloud-apis.md §4.5): a
+ * `@alicloud/credentials` Credential, or an object handing out one (e.g. a member account's renewing STS credential).
+ */
+export interface CredentialSource {
+  getCredential(): Promise<{
+    accessKeyId?: string;
+    accessKeySecret?: string;
+    securityToken?: string;
+    type?: string;
+  }>;
+}
+
 /** The `@alicloud/credentials` default chain (`new Credential()`). */
 export function defaultCredential(): Credential {
   return new Credential();

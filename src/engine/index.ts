@@ -2,6 +2,12 @@
  * The engine's API: what the shells (CLI, FC functions, store and cloud adapters, bench) may import.
  * Everything else under src/engine is internal to it.
  */
+export {
+  type DirectoryAccount,
+  type DirectoryApi,
+  type ResolvedAccounts,
+  resolveAccounts,
+} from './accounts.js';
 export { CloudApiError, ExecutionNotFoundError, InvalidInputError, RoleAttachError } from './errors.js';
 export { mergeExclusions } from './exclusions.js';
 export {
@@ -22,7 +28,32 @@ export {
   remediateInstances,
   resumeEventPath,
 } from './paths/eventPath.js';
-export { renderSweepText, runSweep, type SweepReport, sweepParameters } from './paths/sweep.js';
+export {
+  type AccountDeps,
+  childParameters,
+  createOrganization,
+  isOrganizationId,
+  loadOrganization,
+  ORGANIZATION_DEFAULTS,
+  type OrganizationAccount,
+  type OrganizationChild,
+  type OrganizationDeps,
+  type OrganizationInput,
+  type OrganizationRecord,
+  type OrganizationReport,
+  organizationReport,
+  organizationSweep,
+  renderOrganizationText,
+  runOrganization,
+} from './paths/organization.js';
+export {
+  renderSweepText,
+  runSweep,
+  type SweepReport,
+  type SweepRequest,
+  type SweepSettings,
+  sweepParameters,
+} from './paths/sweep.js';
 export {
   awaitStep,
   controlStep,

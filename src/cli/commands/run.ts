@@ -4,17 +4,31 @@ import {
   controlExecution,
   controlStep,
   createExecution,
+  createOrganization,
   type EngineDeps,
   type ExecutionParameters,
   type ExecutionReport,
   getExecutionReport,
   InvalidInputError,
+  isOrganizationId,
+  loadOrganization,
   type OperatorAction,
+  organizationReport,
   runExecution,
+  runOrganization,
   systemClock,
 } from '../../engine/index.js';
 import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
 import type { CommandContext } from '../main.js';
+import {
+  addOrganizationOptions,
+  type OrganizationOptions,
+  organizationApis,
+  organizationDeps,
+  organizationFlags,
+  planAccounts,
+  printOrganizationReport,
+} from '../organization.js';
 import {
   addCommonOptions,
   CLI_OWNER,
@@ -31,7 +45,7 @@ import {
   readJsonFile,
 } from '../runtime.js';
 
-interface RunOptions extends CommonOptions {
+interface RunOptions extends CommonOptions, OrganizationOptions {
   region?: string;
   role?: string;
   targets?: string;
@@ -68,32 +82,44 @@ export function setProgressFactory(factory: ProgressFactory | undefined): void {
 
 /** `run`, `resume`, `retry`, `cancel`, `status` and `list`. */
 export function registerRunCommands(program: Command, context: CommandContext): void {
-  addCommonOptions(
-    program
-      .command('run')
-      .description('Plan and run a batch execution that attaches a RAM role to the target ECS instances.')
-      .option('--region <id>', 'region of the instances, e.g. cn-hangzhou (OOS regionId)')
-      .option('--role <name>', 'the instance RAM role to attach (OOS RamRoleName)')
-      .option(
-        '--targets <json|@file>',
-        'OOS targets, e.g. {"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}',
-      )
-      .option(
-        '--rate-control <json>',
-        'OOS rateControl, e.g. {"Mode":"Batch","Batch":[1,"10%"],"MaxErrors":0}',
-      )
-      .option(
-        '--mode <mode>',
-        'Automatic (stop as Failed) or FailurePause (pause as Waiting) when MaxErrors is exceeded',
-      )
-      .option('--on-conflict <policy>', 'instances bearing another role: skip (default), fail or replace')
-      .option('--exclude-tag <key[=value]>', 'never touch instances with this tag (repeatable)', collect, [])
-      .option('--exclude-ids <ids>', 'never touch these instances, comma-separated (repeatable)', collect, [])
-      .option(
-        '--params <file>',
-        "the OOS template's parameters JSON (regionId, RamRoleName, targets, rateControl)",
-      )
-      .option('--dry-run', 'resolve targets and print the plan; no write call is made'),
+  addOrganizationOptions(
+    addCommonOptions(
+      program
+        .command('run')
+        .description('Plan and run a batch execution that attaches a RAM role to the target ECS instances.')
+        .option('--region <id>', 'region of the instances, e.g. cn-hangzhou (OOS regionId)')
+        .option('--role <name>', 'the instance RAM role to attach (OOS RamRoleName)')
+        .option(
+          '--targets <json|@file>',
+          'OOS targets, e.g. {"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}',
+        )
+        .option(
+          '--rate-control <json>',
+          'OOS rateControl, e.g. {"Mode":"Batch","Batch":[1,"10%"],"MaxErrors":0}',
+        )
+        .option(
+          '--mode <mode>',
+          'Automatic (stop as Failed) or FailurePause (pause as Waiting) when MaxErrors is exceeded',
+        )
+        .option('--on-conflict <policy>', 'instances bearing another role: skip (default), fail or replace')
+        .option(
+          '--exclude-tag <key[=value]>',
+          'never touch instances with this tag (repeatable)',
+          collect,
+          [],
+        )
+        .option(
+          '--exclude-ids <ids>',
+          'never touch these instances, comma-separated (repeatable)',
+          collect,
+          [],
+        )
+        .option(
+          '--params <file>',
+          "the OOS template's parameters JSON (regionId, RamRoleName, targets, rateControl)",
+        )
+        .option('--dry-run', 'resolve targets and print the plan; no write call is made'),
+    ),
   )
     .addHelpText(
       'after',
@@ -103,12 +129,16 @@ Examples:
       --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' \\
       --rate-control '{"Mode":"Batch","Batch":[1,"5%","10%"],"MaxErrors":0}' --mode FailurePause
   $ ecs-role-attach run --params oos-params.json --dry-run --output json
+  $ ecs-role-attach run --accounts @accounts.yaml --region cn-hangzhou,cn-shanghai --role EcsAppRole \\
+      --targets '{"Type":"All"}' --mode FailurePause
 
 Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 3 Waiting (paused).`,
     )
     .action((options: RunOptions) =>
       guard(context, async () => {
         const format = outputFormat(options.output);
+        const organization = organizationFlags(options);
+        if (organization) return runOrganizationCommand(options, organization, context);
         const parameters = runParameters(options);
         const deps = engineDeps(parameters.regionId, options, progressFactory?.(context, options));
         const created = await createExecution(parameters, deps, {
@@ -153,6 +183,14 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
       .action((executionId: string, options: CommonOptions & { flowEndpoint?: string }) =>
         guard(context, async () => {
           const format = outputFormat(options.output);
+          if (isOrganizationId(executionId)) {
+            const apis = organizationApis(options);
+            const report =
+              action === undefined
+                ? organizationReport(await loadOrganization(executionId, openStore(options)))
+                : await runOrganization(executionId, organizationDeps(options, apis, context), { action });
+            return printOrganizationReport(context, report, format);
+          }
           const workflow = action && (await handBackToWorkflow(executionId, action, options, context));
           const report = workflow
             ? workflow.report
@@ -265,6 +303,34 @@ async function handBackToWorkflow(
     `ecs-role-attach: ${action} recorded for ${executionId}; ${result.callbackReported ? 'the waiting CloudFlow workflow was resumed (ReportTaskSucceeded) and drives it on' : 'no workflow was waiting'}.\n`,
   );
   return { report: await getExecutionReport(executionId, store), handedBack: true };
+}
+
+/** `run --accounts`: one child execution per (account, region) of the comma-separated --region list. */
+async function runOrganizationCommand(
+  options: RunOptions,
+  organization: NonNullable<ReturnType<typeof organizationFlags>>,
+  context: CommandContext,
+): Promise<number> {
+  if (options.dryRun) throw new InvalidInputError('--dry-run', 'is not available with --accounts yet', true);
+  const regions = [...new Set((options.region ?? '').split(',').map((r) => r.trim()))].filter(
+    (r) => r !== '',
+  );
+  if (regions.length === 0)
+    throw new InvalidInputError('--region', 'must list at least one region id', options.region);
+  const parameters = regions.map((region) => runParameters({ ...options, region }))[0]!;
+  const apis = organizationApis(options);
+  const deps = organizationDeps(options, apis, context);
+  const planned = await createOrganization(
+    {
+      input: { kind: 'run', parameters },
+      origin: 'cli',
+      ...(await planAccounts(organization, regions, apis)),
+      accountConcurrency: organization.accountConcurrency,
+    },
+    deps,
+  );
+  const report = await runOrganization(planned.organizationId, deps);
+  return printOrganizationReport(context, report, outputFormat(options.output));
 }
 
 /** The execution parameters from --params and flags (flags win), validated. */

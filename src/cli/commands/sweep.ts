@@ -7,6 +7,7 @@ import {
   EXECUTION_MODES,
   type ExecutionMode,
   InvalidInputError,
+  organizationSweep,
   renderSweepText,
   runSweep,
   type SweepReport,
@@ -14,6 +15,15 @@ import {
   type TargetsSpec,
 } from '../../engine/index.js';
 import type { CommandContext } from '../main.js';
+import {
+  addOrganizationOptions,
+  type OrganizationOptions,
+  organizationApis,
+  organizationDeps,
+  organizationFlags,
+  planAccounts,
+  printOrganizationReport,
+} from '../organization.js';
 import { createProgressReporter } from '../progress.js';
 import {
   addCommonOptions,
@@ -26,7 +36,7 @@ import {
   readJsonArgument,
 } from '../runtime.js';
 
-interface SweepOptions extends CommonOptions {
+interface SweepOptions extends CommonOptions, OrganizationOptions {
   region?: string;
   role?: string;
   targets?: string;
@@ -38,20 +48,22 @@ const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
 /** Registers `sweep`. */
 export function registerSweepCommand(program: Command, context: CommandContext): void {
-  addCommonOptions(
-    program
-      .command('sweep')
-      .description(
-        'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
-      )
-      .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
-      .requiredOption('--role <name>', 'the instance RAM role every instance should bear')
-      .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
-      .option(
-        '--rate-control <json|@file>',
-        'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
-      )
-      .option('--mode <mode>', 'Automatic (default) or FailurePause'),
+  addOrganizationOptions(
+    addCommonOptions(
+      program
+        .command('sweep')
+        .description(
+          'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
+        )
+        .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
+        .requiredOption('--role <name>', 'the instance RAM role every instance should bear')
+        .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
+        .option(
+          '--rate-control <json|@file>',
+          'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
+        )
+        .option('--mode <mode>', 'Automatic (default) or FailurePause'),
+    ),
   )
     .addHelpText(
       'after',
@@ -60,6 +72,9 @@ Examples:
   $ ecs-role-attach sweep --region cn-hangzhou,cn-shanghai --role EcsAppRole
   $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole \\
       --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' --output json
+  $ ecs-role-attach sweep --accounts all --region cn-hangzhou,cn-shanghai --role EcsAppRole
+  $ ecs-role-attach sweep --accounts folder:fd-a1b2c3 --exclude-accounts 1234567890123456 \\
+      --assume-role ResourceDirectoryAccountAccessRole --region cn-hangzhou --role EcsAppRole
 
 Exit codes: 0 every region swept without failures, 1 failures or a region not swept
 (locked, paused sweep waiting), 2 invalid input (nothing called).`,
@@ -68,6 +83,21 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
       guard(context, async () => {
         const format = outputFormat(options.output);
         const request = sweepRequest(options);
+        const organization = organizationFlags(options);
+        if (organization) {
+          const apis = organizationApis(options);
+          const report = await organizationSweep(
+            request.role,
+            async () => ({
+              input: { kind: 'sweep' as const, request, settings: {} },
+              origin: 'sweep' as const,
+              ...(await planAccounts(organization, request.regions, apis)),
+              accountConcurrency: organization.accountConcurrency,
+            }),
+            organizationDeps(options, apis, context),
+          );
+          return printOrganizationReport(context, report, format);
+        }
         const store = openStore(options);
         const reporter =
           options.quiet === true ? undefined : createProgressReporter({ stream: context.stderr });

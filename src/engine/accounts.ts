@@ -1,0 +1,82 @@
+/**
+ * Resolution of an organization scope into member accounts through the Resource Directory (the scope is
+ * validated by src/inputs/accounts.ts).
+ */
+import type { AccountScope } from '../inputs/accounts.js';
+
+/** A member account as the Resource Directory lists it. */
+export interface DirectoryAccount {
+  accountId: string;
+  displayName: string;
+  folderId: string;
+  /** e.g. `CreateSuccess`, `InviteSuccess`, `CreateVerifying`. */
+  status: string;
+}
+
+/** The Resource Directory calls the resolution needs (each returns every page). */
+export interface DirectoryApi {
+  listAccounts(): Promise<DirectoryAccount[]>;
+  listAccountsForParent(parentFolderId: string): Promise<DirectoryAccount[]>;
+  /** Folder ids directly under `parentFolderId`. */
+  listFoldersForParent(parentFolderId: string): Promise<string[]>;
+}
+
+/** Directory statuses of members in use; others (verifying, failed, removing) are reported, never targeted. */
+const ACTIVE = /Success$/;
+
+/** The accounts a scope resolves to, and those left out with the reason. */
+export interface ResolvedAccounts {
+  accounts: { accountId: string; displayName: string; management: boolean }[];
+  leftOut: { accountId: string; reason: string }[];
+}
+
+/**
+ * Resolves a scope: `all` through ListAccounts, a folder through ListAccountsForParent over the folder and
+ * every folder below it (ListFoldersForParent), ids as given (no directory call). The caller's own account
+ * is left out unless `includeManagement`; exclusions and members not in use are left out with a reason.
+ */
+export async function resolveAccounts(
+  scope: AccountScope,
+  directory: DirectoryApi,
+  callerAccountId: string,
+): Promise<ResolvedAccounts> {
+  let listed: DirectoryAccount[];
+  if (scope.selector.type === 'ids') {
+    listed = scope.selector.accountIds.map((accountId) => ({
+      accountId,
+      displayName: '',
+      folderId: '',
+      status: 'CreateSuccess',
+    }));
+  } else if (scope.selector.type === 'all') {
+    listed = await directory.listAccounts();
+  } else {
+    listed = [];
+    const folders = [scope.selector.folderId];
+    for (let i = 0; i < folders.length; i++) {
+      listed.push(...(await directory.listAccountsForParent(folders[i]!)));
+      folders.push(...(await directory.listFoldersForParent(folders[i]!)));
+    }
+  }
+  const accounts: ResolvedAccounts['accounts'] = [];
+  const leftOut: ResolvedAccounts['leftOut'] = [];
+  const seen = new Set<string>();
+  for (const account of listed) {
+    if (seen.has(account.accountId)) continue;
+    seen.add(account.accountId);
+    const management = account.accountId === callerAccountId;
+    if (scope.exclude.includes(account.accountId) || scope.overrides[account.accountId]?.exclude) {
+      leftOut.push({ accountId: account.accountId, reason: 'excluded' });
+    } else if (management && !scope.includeManagement && scope.selector.type !== 'ids') {
+      leftOut.push({
+        accountId: account.accountId,
+        reason: 'the management account (add --include-management)',
+      });
+    } else if (!ACTIVE.test(account.status)) {
+      leftOut.push({ accountId: account.accountId, reason: `member status ${account.status}` });
+    } else {
+      accounts.push({ accountId: account.accountId, displayName: account.displayName, management });
+    }
+  }
+  return { accounts, leftOut };
+}

@@ -1,0 +1,537 @@
+/**
+ * Organization scope: one parent execution over many accounts and regions, whose children are ordinary
+ * executions, one per (account, region), each with its own credentials (the shell's `accountDeps`: STS
+ * AssumeRole into the member), its own quota budget (ECS quotas are per account), lease and journal.
+ *
+ * The parent is the document `organizations/<id>` in the same store: the plan of children (their ids
+ * derive from the parent's, `<parent>.<account>.<region>`, so a re-run finds them instead of creating
+ * others), its own rate control over children (`accountConcurrency` accounts at once) and the outcome of
+ * each child. Crash safety is the children's: a resumed parent re-runs every unfinished child, whose
+ * journal settles any interrupted write before anything else. A member whose role cannot be assumed, or
+ * whose designated role is unusable, ends `Failed` with the reason; the others go on.
+ */
+import { ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
+import type { EngineDeps } from '../execution/index.js';
+import { controlExecution, createExecution, getExecutionReport, runExecution } from '../execution/index.js';
+import type { ExecutionReport } from '../execution/state.js';
+import { newExecutionId } from '../ids.js';
+import { ExecutionBusyError, LEASE_DEFAULTS } from '../lease.js';
+import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
+import type {
+  ExecutionCounts,
+  ExecutionParameters,
+  ExecutionRecord,
+  ExecutionStatus,
+  OperatorAction,
+} from '../types.js';
+import { TERMINAL_STATUSES } from '../types.js';
+import { type SweepRequest, type SweepSettings, sweepParameters } from './sweep.js';
+
+/** One account of the parent's plan. */
+export interface OrganizationAccount {
+  accountId: string;
+  displayName: string;
+  /** The caller's own account: its children use the caller's credentials, no AssumeRole. */
+  management: boolean;
+  regions: string[];
+  /** The role assumed in it. */
+  assumeRole: string;
+  /** Per-account QPS override (`--qps` syntax). */
+  qps?: string;
+}
+
+/** Where a child stands, as the parent records it. `Pending`: not created yet. */
+export type ChildStatus = ExecutionStatus | 'Pending';
+
+/** One child of the parent's plan. */
+export interface OrganizationChild {
+  accountId: string;
+  regionId: string;
+  executionId: string;
+  status: ChildStatus;
+  /** Why it failed or was not run (e.g. `NoPermission: ...` when the role could not be assumed). */
+  reason?: string;
+  /** Error code of an account- or child-level failure (`EntityNotExist.Role`, `RoleNotFound`...). */
+  code?: string;
+  counts?: ExecutionCounts;
+  /** Failed instances by error code. */
+  failuresByCode?: Record<string, number>;
+}
+
+/** What every child does: a sweep of the role, or the same execution parameters in each (account, region). */
+export type OrganizationInput =
+  | { kind: 'sweep'; request: SweepRequest; settings: Pick<SweepSettings, 'onConflict' | 'exclusions'> }
+  | { kind: 'run'; parameters: ExecutionParameters };
+
+/** organizations/<id> */
+export interface OrganizationRecord {
+  organizationId: string;
+  /** `sweep`: children attach what lacks the role (origin sweep); `run`: children run the given targets. */
+  kind: 'run' | 'sweep';
+  origin: ExecutionRecord['origin'];
+  createdAt: string;
+  updatedAt: string;
+  status: ExecutionStatus;
+  statusReason?: string;
+  ramRoleName: string;
+  input: OrganizationInput;
+  /** How many accounts run at once. */
+  accountConcurrency: number;
+  accounts: OrganizationAccount[];
+  /** Accounts the scope named but the parent leaves out, with the reason. */
+  leftOut: { accountId: string; reason: string }[];
+  children: OrganizationChild[];
+}
+
+/** The execution parameters of the child in `regionId` (the targets follow the child's region). */
+export function childParameters(input: OrganizationInput, regionId: string): ExecutionParameters {
+  if (input.kind === 'sweep') return sweepParameters(regionId, input.request, input.settings);
+  return { ...input.parameters, regionId, targets: { ...input.parameters.targets, RegionId: regionId } };
+}
+
+/** Engine deps for the regions of one account. Throws (e.g. CloudApiError `NoPermission`) when the account cannot be reached. */
+export type AccountDeps = (
+  account: OrganizationAccount,
+  organizationId: string,
+) => Promise<(regionId: string) => EngineDeps>;
+
+export interface OrganizationDeps {
+  store: ExecutionStore;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  accountDeps: AccountDeps;
+  owner?: string;
+  canTakeOver?: (holder: string) => boolean;
+  /** Called after every child settles (progress lines). */
+  onChild?: (child: OrganizationChild, record: OrganizationRecord) => void;
+}
+
+/** Defaults of the parent's own rate control. */
+export const ORGANIZATION_DEFAULTS = {
+  /** Accounts at once; regions of one account run one after another (each has its own per-region quota). */
+  accountConcurrency: 4,
+} as const;
+
+/** The store key of a parent execution. */
+export function organizationKey(organizationId: string): string {
+  return `organizations/${organizationId}`;
+}
+
+/** Whether an id names a parent execution (`org-…`). */
+export function isOrganizationId(id: string): boolean {
+  return id.startsWith('org-');
+}
+
+/** The id of the child of (account, region). */
+export function childExecutionId(organizationId: string, accountId: string, regionId: string): string {
+  return `${organizationId}.${accountId}.${regionId}`;
+}
+
+/** Plans a parent execution: one Pending child per (account, region); stores it. Makes no cloud call. */
+export async function createOrganization(
+  plan: {
+    input: OrganizationInput;
+    origin: ExecutionRecord['origin'];
+    accounts: OrganizationAccount[];
+    leftOut: OrganizationRecord['leftOut'];
+    accountConcurrency?: number;
+    organizationId?: string;
+  },
+  deps: Pick<OrganizationDeps, 'store' | 'clock' | 'random'>,
+): Promise<OrganizationRecord> {
+  const organizationId =
+    plan.organizationId ?? newExecutionId(deps.clock.now(), deps.random).replace(/^exec-/, 'org-');
+  const at = new Date(deps.clock.now()).toISOString();
+  // Every child's parameters are checked before anything is stored: an invalid input makes zero calls.
+  for (const account of plan.accounts)
+    for (const regionId of account.regions) childParameters(plan.input, regionId);
+  const record: OrganizationRecord = {
+    organizationId,
+    kind: plan.input.kind,
+    origin: plan.origin,
+    createdAt: at,
+    updatedAt: at,
+    status: 'Running',
+    ramRoleName: plan.input.kind === 'sweep' ? plan.input.request.role : plan.input.parameters.ramRoleName,
+    input: plan.input,
+    accountConcurrency: plan.accountConcurrency ?? ORGANIZATION_DEFAULTS.accountConcurrency,
+    accounts: plan.accounts,
+    leftOut: plan.leftOut,
+    children: plan.accounts.flatMap((account) =>
+      account.regions.map((regionId) => ({
+        accountId: account.accountId,
+        regionId,
+        executionId: childExecutionId(organizationId, account.accountId, regionId),
+        status: 'Pending' as const,
+      })),
+    ),
+  };
+  await deps.store.putDocument(organizationKey(organizationId), record);
+  return record;
+}
+
+/** Where the last organization sweep of a role is named (one open organization sweep per role). */
+function openSweepKey(role: string): string {
+  return `organization-sweeps/${role}`;
+}
+
+/**
+ * An organization sweep: resumes the last one of the role while it is Running (its previous invocation ran
+ * out of time or crashed), leaves a Waiting one to the operator (returned as it is), else plans a new one.
+ * `plan` is called only for a new one (it resolves the accounts).
+ */
+export async function organizationSweep(
+  role: string,
+  plan: () => Promise<Parameters<typeof createOrganization>[0]>,
+  deps: OrganizationDeps,
+  options: { deadline?: number } = {},
+): Promise<OrganizationReport> {
+  const last = await deps.store.getDocument<{ organizationId: string }>(openSweepKey(role));
+  const open = last
+    ? await deps.store.getDocument<OrganizationRecord>(organizationKey(last.organizationId))
+    : undefined;
+  if (open?.status === 'Waiting') return organizationReport(open);
+  if (open?.status === 'Running') return runOrganization(open.organizationId, deps, options);
+  const organizationId = newExecutionId(deps.clock.now(), deps.random).replace(/^exec-/, 'org-');
+  const input = await plan();
+  // Named in the index before it exists (as the region sweep does): a crash in between leaves a dangling name.
+  await deps.store.putDocument(openSweepKey(role), { organizationId });
+  await createOrganization({ ...input, organizationId }, deps);
+  return runOrganization(organizationId, deps, options);
+}
+
+/** Loads a parent execution; throws ExecutionNotFoundError. */
+export async function loadOrganization(
+  organizationId: string,
+  store: ExecutionStore,
+): Promise<OrganizationRecord> {
+  const record = await store.getDocument<OrganizationRecord>(organizationKey(organizationId));
+  if (!record) throw new ExecutionNotFoundError(organizationId, 'the state store');
+  return record;
+}
+
+const OPEN: ReadonlySet<ChildStatus> = new Set(['Pending', 'Running', 'Waiting']);
+
+/**
+ * Runs every unfinished child, `accountConcurrency` accounts at once, and returns the aggregated report.
+ * With `action` (an operator's decision on the parent), Waiting children get it first: `continue` /
+ * `retry` go on, `cancel` cancels every unfinished child (Pending ones are never created).
+ */
+export async function runOrganization(
+  organizationId: string,
+  deps: OrganizationDeps,
+  options: { action?: OperatorAction; deadline?: number } = {},
+): Promise<OrganizationReport> {
+  const owner = deps.owner ?? `org:${Math.floor(deps.random() * 2 ** 48).toString(16)}`;
+  const lock = `organization/${organizationId}`;
+  if (!(await deps.store.tryLock(lock, owner, LEASE_DEFAULTS.ttlMs, deps.canTakeOver)))
+    throw new ExecutionBusyError(organizationId, 'another process runs this organization execution');
+  try {
+    const record = await loadOrganization(organizationId, deps.store);
+    if (TERMINAL_STATUSES.includes(record.status)) {
+      if (options.action !== undefined)
+        throw new InvalidActionError(organizationId, options.action, record.status, 'it has ended');
+      return organizationReport(record);
+    }
+    let saving = Promise.resolve();
+    const save = () => {
+      record.updatedAt = new Date(deps.clock.now()).toISOString();
+      saving = saving.then(async () => {
+        await deps.store.putDocument(organizationKey(organizationId), record);
+        await deps.store.tryLock(lock, owner, LEASE_DEFAULTS.ttlMs);
+      });
+      return saving;
+    };
+    if (options.action === 'cancel') {
+      await cancelChildren(record, deps);
+    } else {
+      const queue = record.accounts.filter((account) =>
+        record.children.some((c) => c.accountId === account.accountId && OPEN.has(c.status)),
+      );
+      const worker = async () => {
+        for (let account = queue.shift(); account; account = queue.shift()) {
+          await runAccount(record, account, deps, options, save);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, record.accountConcurrency) }, worker));
+    }
+    settleParent(record);
+    await save();
+    return organizationReport(record);
+  } finally {
+    await deps.store.unlock(lock, owner);
+  }
+}
+
+async function runAccount(
+  record: OrganizationRecord,
+  account: OrganizationAccount,
+  deps: OrganizationDeps,
+  options: { action?: OperatorAction; deadline?: number },
+  save: () => Promise<void>,
+): Promise<void> {
+  const children = record.children.filter((c) => c.accountId === account.accountId && OPEN.has(c.status));
+  let depsFor: (regionId: string) => EngineDeps;
+  try {
+    depsFor = await deps.accountDeps(account, record.organizationId);
+  } catch (error) {
+    if (!(error instanceof RoleAttachError)) throw error;
+    const code = (error as { code?: unknown }).code;
+    for (const child of children) {
+      child.status = 'Failed';
+      child.reason = `account ${account.accountId} could not be reached with role ${account.assumeRole}: ${error.message}`;
+      if (typeof code === 'string') child.code = code;
+      deps.onChild?.(child, record);
+    }
+    deps.logger.warn(
+      { accountId: account.accountId, code },
+      'member account not reachable; its children failed',
+    );
+    await save();
+    return;
+  }
+  for (const child of children) {
+    if (options.deadline !== undefined && deps.clock.now() >= options.deadline) return;
+    await runChild(record, child, depsFor(child.regionId), options);
+    deps.onChild?.(child, record);
+    await save();
+  }
+}
+
+async function runChild(
+  record: OrganizationRecord,
+  child: OrganizationChild,
+  engine: EngineDeps,
+  options: { action?: OperatorAction; deadline?: number },
+): Promise<void> {
+  try {
+    const existing = await engine.store.load(child.executionId).catch((error: unknown) => {
+      if (error instanceof ExecutionNotFoundError) return undefined;
+      throw error;
+    });
+    if (!existing) {
+      await createExecution(childParameters(record.input, child.regionId), engine, {
+        origin: record.origin,
+        executionId: child.executionId,
+      });
+    } else if (existing.record.status === 'Waiting') {
+      if (options.action === undefined) {
+        recordReport(child, await getExecutionReport(child.executionId, engine.store));
+        return;
+      }
+      await controlExecution(child.executionId, options.action, engine);
+    }
+    const report = await runExecution(
+      child.executionId,
+      engine,
+      options.deadline === undefined ? {} : { deadline: options.deadline },
+    );
+    recordReport(child, report);
+  } catch (error) {
+    if (error instanceof ExecutionBusyError) {
+      child.status = 'Running';
+      child.reason = error.message;
+      return;
+    }
+    if (!(error instanceof RoleAttachError)) throw error;
+    child.status = 'Failed';
+    child.reason = error.message;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') child.code = code;
+  }
+}
+
+function recordReport(child: OrganizationChild, report: ExecutionReport): void {
+  child.status = report.status;
+  child.counts = report.counts;
+  if (report.statusReason) child.reason = report.statusReason;
+  else delete child.reason;
+  const byCode: Record<string, number> = {};
+  for (const instance of report.instances) {
+    if (instance.outcome === 'Failed')
+      byCode[instance.code ?? 'Unknown'] = (byCode[instance.code ?? 'Unknown'] ?? 0) + 1;
+  }
+  child.failuresByCode = byCode;
+}
+
+async function cancelChildren(record: OrganizationRecord, deps: OrganizationDeps): Promise<void> {
+  for (const account of record.accounts) {
+    const children = record.children.filter((c) => c.accountId === account.accountId && OPEN.has(c.status));
+    if (children.length === 0) continue;
+    let depsFor: ((regionId: string) => EngineDeps) | undefined;
+    try {
+      depsFor = await deps.accountDeps(account, record.organizationId);
+    } catch (error) {
+      if (!(error instanceof RoleAttachError)) throw error;
+    }
+    for (const child of children) {
+      if (child.status === 'Pending') {
+        const exists = await deps.store.load(child.executionId).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) {
+          child.status = 'Cancelled';
+          child.reason = 'cancelled before it started';
+          continue;
+        }
+      }
+      // Without the member's clients the cancel still lands (interrupted writes settle on the next run).
+      const engine = depsFor?.(child.regionId) ?? {
+        store: deps.store,
+        clock: deps.clock,
+        logger: deps.logger,
+      };
+      try {
+        recordReport(child, await controlExecution(child.executionId, 'cancel', engine));
+      } catch (error) {
+        if (!(error instanceof RoleAttachError)) throw error;
+        child.reason = error.message;
+      }
+    }
+  }
+}
+
+/** The parent's status from its children's. */
+function settleParent(record: OrganizationRecord): void {
+  const statuses = record.children.map((c) => c.status);
+  const count = (status: ChildStatus) => statuses.filter((s) => s === status).length;
+  delete record.statusReason;
+  if (count('Pending') + count('Running') > 0) {
+    record.status = 'Running';
+    record.statusReason = `${count('Pending') + count('Running')} of ${statuses.length} children unfinished; resume ${record.organizationId} to go on`;
+  } else if (count('Waiting') > 0) {
+    record.status = 'Waiting';
+    record.statusReason = `${count('Waiting')} children paused; resume, retry or cancel ${record.organizationId}`;
+  } else if (count('Failed') > 0) {
+    record.status = 'Failed';
+    record.statusReason = `${count('Failed')} of ${statuses.length} children failed`;
+  } else if (count('Cancelled') > 0) {
+    record.status = 'Cancelled';
+  } else {
+    record.status = 'Success';
+  }
+}
+
+/** The aggregated report of a parent execution: per account and region, totals, failures by code. */
+export interface OrganizationReport {
+  organizationId: string;
+  kind: OrganizationRecord['kind'];
+  status: ExecutionStatus;
+  statusReason?: string;
+  ramRoleName: string;
+  accounts: {
+    accountId: string;
+    displayName: string;
+    /** Failed when any of its children failed, else the least finished child status. */
+    status: ChildStatus;
+    regions: OrganizationChild[];
+  }[];
+  leftOut: OrganizationRecord['leftOut'];
+  totals: {
+    accounts: number;
+    children: number;
+    childrenByStatus: Partial<Record<ChildStatus, number>>;
+    /** Instances examined. */
+    targets: number;
+    /** Bore the role before (compliant). */
+    alreadyAttached: number;
+    attached: number;
+    replaced: number;
+    skipped: number;
+    failed: number;
+    notAttempted: number;
+    /** alreadyAttached + attached + replaced. */
+    compliantAfter: number;
+  };
+  /** Failed instances by code, plus account- and child-level failures (one per child). */
+  failuresByCode: Record<string, number>;
+}
+
+export function organizationReport(record: OrganizationRecord): OrganizationReport {
+  const totals: OrganizationReport['totals'] = {
+    accounts: record.accounts.length,
+    children: record.children.length,
+    childrenByStatus: {},
+    targets: 0,
+    alreadyAttached: 0,
+    attached: 0,
+    replaced: 0,
+    skipped: 0,
+    failed: 0,
+    notAttempted: 0,
+    compliantAfter: 0,
+  };
+  const failuresByCode: Record<string, number> = {};
+  for (const child of record.children) {
+    totals.childrenByStatus[child.status] = (totals.childrenByStatus[child.status] ?? 0) + 1;
+    const c = child.counts;
+    if (c) {
+      totals.targets += c.total;
+      totals.alreadyAttached += c.alreadyAttached;
+      totals.attached += c.attached;
+      totals.replaced += c.replaced;
+      totals.skipped += c.skipped;
+      totals.failed += c.failed;
+      totals.notAttempted += c.cancelled + c.pending;
+    }
+    for (const [code, n] of Object.entries(child.failuresByCode ?? {}))
+      failuresByCode[code] = (failuresByCode[code] ?? 0) + n;
+    if (child.status === 'Failed' && child.code !== undefined && !c)
+      failuresByCode[child.code] = (failuresByCode[child.code] ?? 0) + 1;
+  }
+  totals.compliantAfter = totals.alreadyAttached + totals.attached + totals.replaced;
+  const order: ChildStatus[] = ['Failed', 'Pending', 'Running', 'Waiting', 'Cancelled', 'Success'];
+  return {
+    organizationId: record.organizationId,
+    kind: record.kind,
+    status: record.status,
+    ...(record.statusReason ? { statusReason: record.statusReason } : {}),
+    ramRoleName: record.ramRoleName,
+    accounts: record.accounts.map((account) => {
+      const regions = record.children.filter((c) => c.accountId === account.accountId);
+      const status = order.find((s) => regions.some((c) => c.status === s)) ?? 'Success';
+      return { accountId: account.accountId, displayName: account.displayName, status, regions };
+    }),
+    leftOut: record.leftOut,
+    totals,
+    failuresByCode,
+  };
+}
+
+/** One line per account and region, then totals, for terminals and logs. */
+export function renderOrganizationText(report: OrganizationReport): string {
+  const lines = [
+    `Organization execution ${report.organizationId} (${report.kind} of role ${report.ramRoleName}): ${report.status}${report.statusReason ? ` — ${report.statusReason}` : ''}`,
+  ];
+  for (const account of report.accounts) {
+    lines.push(
+      `  account ${account.accountId}${account.displayName ? ` (${account.displayName})` : ''}: ${account.status}`,
+    );
+    for (const child of account.regions) {
+      const c = child.counts;
+      const figures = c
+        ? ` — targets ${c.total}: already ${c.alreadyAttached}, attached ${c.attached + c.replaced}, skipped ${c.skipped}, failed ${c.failed}${c.cancelled + c.pending ? `, not attempted ${c.cancelled + c.pending}` : ''}`
+        : '';
+      lines.push(
+        `    ${child.regionId}: ${child.status}${figures}${child.reason && child.status !== 'Success' ? ` (${child.reason})` : ''} [${child.executionId}]`,
+      );
+    }
+  }
+  for (const left of report.leftOut) lines.push(`  left out ${left.accountId}: ${left.reason}`);
+  const t = report.totals;
+  lines.push(
+    `  total: ${t.accounts} accounts, ${t.children} account-regions (${Object.entries(t.childrenByStatus)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(
+        ', ',
+      )}); ${t.targets} instances: ${t.compliantAfter} bear ${report.ramRoleName} now (${t.alreadyAttached} already, ${t.attached + t.replaced} attached now), ${t.skipped} skipped, ${t.failed} failed${t.notAttempted ? `, ${t.notAttempted} not attempted` : ''}`,
+  );
+  const codes = Object.entries(report.failuresByCode);
+  if (codes.length > 0)
+    lines.push(`  failures by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  if (report.status === 'Waiting' || report.status === 'Running')
+    lines.push(`  next: ecs-role-attach resume ${report.organizationId}`);
+  return `${lines.join('\n')}\n`;
+}

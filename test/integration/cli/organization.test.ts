@@ -1,0 +1,166 @@
+/**
+ * Organization scope end to end: the real CLI in-process, real SDKs (STS, Resource Directory, ECS, RAM)
+ * over HTTP to an emulator holding a management account and three members. Every figure is checked
+ * against the emulator's truth per account, and the emulator checks that no credential reached another
+ * account's instances.
+ */
+import type { EmulatorHandle } from '../../../src/emulator/index';
+import type { OrganizationReport } from '../../../src/engine/index';
+import { runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
+import { DESIGNATED_ROLE, startTestEmulator, TEST_ACCOUNT_ID } from '../../helpers/emulator';
+import { MEMBER_IDS, ORG_REGIONS, organizationFleet } from '../../helpers/organization';
+
+let emulator: EmulatorHandle | undefined;
+beforeAll(() => useEmulatorCredentials());
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+function cli(command: string, state: string, ...args: string[]) {
+  return runCli([
+    command,
+    '--endpoint',
+    emulator!.endpoint,
+    '--state',
+    state,
+    '--output',
+    'json',
+    '--quiet',
+    ...args,
+  ]);
+}
+
+function sweep(state: string, ...args: string[]) {
+  return cli('sweep', state, '--role', DESIGNATED_ROLE, '--region', ORG_REGIONS.join(','), ...args);
+}
+
+/** Instances of `accountId` lacking the designated role (emulator truth). */
+function lacking(accountId: string): string[] {
+  return emulator!
+    .instances(undefined, accountId)
+    .filter((i) => i.RamRoleName !== DESIGNATED_ROLE)
+    .map((i) => i.InstanceId);
+}
+
+describe('ecs-role-attach sweep --accounts', () => {
+  it('attaches every eligible instance in every member and region through AssumeRole, never across accounts', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    const result = await sweep(tempState(), '--accounts', 'all');
+    expect(result.stderr).toBe('');
+    const report = result.json<OrganizationReport>();
+    expect(report.status).toBe('Success');
+    // The management account is left out unless asked.
+    expect(report.leftOut).toEqual([
+      { accountId: TEST_ACCOUNT_ID, reason: 'the management account (add --include-management)' },
+    ]);
+    expect(report.accounts.map((a) => a.accountId)).toEqual([...MEMBER_IDS]);
+    expect(report.totals).toMatchObject({
+      accounts: 3,
+      children: 9,
+      targets: 27,
+      alreadyAttached: 9,
+      attached: 18,
+    });
+    for (const accountId of MEMBER_IDS) expect(lacking(accountId)).toEqual([]);
+    // Every attach was made once, in the instance's own account, by a session naming the tool and execution.
+    for (const accountId of MEMBER_IDS) {
+      for (const instance of emulator.instances(undefined, accountId))
+        expect(instance.AttachCount).toBe(instance.InstanceId.endsWith('0') ? 0 : 1);
+    }
+    expect(emulator.instances(undefined, TEST_ACCOUNT_ID).every((i) => i.AttachCount === 0)).toBe(true);
+    expect(emulator.crossAccountAttempts()).toEqual([]);
+    const sessions = emulator.sessions();
+    expect(sessions.map((s) => s.accountId).sort()).toEqual([...MEMBER_IDS]);
+    for (const session of sessions) {
+      expect(session.sessionName).toBe(`ecs-role-attach.${report.organizationId}`);
+      expect(session.roleName).toBe('ResourceDirectoryAccountAccessRole');
+    }
+    const stats = emulator.stats();
+    for (const accountId of MEMBER_IDS) expect(stats.accounts[accountId]?.['AttachInstanceRamRole']).toBe(3);
+    expect(stats.accounts[TEST_ACCOUNT_ID]?.['AttachInstanceRamRole']).toBeUndefined();
+  });
+
+  it('reports a member without the assumable role Failed with the reason while the others complete', async () => {
+    emulator = await startTestEmulator({
+      fleet: organizationFleet({
+        2: { roles: [{ RoleName: DESIGNATED_ROLE, AssumeRolePolicyDocument: '{}' }] },
+      }),
+    });
+    const result = await sweep(tempState(), '--accounts', 'folder:fd-prod', '--account-concurrency', '2');
+    const report = result.json<OrganizationReport>();
+    expect(result.code).toBe(1);
+    expect(report.status).toBe('Failed');
+    // fd-prod holds member 1 and, in its sub-folder fd-prod-eu, member 2; member 3 (fd-dev) is outside.
+    expect(report.accounts.map((a) => [a.accountId, a.status])).toEqual([
+      [MEMBER_IDS[0], 'Success'],
+      [MEMBER_IDS[1], 'Failed'],
+    ]);
+    const failed = report.accounts[1]!.regions;
+    expect(failed.map((c) => [c.status, c.code])).toEqual(
+      ORG_REGIONS.map(() => ['Failed', 'EntityNotExist.Role']),
+    );
+    expect(failed[0]!.reason).toMatch(/could not be reached with role ResourceDirectoryAccountAccessRole/);
+    expect(report.failuresByCode).toEqual({ 'EntityNotExist.Role': 3 });
+    expect(lacking(MEMBER_IDS[0])).toEqual([]);
+    expect(lacking(MEMBER_IDS[1])).toHaveLength(6);
+    expect(lacking(MEMBER_IDS[2])).toHaveLength(6);
+  });
+
+  it('refuses bad organization flags before any call', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    const bad = await sweep(tempState(), '--accounts', 'folder:nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--accounts must name a folder like "folder:fd-a1b2c3", got "folder:nope"/);
+    const orphan = await sweep(tempState(), '--assume-role', 'X');
+    expect(orphan.code).toBe(2);
+    expect(orphan.stderr).toMatch(/--assume-role needs --accounts/);
+    expect(emulator.stats().calls).toEqual({});
+  });
+});
+
+describe('ecs-role-attach run --accounts, resume and cancel through the parent', () => {
+  it('a paused child resumes from the parent; a parent cancel ends what is left', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    // Member 2's cn-shanghai instances refuse the attach once: its child pauses (FailurePause, MaxErrors 0).
+    emulator.setFaults({ instanceErrors: { 'i-m2sh1': 'IncorrectInstanceStatus' } });
+    const state = tempState();
+    const run = await cli(
+      'run',
+      state,
+      '--accounts',
+      MEMBER_IDS.join(','),
+      '--region',
+      'cn-hangzhou,cn-shanghai',
+      '--role',
+      DESIGNATED_ROLE,
+      '--targets',
+      '{"Type":"All"}',
+      '--mode',
+      'FailurePause',
+      '--rate-control',
+      '{"Mode":"Concurrency","Concurrency":1,"MaxErrors":0}',
+    );
+    const paused = run.json<OrganizationReport>();
+    expect(run.code).toBe(3);
+    expect(paused.status).toBe('Waiting');
+    const waiting = paused.accounts.flatMap((a) => a.regions).filter((c) => c.status === 'Waiting');
+    expect(waiting.map((c) => [c.accountId, c.regionId])).toEqual([[MEMBER_IDS[1], 'cn-shanghai']]);
+    expect(paused.accounts.flatMap((a) => a.regions).filter((c) => c.status === 'Success')).toHaveLength(5);
+
+    emulator.setFaults({ instanceErrors: { 'i-m2sh1': null } });
+    const retried = await cli('retry', state, paused.organizationId);
+    const done = retried.json<OrganizationReport>();
+    expect(done.status).toBe('Success');
+    expect(retried.code).toBe(0);
+    expect(lacking(MEMBER_IDS[1]).filter((id) => !id.includes('be'))).toEqual([]);
+    expect(emulator.crossAccountAttempts()).toEqual([]);
+
+    const status = await cli('status', state, paused.organizationId);
+    expect(status.json<OrganizationReport>().totals).toEqual(done.totals);
+    // An ended parent takes no decision.
+    const cancel = await cli('cancel', state, paused.organizationId);
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toMatch(/has ended|Success/);
+  });
+});
