@@ -11,6 +11,13 @@ import pino from 'pino';
 import { createCloudApis } from '../../src/cloud/clients.js';
 import { type CloudFlowApi, createCloudFlowApi } from '../../src/cloud/cloudflow.js';
 import { defaultCredential, staticCredential } from '../../src/cloud/credentials.js';
+import { parseQps } from '../../src/cloud/limiter.js';
+import {
+  type AssumedRoleCredential,
+  createOrganizationApis,
+  type OrganizationApis,
+  sessionNameFor,
+} from '../../src/cloud/organization.js';
 import {
   type Clock,
   type EcsApi,
@@ -18,6 +25,7 @@ import {
   type ExecutionStore,
   type Logger,
   memoizeRoleChecks,
+  type OrganizationDeps,
   type RamApi,
   type RandomSource,
   type RoleInfo,
@@ -57,6 +65,11 @@ export interface FunctionRuntime {
   /** Engine dependencies of one region. */
   engine(regionId: string): EngineDeps;
   flow(): CloudFlowApi;
+  /**
+   * Organization scope: the Resource Directory and STS of the function's role, and the parent execution's
+   * dependencies (members reached through AssumeRole as renewing static `sts` credentials).
+   */
+  organization(): { apis: OrganizationApis; deps: OrganizationDeps };
   /** Absolute time (clock) until which work may start: the FC timeout minus a safety margin. */
   deadline(budgetMs: number): number;
   /** The function's timeout in seconds. @default 60 when the context does not say */
@@ -117,6 +130,49 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
         credential,
         ...(endpoint === undefined ? {} : { endpoint }),
       }),
+    organization: () => {
+      const apis = createOrganizationApis({
+        credential,
+        clock,
+        random,
+        logger,
+        ...(endpoint === undefined ? {} : { endpoint }),
+      });
+      const owner = `fc:${requestId}`;
+      const deps: OrganizationDeps = {
+        store,
+        clock,
+        random,
+        logger,
+        owner,
+        accountDeps: async (account, organizationId) => {
+          let member: Credential | AssumedRoleCredential = credential;
+          if (!account.management) {
+            const assumed = apis.assumeRole(
+              account.accountId,
+              account.assumeRole,
+              sessionNameFor(organizationId),
+            );
+            await assumed.assume();
+            member = assumed;
+          }
+          // No GetRole memo across accounts: one role name means another role in each account.
+          return (regionId) => {
+            const cloudOfMember = createCloudApis({
+              regionId,
+              credential: member,
+              qps: account.qps === undefined ? config.qps : parseQps(account.qps),
+              clock,
+              random,
+              logger,
+              ...(endpoint === undefined ? {} : { endpoint }),
+            });
+            return { ecs: cloudOfMember.ecs, ram: cloudOfMember.ram, store, clock, random, logger, owner };
+          };
+        },
+      };
+      return { apis, deps };
+    },
     deadline: (budgetMs) => clock.now() + budgetMs,
     timeoutSeconds: context.function?.timeout ?? 60,
   };

@@ -7,14 +7,15 @@ import { type Command, Option } from 'commander';
 import { createOrganizationApis, type OrganizationApis, sessionNameFor } from '../cloud/organization.js';
 import {
   InvalidInputError,
-  type OrganizationAccount,
   type OrganizationDeps,
   type OrganizationReport,
   renderOrganizationText,
-  resolveAccounts,
   systemClock,
 } from '../engine/index.js';
 import { type AccountScope, parseAccountScope, parseAssumeRole } from '../inputs/accounts.js';
+
+export { planAccounts } from '../engine/index.js';
+
 import type { CommandContext } from './main.js';
 import {
   CLI_OWNER,
@@ -92,30 +93,6 @@ export function organizationApis(options: CommonOptions): OrganizationApis {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     logger: cliLogger(),
   });
-}
-
-/** The accounts of a scope, each with its regions and role (accounts-file overrides applied). */
-export async function planAccounts(
-  flags: NonNullable<ReturnType<typeof organizationFlags>>,
-  regions: string[],
-  apis: OrganizationApis,
-): Promise<{ accounts: OrganizationAccount[]; leftOut: { accountId: string; reason: string }[] }> {
-  const caller = await apis.callerAccountId();
-  const resolved = await resolveAccounts(flags.scope, apis.directory, caller);
-  return {
-    accounts: resolved.accounts.map((account) => {
-      const override = flags.scope.overrides[account.accountId] ?? {};
-      return {
-        accountId: account.accountId,
-        displayName: account.displayName,
-        management: account.management,
-        regions: override.regions ?? regions,
-        assumeRole: override.assumeRole ?? flags.assumeRole,
-        ...(override.qps === undefined ? {} : { qps: override.qps }),
-      };
-    }),
-    leftOut: resolved.leftOut,
-  };
 }
 
 /** The parent execution's dependencies: members reached through AssumeRole, one shared store. */

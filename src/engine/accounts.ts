@@ -3,6 +3,7 @@
  * validated by src/inputs/accounts.ts).
  */
 import type { AccountScope } from '../inputs/accounts.js';
+import type { OrganizationAccount } from './paths/organization.js';
 
 /** A member account as the Resource Directory lists it. */
 export interface DirectoryAccount {
@@ -79,4 +80,31 @@ export async function resolveAccounts(
     }
   }
   return { accounts, leftOut };
+}
+
+/**
+ * The parent's plan of accounts: the scope resolved (the caller's account named by STS GetCallerIdentity),
+ * each account with its regions and assumed role, accounts-file overrides applied.
+ */
+export async function planAccounts(
+  organization: { scope: AccountScope; assumeRole: string },
+  regions: string[],
+  apis: { directory: DirectoryApi; callerAccountId(): Promise<string> },
+): Promise<{ accounts: OrganizationAccount[]; leftOut: ResolvedAccounts['leftOut'] }> {
+  const caller = await apis.callerAccountId();
+  const resolved = await resolveAccounts(organization.scope, apis.directory, caller);
+  return {
+    accounts: resolved.accounts.map((account) => {
+      const override = organization.scope.overrides[account.accountId] ?? {};
+      return {
+        accountId: account.accountId,
+        displayName: account.displayName,
+        management: account.management,
+        regions: override.regions ?? regions,
+        assumeRole: override.assumeRole ?? organization.assumeRole,
+        ...(override.qps === undefined ? {} : { qps: override.qps }),
+      };
+    }),
+    leftOut: resolved.leftOut,
+  };
 }

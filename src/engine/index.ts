@@ -5,6 +5,7 @@
 export {
   type DirectoryAccount,
   type DirectoryApi,
+  planAccounts,
   type ResolvedAccounts,
   resolveAccounts,
 } from './accounts.js';

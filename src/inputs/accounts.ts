@@ -191,12 +191,26 @@ function parseFile(path: string, field: string): { scope: AccountScope; regionsG
  * parseAccountScope({ accounts: 'folder:fd-prod', excludeAccounts: '2000000000000009' })
  * // { selector: { type: 'folder', folderId: 'fd-prod' }, exclude: ['2000000000000009'], includeManagement: false, overrides: {} }
  */
-export function parseAccountScope(options: {
-  accounts: string;
-  excludeAccounts?: string;
-  includeManagement?: boolean;
-}): AccountScope {
-  const field = '--accounts';
+export function parseAccountScope(
+  options: {
+    accounts: string;
+    excludeAccounts?: string;
+    includeManagement?: boolean;
+  },
+  /** How errors name the inputs (the timer payload names its keys); `files: false` refuses `@file`. */
+  fields: { accounts: string; excludeAccounts: string; files: boolean } = {
+    accounts: '--accounts',
+    excludeAccounts: '--exclude-accounts',
+    files: true,
+  },
+): AccountScope {
+  const field = fields.accounts;
+  if (options.accounts.startsWith('@') && !fields.files)
+    throw new InvalidInputError(
+      field,
+      'must be all, folder:<folderId> or account ids (no @file here)',
+      options.accounts,
+    );
   const base = options.accounts.startsWith('@')
     ? parseFile(options.accounts.slice(1), field).scope
     : {
@@ -210,7 +224,7 @@ export function parseAccountScope(options: {
       ? []
       : accountIds(
           options.excludeAccounts.split(',').map((id) => id.trim()),
-          '--exclude-accounts',
+          fields.excludeAccounts,
         );
   return {
     ...base,
@@ -220,13 +234,9 @@ export function parseAccountScope(options: {
 }
 
 /** The `--assume-role` value, checked. */
-export function parseAssumeRole(value: string | undefined): string {
+export function parseAssumeRole(value: string | undefined, field = '--assume-role'): string {
   if (value === undefined) return DEFAULT_ASSUME_ROLE;
   if (!ROLE_NAME.test(value))
-    throw new InvalidInputError(
-      '--assume-role',
-      'must be a RAM role name (1-64 letters, digits, "." or "-")',
-      value,
-    );
+    throw new InvalidInputError(field, 'must be a RAM role name (1-64 letters, digits, "." or "-")', value);
   return value;
 }

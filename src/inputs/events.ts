@@ -13,6 +13,7 @@ import {
   type OperatorAction,
   type TargetsSpec,
 } from '../engine/types.js';
+import { type AccountScope, parseAccountScope, parseAssumeRole } from './accounts.js';
 
 /** An instance named by an event, ready for the event path to attach. */
 export interface EventInstance {
@@ -380,6 +381,14 @@ export const sweepPayloadSchema = z.strictObject({
   targets: targetsSchema.optional(),
   rateControl: rateControlInputSchema.optional(),
   mode: z.enum(EXECUTION_MODES).optional(),
+  /** Organization scope (README "Organization scope"): `all`, `folder:<folderId>` or comma-separated account ids. */
+  accounts: z.string().min(1).optional(),
+  excludeAccounts: z.array(z.string()).optional(),
+  /** @default "ResourceDirectoryAccountAccessRole" */
+  assumeRole: z.string().optional(),
+  includeManagement: z.boolean().optional(),
+  /** @default 4 */
+  accountConcurrency: z.number().int().min(1).max(100).optional(),
 });
 
 /** A validated sweep request. `targets` defaults to `{"Type":"All"}` per region downstream. */
@@ -389,6 +398,8 @@ export interface SweepRequest {
   targets?: TargetsSpec;
   rateControl?: RateControlInput;
   mode?: ExecutionMode;
+  /** Present when the payload names `accounts`: every (account, region) is swept as one parent execution. */
+  organization?: { scope: AccountScope; assumeRole: string; accountConcurrency: number };
 }
 
 export interface TimerEvent {
@@ -423,8 +434,32 @@ export function decodeTimerEvent(raw: unknown): TimerEvent {
 
 /** Validates the sweep payload alone (a JSON string or a parsed object); used by s.yaml checks too. */
 export function decodeSweepPayload(payload: unknown): SweepRequest {
-  const request = parseWith(sweepPayloadSchema, parseJsonPayload(payload, 'payload'), 'payload');
-  return stripUndefined(request) as SweepRequest;
+  const parsed = parseWith(sweepPayloadSchema, parseJsonPayload(payload, 'payload'), 'payload');
+  const { accounts, excludeAccounts, assumeRole, includeManagement, accountConcurrency, ...request } = parsed;
+  const base = stripUndefined(request) as SweepRequest;
+  if (accounts === undefined) {
+    const orphans = { excludeAccounts, assumeRole, includeManagement, accountConcurrency };
+    for (const [key, value] of Object.entries(orphans)) {
+      if (value !== undefined) throw new InvalidInputError(`payload.${key}`, 'needs payload.accounts', value);
+    }
+    return base;
+  }
+  const scope = parseAccountScope(
+    {
+      accounts,
+      ...(excludeAccounts === undefined ? {} : { excludeAccounts: excludeAccounts.join(',') }),
+      ...(includeManagement ? { includeManagement } : {}),
+    },
+    { accounts: 'payload.accounts', excludeAccounts: 'payload.excludeAccounts', files: false },
+  );
+  return {
+    ...base,
+    organization: {
+      scope,
+      assumeRole: parseAssumeRole(assumeRole, 'payload.assumeRole'),
+      accountConcurrency: accountConcurrency ?? 4,
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

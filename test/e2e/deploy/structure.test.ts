@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { loadFunctionConfig } from '../../../functions/shared/config';
+import { fleetPrincipal } from '../../../src/emulator/accounts';
+import { trustsPrincipal } from '../../../src/emulator/services/sts';
 import { decodeInstanceEvents, decodeSweepPayload } from '../../../src/inputs/events';
 import { apiCallEvent, otherEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../../helpers/events';
 import { FlowInterpreter } from '../../helpers/flowInterpreter';
@@ -282,6 +284,40 @@ describe('policies', () => {
     for (const statement of fnPolicy.Statement) expect(statement.Effect).toBe('Allow');
     const oss = fnPolicy.Statement.filter((s) => actions(s).some((a) => a.startsWith('oss:')));
     for (const statement of oss) expect(String(statement.Resource)).toContain('<STATE_BUCKET>');
+  });
+
+  it('organization scope: AssumeRole of one role name, RD reads; members trust the function role and get its ECS/RAM grants', () => {
+    const organization = load('organization-policy.json').Statement;
+    expect(organization.flatMap(actions).sort()).toEqual(
+      [
+        'resourcemanager:ListAccounts',
+        'resourcemanager:ListAccountsForParent',
+        'resourcemanager:ListFoldersForParent',
+        'sts:AssumeRole',
+      ].sort(),
+    );
+    expect(organization.find((st) => actions(st).includes('sts:AssumeRole'))?.Resource).toBe(
+      'acs:ram::*:role/<ASSUME_ROLE>',
+    );
+    expect(load('member-role-policy.json').Statement).toEqual(
+      fnPolicy.Statement.filter((st) =>
+        actions(st).some((a) => a.startsWith('ecs:') || a.startsWith('ram:')),
+      ),
+    );
+    // The emulator's AssumeRole trust check accepts the member trust policy for the function role's sessions.
+    const trust = readFileSync(join(root, 'policies', 'member-trust-policy.json'), 'utf8').replace(
+      /<MANAGEMENT_ACCOUNT_ID>/g,
+      TEST_ACCOUNT_ID,
+    );
+    const session = fleetPrincipal(TEST_ACCOUNT_ID, {
+      accessKeyId: 'STS.x',
+      accessKeySecret: 's',
+      securityToken: 't',
+    });
+    expect(trustsPrincipal(trust, session)).toBe(true);
+    expect(trustsPrincipal(trust, { ...session, roleArn: `acs:ram::${TEST_ACCOUNT_ID}:role/other` })).toBe(
+      false,
+    );
   });
 
   it('trust policies name FC and CloudFlow, and the flow may only invoke the workflow function', () => {

@@ -11,6 +11,7 @@ import { createHandler as createEventHandler } from '../../../functions/on-insta
 import { createHandler as createSweepHandler } from '../../../functions/sweep/index';
 import { createHandler as createWorkflowHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
+import type { SweepReport } from '../../../src/engine/index';
 import { eventPathKeys } from '../../../src/engine/paths/eventPath';
 import { openExecutionStore } from '../../../src/store';
 import { DESIGNATED_ROLE, smallFleet, startTestEmulator } from '../../helpers/emulator';
@@ -100,10 +101,10 @@ describe('exclusions on every function path', () => {
   it('sweep: EXCLUDE_TAG and the default tag both exclude', async () => {
     configure('team=ops');
     const handler = createSweepHandler({ clock, logger: new CapturingLogger() });
-    const report = await handler(
+    const report = (await handler(
       asFcEvent(timerEvent({ regions: [REGION], role: DESIGNATED_ROLE })),
       context('ecs-role-attach-sweep'),
-    );
+    )) as SweepReport;
     expect(report.regions[0]).toMatchObject({ regionId: REGION, attachedNow: 2, failed: [] });
     expect([...(report.regions[0]!.skipped.Excluded ?? [])].sort()).toEqual([OPS, OPTED_OUT]);
     expect(attached()).toEqual([PLAIN, WEB]);

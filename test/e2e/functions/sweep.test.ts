@@ -5,6 +5,7 @@
  */
 import { createHandler } from '../../../functions/sweep/index';
 import type { EmulatorHandle } from '../../../src/emulator/index';
+import type { OrganizationReport, SweepReport } from '../../../src/engine/index';
 import { sweepLockName } from '../../../src/engine/paths/sweep';
 import type { Logger } from '../../../src/engine/ports';
 import { FsExecutionStore } from '../../../src/store/index';
@@ -16,7 +17,9 @@ import {
   TEST_ACCOUNT_ID,
   TEST_CREDENTIALS,
 } from '../../helpers/emulator';
+
 import { timerEvent } from '../../helpers/events';
+import { MEMBER_IDS, organizationFleet } from '../../helpers/organization';
 
 let emulator: EmulatorHandle | undefined;
 afterEach(async () => {
@@ -72,14 +75,14 @@ describe('sweep handler', () => {
     emulator = await startTestEmulator();
     const logger = recordingLogger();
     const handler = createHandler({ env: env(tempState()), logger });
-    const report = await handler(
+    const report = (await handler(
       buffer({
         regions: ['cn-hangzhou', 'cn-shanghai'],
         role: DESIGNATED_ROLE,
         rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: 5 },
       }),
       context,
-    );
+    )) as SweepReport;
     expect(report.regions.map((r) => [r.regionId, r.compliant, r.attachedNow, r.failed.length])).toEqual([
       ['cn-hangzhou', 1, 2, 1],
       ['cn-shanghai', 0, 4, 0],
@@ -113,7 +116,10 @@ describe('sweep handler', () => {
       600_000,
     );
     const handler = createHandler({ env: env(state), logger: recordingLogger() });
-    const report = await handler(buffer({ regions: ['cn-shanghai'], role: DESIGNATED_ROLE }), context);
+    const report = (await handler(
+      buffer({ regions: ['cn-shanghai'], role: DESIGNATED_ROLE }),
+      context,
+    )) as SweepReport;
     expect(report.regions[0]).toMatchObject({ state: 'locked', attachedNow: 0 });
     expect((await calls())['AttachInstanceRamRole'] ?? 0).toBe(0);
   });
@@ -134,6 +140,53 @@ describe('sweep handler', () => {
         context,
       ),
     ).rejects.toThrow(/rateControl/);
+    expect(await calls()).toEqual({});
+  });
+});
+
+describe('sweep handler at organization scope', () => {
+  it('a payload naming accounts sweeps every member and region as one parent execution', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    const logger = recordingLogger();
+    const handler = createHandler({ env: env(tempState()), logger });
+    const report = (await handler(
+      buffer({
+        regions: ['cn-hangzhou', 'cn-beijing'],
+        role: DESIGNATED_ROLE,
+        accounts: 'all',
+        excludeAccounts: [MEMBER_IDS[2]],
+      }),
+      context,
+    )) as OrganizationReport;
+    expect(report.status).toBe('Success');
+    expect(report.totals).toMatchObject({ accounts: 2, children: 4, alreadyAttached: 4, attached: 8 });
+    expect(report.leftOut.map((l) => l.reason)).toEqual([
+      'the management account (add --include-management)',
+      'excluded',
+    ]);
+    for (const accountId of MEMBER_IDS.slice(0, 2)) {
+      const lacking = emulator
+        .instances(undefined, accountId)
+        .filter((i) => i.RegionId !== 'cn-shanghai' && i.RamRoleName !== DESIGNATED_ROLE);
+      expect(lacking).toEqual([]);
+    }
+    expect(emulator.instances(undefined, MEMBER_IDS[2]).every((i) => i.AttachCount === 0)).toBe(true);
+    expect(emulator.crossAccountAttempts()).toEqual([]);
+    expect(logger.lines.find((l) => l.msg === 'organization sweep compliance')?.obj).toMatchObject({
+      organizationId: report.organizationId,
+      status: 'Success',
+    });
+  });
+
+  it('refuses organization keys without accounts, and files, before any call', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    const handler = createHandler({ env: env(tempState()), logger: recordingLogger() });
+    await expect(
+      handler(buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, assumeRole: 'X' }), context),
+    ).rejects.toThrow(/payload.assumeRole needs payload.accounts/);
+    await expect(
+      handler(buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, accounts: '@a.yaml' }), context),
+    ).rejects.toThrow(/payload.accounts must be all, folder:<folderId> or account ids/);
     expect(await calls()).toEqual({});
   });
 });
