@@ -42,7 +42,7 @@ export interface EmulatorStats {
   injected: Record<string, number>;
   /** Requests rejected before reaching the action (signature, credentials, replay), by error code. */
   rejected: Record<string, number>;
-  /** Authenticated requests by the caller's account id, then action. */
+  /** Authenticated requests the quota let through, by the caller's account id, then action. */
   accounts: Record<string, Record<string, number>>;
 }
 

@@ -368,14 +368,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const callerAccount = caller
         ? (world.credentials.get(caller.accessKeyId)?.principal.accountId ?? accountId)
         : accountId;
-      stats.accounts[callerAccount] ??= {};
-      bump(stats.accounts[callerAccount], action);
       world.checkInstanceIds(action, callerAccount, namedInstanceIds(request.params));
       // ECS quotas are per account: each account has its own windows.
       if (!quotas.tryAcquire(action, callerAccount)) {
         bump(stats.throttled, action);
         throw CommonErrors.throttling();
       }
+      stats.accounts[callerAccount] ??= {};
+      bump(stats.accounts[callerAccount], action);
       if (decision.error) {
         bump(stats.injected, decision.error);
         if (decision.error === 'throttle') {

@@ -10,7 +10,7 @@
  * journal settles any interrupted write before anything else. A member whose role cannot be assumed, or
  * whose designated role is unusable, ends `Failed` with the reason; the others go on.
  */
-import { ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
+import { CloudApiError, ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
 import type { EngineDeps } from '../execution/index.js';
 import { controlExecution, createExecution, getExecutionReport, runExecution } from '../execution/index.js';
 import type { ExecutionReport } from '../execution/state.js';
@@ -278,6 +278,16 @@ async function runAccount(
   } catch (error) {
     if (!(error instanceof RoleAttachError)) throw error;
     const code = (error as { code?: unknown }).code;
+    if (error instanceof CloudApiError && error.retryable) {
+      // Throttled or unreachable for now: "not yet", never the member's failure; the next resume goes on.
+      for (const child of children) child.reason = `not started yet: ${error.message}`;
+      deps.logger.warn(
+        { accountId: account.accountId, code },
+        'member account not reachable yet; left for resume',
+      );
+      await save();
+      return;
+    }
     for (const child of children) {
       child.status = 'Failed';
       child.reason = `account ${account.accountId} could not be reached with role ${account.assumeRole}: ${error.message}`;
@@ -335,6 +345,14 @@ async function runChild(
       return;
     }
     if (!(error instanceof RoleAttachError)) throw error;
+    const stored = await engine.store.load(child.executionId).catch(() => undefined);
+    const unfinished = stored !== undefined && !TERMINAL_STATUSES.includes(stored.record.status);
+    if ((error instanceof CloudApiError && error.retryable) || unfinished) {
+      // Not finished, not failed: the execution (or its planning) goes on at the next resume.
+      child.status = stored ? stored.record.status : 'Pending';
+      child.reason = `not finished: ${error.message}`;
+      return;
+    }
     child.status = 'Failed';
     child.reason = error.message;
     const code = (error as { code?: unknown }).code;
