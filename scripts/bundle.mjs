@@ -5,7 +5,7 @@
 //
 // The generated SDKs' model index (`dist/models/model.js`) re-exports every model of the product:
 // about 3,450 files for ECS, 3 MB of the 5.4 MB a function bundle would weigh, and a third of a
-// second to load. The product calls four ECS actions and one RAM action, so the index is rewritten
+// second to load. The product calls nine ECS actions and one RAM action, so the index is rewritten
 // at bundle time to the entries of those actions (and the files they require). The SDK code itself is
 // unchanged; a call to any other action would fail, and none is made. The tests run the untouched
 // packages from node_modules, and test/e2e/functions/bundle.test.ts drives the bundles for real.
@@ -20,6 +20,12 @@ const USED_ACTIONS = {
     'DescribeInstanceRamRole',
     'AttachInstanceRamRole',
     'DetachInstanceRamRole',
+    // templates / harden-metadata (src/cloud/sources.ts)
+    'DescribeLaunchTemplates',
+    'DescribeLaunchTemplateVersions',
+    'CreateLaunchTemplateVersion',
+    'ModifyLaunchTemplateDefaultVersion',
+    'ModifyInstanceMetadataOptions',
   ],
   '@alicloud/ram20150501': ['GetRole'],
 };

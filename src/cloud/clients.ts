@@ -5,7 +5,7 @@
 
 import type Credential from '@alicloud/credentials';
 import Ecs from '@alicloud/ecs20140526';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
+import OpenApi, { $OpenApiUtil } from '@alicloud/openapi-core';
 import Ram from '@alicloud/ram20150501';
 import {
   type Clock,
@@ -14,6 +14,7 @@ import {
   type Logger,
   type RamApi,
   type RandomSource,
+  type SourceApis,
   silentLogger,
   systemClock,
 } from '../engine/index.js';
@@ -25,9 +26,11 @@ import {
   staticCredential,
 } from './credentials.js';
 import { SdkEcsApi } from './ecs.js';
+import { ESS_ENDPOINT, GenericScalingApi } from './ess.js';
 import { ApiLimiter, type QpsTable } from './limiter.js';
 import { SdkRamApi } from './ram.js';
 import { ApiStats, type RetryOptions, resolveRetryOptions } from './retry.js';
+import { SdkLaunchTemplateApi, SdkMetadataApi } from './sources.js';
 
 export interface CloudApisOptions {
   regionId: string;
@@ -55,6 +58,8 @@ export interface CloudApisOptions {
 export interface CloudApis {
   ecs: EcsApi;
   ram: RamApi;
+  /** Launch templates, Auto Scaling (ESS 2022-02-22) and instance metadata options. */
+  sources: SourceApis;
   stats: ApiStats;
   limiter: ApiLimiter;
 }
@@ -130,7 +135,26 @@ export function createCloudApis(options: CloudApisOptions): CloudApis {
         : { endpoint: target.host, protocol: target.protocol }),
     }),
   );
-  return { ecs: new SdkEcsApi(ecsClient, call), ram: new SdkRamApi(ramClient, call), stats, limiter };
+  const essClient = new OpenApi(
+    new $OpenApiUtil.Config({
+      ...base,
+      ...(target === undefined
+        ? { endpoint: ESS_ENDPOINT, protocol: 'https' }
+        : { endpoint: target.host, protocol: target.protocol }),
+    }),
+  );
+  const sources: SourceApis = {
+    launchTemplates: new SdkLaunchTemplateApi(ecsClient, call),
+    metadata: new SdkMetadataApi(ecsClient, call),
+    scaling: new GenericScalingApi(essClient, call),
+  };
+  return {
+    ecs: new SdkEcsApi(ecsClient, call),
+    ram: new SdkRamApi(ramClient, call),
+    sources,
+    stats,
+    limiter,
+  };
 }
 
 function toCredential(credential: Credential | StaticCredentials | CredentialSource | undefined): Credential {

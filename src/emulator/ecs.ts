@@ -5,6 +5,7 @@
  */
 import { CommonErrors, EmulatorApiError } from './api-error.js';
 import { INSTANCE_STATUSES, type InstanceRecord, type InstanceStatus, trustsEcs } from './fleet.js';
+import { launchTemplateActions } from './launchTemplates.js';
 import { type EmulatorService, rpcService, type ServiceContext, type ServiceResponse } from './service.js';
 
 /** Per-instance result codes the emulator uses where the cloud's are undocumented (see the README section "The embedded Alibaba Cloud"). */
@@ -63,6 +64,7 @@ interface InstanceFilter {
   status: InstanceStatus | undefined;
   resourceGroupId: string | undefined;
   networkType: string | undefined;
+  httpTokens: string | undefined;
   tags: { key: string; value: string | undefined }[];
 }
 
@@ -104,6 +106,7 @@ function parseFilter(params: Record<string, string>): InstanceFilter {
     status: status ? (status as InstanceStatus) : undefined,
     resourceGroupId: params['ResourceGroupId'] || undefined,
     networkType: networkType || undefined,
+    httpTokens: params['HttpTokens'] || undefined,
     tags,
   };
 }
@@ -113,6 +116,7 @@ function matches(instance: InstanceRecord, filter: InstanceFilter): boolean {
   if (filter.status && instance.Status !== filter.status) return false;
   if (filter.resourceGroupId && instance.ResourceGroupId !== filter.resourceGroupId) return false;
   if (filter.networkType && instance.InstanceNetworkType !== filter.networkType) return false;
+  if (filter.httpTokens && instance.HttpTokens !== filter.httpTokens) return false;
   for (const tag of filter.tags) {
     const value = instance.Tags[tag.key];
     if (value === undefined || (tag.value !== undefined && tag.value !== '' && value !== tag.value))
@@ -142,6 +146,12 @@ function describeInstance(instance: InstanceRecord): Record<string, unknown> {
     },
     InnerIpAddress: { IpAddress: vpc ? [] : [instance.PrivateIpAddress] },
     OperationLocks: { LockReason: [] },
+    MetadataOptions: {
+      HttpEndpoint: instance.HttpEndpoint,
+      HttpTokens: instance.HttpTokens,
+      HttpPutResponseHopLimit: 1,
+      InstanceMetadataTags: 'disabled',
+    },
   };
 }
 
@@ -448,6 +458,7 @@ export function ecsService(): EmulatorService {
       DescribeInstanceRamRole: describeInstanceRamRole,
       AttachInstanceRamRole: attachInstanceRamRole,
       DetachInstanceRamRole: detachInstanceRamRole,
+      ...launchTemplateActions,
     },
   });
 }

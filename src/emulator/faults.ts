@@ -27,7 +27,10 @@ export const faultsSchema = z.strictObject({
   throttleRate: rate.optional(),
   /** Restricts the random faults (not latency) to these actions, e.g. `["AttachInstanceRamRole"]`. @default all */
   actions: z.array(z.string()).optional(),
-  /** Per-instance forced failures on AttachInstanceRamRole: instance id -> code (or `{Code, Message}`). */
+  /**
+   * Per-instance forced failures on AttachInstanceRamRole: instance id -> code (or `{Code, Message}`).
+   * ModifyInstanceMetadataOptions (one instance per call) answers them as a 403 of the whole call.
+   */
   instanceErrors: z.record(z.string(), instanceFault).optional(),
   /** Per-instance forced failures on DetachInstanceRamRole, same shape. */
   detachInstanceErrors: z.record(z.string(), instanceFault).optional(),

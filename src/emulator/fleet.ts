@@ -25,6 +25,56 @@ export const fleetInstanceSchema = z.strictObject({
   ZoneId: z.string().optional(),
   /** ISO time, e.g. "2024-01-01T00:00Z". @default the time the fleet was loaded */
   CreationTime: z.string().optional(),
+  /** Metadata access mode (`MetadataOptions.HttpTokens`): `required` = security hardening mode only. @default "optional" */
+  HttpTokens: z.enum(['optional', 'required']).optional(),
+  /** Metadata access channel (`MetadataOptions.HttpEndpoint`). @default "enabled" */
+  HttpEndpoint: z.enum(['enabled', 'disabled']).optional(),
+});
+
+/**
+ * One launch template version as DescribeLaunchTemplateVersions reports its `LaunchTemplateData` (API
+ * field names: `RamRoleName`, `HttpTokens`, `ImageId`, `InstanceType`, `SystemDisk`, ...), plus its number.
+ */
+const launchTemplateVersionSchema = z.looseObject({
+  VersionNumber: z.number().int().min(1),
+  RamRoleName: z.string().optional(),
+  HttpTokens: z.enum(['optional', 'required']).optional(),
+  ImageId: z.string().optional(),
+  InstanceType: z.string().optional(),
+  VersionDescription: z.string().optional(),
+});
+
+const launchTemplateSchema = z.strictObject({
+  LaunchTemplateId: z.string().regex(/^lt-[0-9a-z]+$/, 'must look like "lt-<lowercase letters and digits>"'),
+  LaunchTemplateName: z.string().min(1),
+  /** @default "cn-hangzhou" */
+  RegionId: z.string().min(1).optional(),
+  DefaultVersionNumber: z.number().int().min(1),
+  Versions: z.array(launchTemplateVersionSchema).min(1),
+});
+
+/** A scaling configuration as DescribeScalingConfigurations (ESS 2022-02-22) reports it. */
+const scalingConfigurationSchema = z.looseObject({
+  ScalingConfigurationId: z
+    .string()
+    .regex(/^asc-[0-9a-z]+$/, 'must look like "asc-<lowercase letters and digits>"'),
+  ScalingConfigurationName: z.string().optional(),
+  RamRoleName: z.string().optional(),
+  ImageId: z.string().optional(),
+  InstanceType: z.string().optional(),
+});
+
+const scalingGroupSchema = z.strictObject({
+  ScalingGroupId: z.string().regex(/^asg-[0-9a-z]+$/, 'must look like "asg-<lowercase letters and digits>"'),
+  ScalingGroupName: z.string().min(1),
+  /** @default "cn-hangzhou" */
+  RegionId: z.string().min(1).optional(),
+  /** The group launches from this launch template (then it has no active scaling configuration). */
+  LaunchTemplateId: z.string().optional(),
+  /** `Default`, `Latest` or a version number. @default "Default" when LaunchTemplateId is set */
+  LaunchTemplateVersion: z.string().optional(),
+  ActiveScalingConfigurationId: z.string().optional(),
+  ScalingConfigurations: z.array(scalingConfigurationSchema).optional(),
 });
 
 const roleSchema = z.strictObject({
@@ -98,6 +148,8 @@ export const fleetFileSchema = z.strictObject({
   /** Action -> calls per second. */
   quotas: z.record(z.string(), z.number().min(0)).optional(),
   faults: faultsSchema.optional(),
+  launchTemplates: z.array(launchTemplateSchema).optional(),
+  scalingGroups: z.array(scalingGroupSchema).optional(),
 });
 
 export type FleetFile = z.infer<typeof fleetFileSchema>;
@@ -105,6 +157,8 @@ export type FleetAccount = z.infer<typeof memberAccountSchema>;
 export type FleetFolder = z.infer<typeof folderSchema>;
 export type FleetInstance = z.infer<typeof fleetInstanceSchema>;
 export type FleetRole = z.infer<typeof roleSchema>;
+export type FleetLaunchTemplate = z.infer<typeof launchTemplateSchema>;
+export type FleetScalingGroup = z.infer<typeof scalingGroupSchema>;
 
 /** Parses and validates a fleet file; throws an Error naming every offending field. */
 export function parseFleetFile(input: unknown, source = 'fleet'): FleetFile {
@@ -214,6 +268,48 @@ export interface InstanceRecord {
   AttachCount: number;
   /** Successful detach calls for this instance. */
   DetachCount: number;
+  HttpTokens: 'optional' | 'required';
+  HttpEndpoint: 'enabled' | 'disabled';
+  /** Successful ModifyInstanceMetadataOptions calls for this instance. */
+  MetadataWrites: number;
+}
+
+/** A launch template version as the emulator holds it: its number, times and `LaunchTemplateData` (API shape). */
+export interface LaunchTemplateVersionRecord {
+  VersionNumber: number;
+  VersionDescription: string;
+  CreateTime: string;
+  CreatedBy: string;
+  LaunchTemplateData: Record<string, unknown>;
+}
+
+export interface LaunchTemplateRecord {
+  LaunchTemplateId: string;
+  LaunchTemplateName: string;
+  RegionId: string;
+  DefaultVersionNumber: number;
+  CreateTime: string;
+  /** In version-number order. */
+  Versions: LaunchTemplateVersionRecord[];
+}
+
+export interface ScalingConfigurationRecord {
+  ScalingConfigurationId: string;
+  ScalingConfigurationName: string;
+  ScalingGroupId: string;
+  RegionId: string;
+  /** Every other field of the configuration, API names (RamRoleName "" for none). */
+  fields: Record<string, unknown>;
+}
+
+export interface ScalingGroupRecord {
+  ScalingGroupId: string;
+  ScalingGroupName: string;
+  RegionId: string;
+  LaunchTemplateId: string;
+  LaunchTemplateVersion: string;
+  ActiveScalingConfigurationId: string;
+  ScalingConfigurations: ScalingConfigurationRecord[];
 }
 
 /** A role as the emulator holds it. */
@@ -244,6 +340,8 @@ export class FleetState {
   readonly instancesById = new Map<string, InstanceRecord>();
   readonly instancesByRegion = new Map<string, InstanceRecord[]>();
   readonly roles = new Map<string, RoleRecord>();
+  readonly launchTemplates = new Map<string, LaunchTemplateRecord>();
+  readonly scalingGroups = new Map<string, ScalingGroupRecord>();
   version = 0;
 
   constructor(readonly accountId: string) {}
@@ -272,6 +370,9 @@ export class FleetState {
       PrivateIpAddress: `10.${(position >> 16) & 255}.${(position >> 8) & 255}.${position & 255}`,
       AttachCount: 0,
       DetachCount: 0,
+      HttpTokens: input.HttpTokens ?? 'optional',
+      HttpEndpoint: input.HttpEndpoint ?? 'enabled',
+      MetadataWrites: 0,
     };
     this.instancesById.set(record.InstanceId, record);
     list.push(record);
@@ -295,6 +396,70 @@ export class FleetState {
       CreateDate: '2024-01-01T00:00:00Z',
     };
     this.roles.set(role.RoleName, record);
+    return record;
+  }
+
+  /** Adds a launch template from the fleet file; throws when the id exists or the default version is missing. */
+  addLaunchTemplate(input: FleetLaunchTemplate, now: Date): LaunchTemplateRecord {
+    if (this.launchTemplates.has(input.LaunchTemplateId))
+      throw new Error(`launch template ${input.LaunchTemplateId} already exists`);
+    const at = `${now.toISOString().slice(0, 19)}Z`;
+    const versions = [...input.Versions]
+      .sort((a, b) => a.VersionNumber - b.VersionNumber)
+      .map(({ VersionNumber, VersionDescription, ...data }) => ({
+        VersionNumber,
+        VersionDescription: VersionDescription ?? '',
+        CreateTime: at,
+        CreatedBy: this.accountId,
+        LaunchTemplateData: { RamRoleName: '', HttpTokens: 'optional', ...data } as Record<string, unknown>,
+      }));
+    if (!versions.some((v) => v.VersionNumber === input.DefaultVersionNumber)) {
+      throw new Error(
+        `launch template ${input.LaunchTemplateId}: DefaultVersionNumber ${input.DefaultVersionNumber} is not among its Versions`,
+      );
+    }
+    const record: LaunchTemplateRecord = {
+      LaunchTemplateId: input.LaunchTemplateId,
+      LaunchTemplateName: input.LaunchTemplateName,
+      RegionId: input.RegionId ?? 'cn-hangzhou',
+      DefaultVersionNumber: input.DefaultVersionNumber,
+      CreateTime: at,
+      Versions: versions,
+    };
+    this.launchTemplates.set(record.LaunchTemplateId, record);
+    return record;
+  }
+
+  /** Adds a scaling group and its configurations from the fleet file. */
+  addScalingGroup(input: FleetScalingGroup): ScalingGroupRecord {
+    if (this.scalingGroups.has(input.ScalingGroupId))
+      throw new Error(`scaling group ${input.ScalingGroupId} already exists`);
+    const regionId = input.RegionId ?? 'cn-hangzhou';
+    const configurations = (input.ScalingConfigurations ?? []).map(
+      ({ ScalingConfigurationId, ScalingConfigurationName, ...fields }) => ({
+        ScalingConfigurationId,
+        ScalingConfigurationName: ScalingConfigurationName ?? ScalingConfigurationId,
+        ScalingGroupId: input.ScalingGroupId,
+        RegionId: regionId,
+        fields: { RamRoleName: '', ...fields } as Record<string, unknown>,
+      }),
+    );
+    const active = input.ActiveScalingConfigurationId ?? '';
+    if (active !== '' && !configurations.some((c) => c.ScalingConfigurationId === active)) {
+      throw new Error(
+        `scaling group ${input.ScalingGroupId}: ActiveScalingConfigurationId ${active} is not among its ScalingConfigurations`,
+      );
+    }
+    const record: ScalingGroupRecord = {
+      ScalingGroupId: input.ScalingGroupId,
+      ScalingGroupName: input.ScalingGroupName,
+      RegionId: regionId,
+      LaunchTemplateId: input.LaunchTemplateId ?? '',
+      LaunchTemplateVersion: input.LaunchTemplateVersion ?? (input.LaunchTemplateId ? 'Default' : ''),
+      ActiveScalingConfigurationId: active,
+      ScalingConfigurations: configurations,
+    };
+    this.scalingGroups.set(record.ScalingGroupId, record);
     return record;
   }
 

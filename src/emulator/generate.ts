@@ -22,6 +22,8 @@ export const GENERATED_FLEET_SHARES = {
   otherRole: 0.08,
   untagged: 0.1,
   excludeTag: 0.02,
+  /** Every fourth instance is already in metadata security hardening mode (`HttpTokens: required`); no PRNG draw. */
+  hardenedMetadataEvery: 4,
 } as const;
 
 const REGION_PREFIX: Record<string, string> = {
@@ -119,7 +121,73 @@ export function generateFleet(options: GenerateFleetOptions = {}): FleetFile {
     ) {
       instance.RamRoleName = pick(random, otherRoles);
     }
+    if (index % GENERATED_FLEET_SHARES.hardenedMetadataEvery === 0) instance.HttpTokens = 'required';
     instances.push(instance);
   }
-  return { accountId, credentials, roles, instances };
+  const sources = generateSources(Object.keys(regions), designated, otherRoles[0] ?? designated);
+  return { accountId, credentials, roles, instances, ...sources };
+}
+
+/**
+ * Per region, the sources new instances come from (deterministic, no PRNG draw): a launch template whose
+ * default version lacks the role (two versions), one whose default bears it, a scaling group launching from
+ * the first template, and a scaling group whose active scaling configuration lacks the role (beside an
+ * inactive one that bears another role).
+ */
+function generateSources(
+  regionIds: string[],
+  designated: string,
+  other: string,
+): Pick<FleetFile, 'launchTemplates' | 'scalingGroups'> {
+  const launchTemplates: NonNullable<FleetFile['launchTemplates']> = [];
+  const scalingGroups: NonNullable<FleetFile['scalingGroups']> = [];
+  regionIds.forEach((regionId, r) => {
+    const code = `${r}${regionId.replace(/[^a-z0-9]/g, '').slice(-6)}`;
+    const base = { ImageId: 'aliyun_3_x64_20G_alibase_20240819.vhd', InstanceType: 'ecs.g7.large' };
+    launchTemplates.push(
+      {
+        LaunchTemplateId: `lt-${code}web`,
+        LaunchTemplateName: `web-${regionId}`,
+        RegionId: regionId,
+        DefaultVersionNumber: 2,
+        Versions: [
+          { VersionNumber: 1, ...base, InstanceType: 'ecs.g6.large' },
+          {
+            VersionNumber: 2,
+            ...base,
+            SecurityGroupId: `sg-${code}web`,
+            SystemDisk: { Category: 'cloud_essd', Size: 40 },
+            Tags: { InstanceTag: [{ Key: 'app', Value: 'web' }] },
+          },
+        ],
+      },
+      {
+        LaunchTemplateId: `lt-${code}api`,
+        LaunchTemplateName: `api-${regionId}`,
+        RegionId: regionId,
+        DefaultVersionNumber: 1,
+        Versions: [{ VersionNumber: 1, ...base, RamRoleName: designated, HttpTokens: 'required' }],
+      },
+    );
+    scalingGroups.push(
+      {
+        ScalingGroupId: `asg-${code}web`,
+        ScalingGroupName: `web-${regionId}`,
+        RegionId: regionId,
+        LaunchTemplateId: `lt-${code}web`,
+        LaunchTemplateVersion: 'Default',
+      },
+      {
+        ScalingGroupId: `asg-${code}wrk`,
+        ScalingGroupName: `worker-${regionId}`,
+        RegionId: regionId,
+        ActiveScalingConfigurationId: `asc-${code}wrk2`,
+        ScalingConfigurations: [
+          { ScalingConfigurationId: `asc-${code}wrk1`, ...base, RamRoleName: other },
+          { ScalingConfigurationId: `asc-${code}wrk2`, ...base },
+        ],
+      },
+    );
+  });
+  return { launchTemplates, scalingGroups };
 }

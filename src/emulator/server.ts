@@ -21,6 +21,7 @@ import { QuotaTracker } from './quotas.js';
 import { ramService } from './ram.js';
 import type { EmulatorBehaviour, EmulatorService, ServiceRequest, ServiceResponse } from './service.js';
 import { type CloudFlowCall, cloudFlowService } from './services/cloudflow.js';
+import { essService } from './services/ess.js';
 import { ossService } from './services/oss.js';
 import { resourceManagerService } from './services/resourcemanager.js';
 import { stsService } from './services/sts.js';
@@ -111,6 +112,7 @@ const DEFAULT_BEHAVIOUR: EmulatorBehaviour = {
   roleLessInDescribeRole: 'empty',
   unknownIdsInDescribeRole: 'omit',
   lastPageNextToken: 'empty',
+  metadataEndpointParam: 'required',
 };
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -194,6 +196,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const role of fleet.roles ?? defaultRoles(accountId)) state.addRole(role);
   const loadedAt = new Date(now());
   for (const instance of fleet.instances) state.addInstance(instance, loadedAt);
+  for (const template of fleet.launchTemplates ?? []) state.addLaunchTemplate(template, loadedAt);
+  for (const group of fleet.scalingGroups ?? []) state.addScalingGroup(group);
   const world = new World(accountId, state);
   for (const credential of credentials)
     world.addCredential({ ...credential, principal: fleetPrincipal(accountId, credential) });
@@ -219,6 +223,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stsService(world, seededRandom(seed ^ 0x575)),
     resourceManagerService(world),
     ecsService(),
+    essService(),
     ramService(),
   ];
   let stats = emptyStats();

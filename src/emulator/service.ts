@@ -65,6 +65,12 @@ export interface EmulatorBehaviour {
   unknownIdsInDescribeRole: 'omit' | 'error';
   /** DescribeInstances (NextToken mode) on the last page: `NextToken: ""` or no NextToken field. @default 'empty' */
   lastPageNextToken: 'empty' | 'absent';
+  /**
+   * ModifyInstanceMetadataOptions without `HttpEndpoint`: the SDK model says "This parameter is required"
+   * beside "Default value: enabled". 'required' answers 400 `MissingParameter`; 'optional' keeps the channel as it is.
+   * @default 'required'
+   */
+  metadataEndpointParam: 'required' | 'optional';
 }
 
 /** What a service handler can use. */

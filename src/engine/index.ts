@@ -78,6 +78,19 @@ export {
   systemClock,
 } from './ports.js';
 export { parseRateControl } from './rateControl.js';
+export type {
+  HttpTokens,
+  InstanceMetadataInfo,
+  LaunchTemplateApi,
+  LaunchTemplateData,
+  LaunchTemplateInfo,
+  LaunchTemplateVersionInfo,
+  MetadataApi,
+  ScalingApi,
+  ScalingConfigurationInfo,
+  ScalingGroupInfo,
+  SourceApis,
+} from './sources/ports.js';
 export {
   CONFLICT_POLICIES,
   type ConflictPolicy,
