@@ -4,6 +4,7 @@ import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRunCommands, setProgressFactory } from './commands/run.js';
+import { registerSourceCommands } from './commands/sources.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { createProgressFactory } from './progress.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRunCommands(program, context);
   registerSweepCommand(program, context);
   registerRollbackCommand(program, context);
+  registerSourceCommands(program, context);
   registerEventsCommand(program, context);
   registerEmulatorCommand(program, context);
   registerDemoCommand(program, context);

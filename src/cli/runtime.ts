@@ -103,6 +103,7 @@ export function engineDeps(
   return {
     ecs: cloud.ecs,
     ram: cloud.ram,
+    sources: cloud.sources,
     store: openStore(options),
     clock: systemClock,
     random: Math.random,
@@ -231,34 +232,63 @@ export function renderReportText(
   const lines = [
     `Execution ${id}: ${report.status}${report.statusReason ? ` — ${report.statusReason}` : ''}`,
   ];
-  if (report.rollbackOf !== undefined) {
-    lines.push(`  rollback of ${report.rollbackOf}: detaches ${report.ramRoleName}, restores previous roles`);
+  if (report.kind !== undefined) {
+    const what =
+      report.kind === 'harden-metadata'
+        ? 'metadata security hardening mode (HttpTokens required)'
+        : `launch templates and scaling configurations carrying role ${report.ramRoleName}`;
+    lines.push(
+      report.rollbackOf !== undefined
+        ? `  rollback of ${report.rollbackOf} (${report.kind}): sets back what it changed`
+        : `  ${report.kind}: ${what}`,
+      `  region ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
+    );
+  } else {
+    if (report.rollbackOf !== undefined) {
+      lines.push(
+        `  rollback of ${report.rollbackOf}: detaches ${report.ramRoleName}, restores previous roles`,
+      );
+    }
+    lines.push(
+      `  role ${report.ramRoleName} in ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
+    );
   }
-  lines.push(
-    `  role ${report.ramRoleName} in ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
-  );
   const figures: [string, number | undefined][] =
-    report.rollbackOf !== undefined
+    report.kind !== undefined
       ? [
-          ['detached', c.detached ?? 0],
-          ['restored', c.restored ?? 0],
+          [
+            report.rollbackOf !== undefined ? 'reverted' : 'updated',
+            (report.rollbackOf !== undefined ? c.reverted : c.updated) ?? 0,
+          ],
+          ['already compliant', c.alreadyCompliant ?? 0],
           ['skipped', c.skipped],
           ['failed', c.failed],
           ['cancelled', c.cancelled],
           ['pending', c.pending],
         ]
-      : [
-          ['attached', c.attached],
-          ['already attached', c.alreadyAttached],
-          ['replaced', c.replaced],
-          ['skipped', c.skipped],
-          ['failed', c.failed],
-          ['cancelled', c.cancelled],
-          ['pending', c.pending],
-        ];
+      : report.rollbackOf !== undefined
+        ? [
+            ['detached', c.detached ?? 0],
+            ['restored', c.restored ?? 0],
+            ['skipped', c.skipped],
+            ['failed', c.failed],
+            ['cancelled', c.cancelled],
+            ['pending', c.pending],
+          ]
+        : [
+            ['attached', c.attached],
+            ['already attached', c.alreadyAttached],
+            ['replaced', c.replaced],
+            ['skipped', c.skipped],
+            ['failed', c.failed],
+            ['cancelled', c.cancelled],
+            ['pending', c.pending],
+          ];
   lines.push(
     `  targets ${c.total}: ${figures
-      .filter(([name, n]) => n !== 0 || name === 'failed' || name === 'attached' || name === 'detached')
+      .filter(
+        ([name, n]) => n !== 0 || ['failed', 'attached', 'detached', 'updated', 'reverted'].includes(name),
+      )
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')}`,
   );
@@ -272,6 +302,7 @@ export function renderReportText(
   }
   const failures = new Map<string, { messages: Set<string>; ids: string[] }>();
   const skips = new Map<string, string[]>();
+  const changes: string[] = [];
   for (const instance of report.instances) {
     if (instance.outcome === 'Failed') {
       const code = instance.code ?? 'Unknown';
@@ -281,7 +312,11 @@ export function renderReportText(
       failures.set(code, group);
     }
     if (instance.outcome === 'Skipped') push(skips, instance.reason ?? 'Skipped', instance.instanceId);
+    if (report.kind !== undefined && instance.outcome === 'Updated') {
+      changes.push(`${instance.instanceId} ${instance.previous || '(none)'} -> ${instance.current}`);
+    }
   }
+  if (changes.length > 0) lines.push(`  changed (${changes.length}): ${abbreviate(changes)}`);
   if (failures.size > 0) lines.push('  failures by code:');
   for (const [code, group] of failures) {
     const messages = [...group.messages];
@@ -293,6 +328,9 @@ export function renderReportText(
   }
   for (const [reason, ids] of skips) lines.push(`  skipped ${reason} (${ids.length}): ${abbreviate(ids)}`);
   const flags = repeatedFlags(options);
+  if (report.kind !== undefined && report.status === 'Success' && report.rollbackOf === undefined) {
+    lines.push(`  undo: ecs-role-attach rollback ${id}${flags}`);
+  }
   if (report.status === 'Waiting') {
     lines.push(
       `  next: ecs-role-attach resume ${id}${flags}`,

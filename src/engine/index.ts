@@ -78,6 +78,7 @@ export {
   systemClock,
 } from './ports.js';
 export { parseRateControl } from './rateControl.js';
+export { HARDENING_PREREQUISITES } from './sources/metadata.js';
 export type {
   HttpTokens,
   InstanceMetadataInfo,

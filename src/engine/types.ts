@@ -26,8 +26,24 @@ export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 export const OPERATOR_ACTIONS = ['continue', 'retry', 'cancel'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
-/** `RoleChanged`: rollback only — the instance no longer bears the role the execution attached; left alone. */
-export const SKIP_REASONS = ['Excluded', 'ClassicNetwork', 'OtherRole', 'Gone', 'RoleChanged'] as const;
+/**
+ * `RoleChanged`: rollback only — the instance no longer bears the role the execution attached; left alone.
+ * Source kinds: `NoRole` (harden-metadata leaves role-less instances alone unless told), `MetadataDisabled`
+ * (the metadata channel is off: hardening would turn it on), `PinnedVersion` (a scaling group launches from a
+ * numbered or `Latest` launch template version, not the default), `Changed` (rollback: someone changed the item
+ * since; left alone).
+ */
+export const SKIP_REASONS = [
+  'Excluded',
+  'ClassicNetwork',
+  'OtherRole',
+  'Gone',
+  'RoleChanged',
+  'NoRole',
+  'MetadataDisabled',
+  'PinnedVersion',
+  'Changed',
+] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Terminal outcomes, exactly one per target. */
@@ -41,6 +57,10 @@ export const OUTCOMES = [
   // Rollback executions only: our role detached / the previous role restored.
   'Detached',
   'Restored',
+  // Source kinds (harden-metadata, templates): changed / already right / set back by a rollback.
+  'Updated',
+  'AlreadyCompliant',
+  'Reverted',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -55,7 +75,15 @@ export type InstanceOutcome =
   /** Rollback: the role the execution attached was detached (`role`). */
   | { instanceId: string; outcome: 'Detached'; role: string }
   /** Rollback: our role detached and `previousRole` attached again. */
-  | { instanceId: string; outcome: 'Restored'; previousRole: string };
+  | { instanceId: string; outcome: 'Restored'; previousRole: string }
+  /**
+   * Source kinds: the item was changed from `previous` to `current` (metadata mode `optional` -> `required`;
+   * a launch template's default version `2` -> `4`; a scaling configuration's role `""` -> ours).
+   */
+  | { instanceId: string; outcome: 'Updated'; previous: string; current: string }
+  | { instanceId: string; outcome: 'AlreadyCompliant' }
+  /** Source rollback: set back to `restoredTo`. */
+  | { instanceId: string; outcome: 'Reverted'; restoredTo: string };
 
 /** An instance as the engine sees it (from DescribeInstances). */
 export interface InstanceInfo {
@@ -112,7 +140,25 @@ export interface Exclusions {
 }
 
 /** Everything that defines an execution; validated at the boundary, stored in execution.json. */
+/**
+ * What an execution writes: `attach` (the instance RAM role; every execution of release 0.1.0),
+ * `harden-metadata` (ModifyInstanceMetadataOptions HttpTokens=required) or `templates` (launch template
+ * default versions and active scaling configurations carrying the role).
+ */
+export const EXECUTION_KINDS = ['attach', 'harden-metadata', 'templates'] as const;
+export type ExecutionKind = (typeof EXECUTION_KINDS)[number];
+
+/** The sources `templates` fixes. */
+export const SOURCE_KINDS = ['launch-template', 'scaling-configuration'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
 export interface ExecutionParameters {
+  /** Absent: `attach`. */
+  kind?: Exclude<ExecutionKind, 'attach'>;
+  /** harden-metadata: also harden instances that bear no RAM role. @default false */
+  hardenRoleless?: boolean;
+  /** templates: which sources. @default both */
+  sourceKinds?: SourceKind[];
   regionId: string;
   ramRoleName: string;
   targets: TargetsSpec;
@@ -123,7 +169,16 @@ export interface ExecutionParameters {
 }
 
 /** What a planned target needs: `attach`, `replace` (detach other role, attach ours), `conflict` (fail, no call). */
-export type WorkKind = 'attach' | 'replace' | 'conflict' | 'detach' | 'restore';
+export type WorkKind =
+  | 'attach'
+  | 'replace'
+  | 'conflict'
+  | 'detach'
+  | 'restore'
+  // Source kinds: ModifyInstanceMetadataOptions / a new default version or ModifyScalingConfiguration / their rollback.
+  | 'harden'
+  | 'update'
+  | 'revert';
 
 export interface PlannedTarget {
   instanceId: string;
@@ -134,6 +189,12 @@ export interface PlannedTarget {
   currentRole?: string;
   /** Rollback `restore`: the role to attach again after detaching ours. */
   restoreRole?: string;
+  /** Source kinds: what the item is. */
+  source?: 'instance' | SourceKind;
+  /** Source kinds: the value found at planning (or, for a rollback, the value to set back). */
+  previous?: string;
+  /** Source rollback: the value the execution set (a launch template's new default version). */
+  current?: string;
 }
 
 export interface PlannedBatch {
@@ -165,6 +226,10 @@ export interface ExecutionCounts {
   /** Rollback executions only (absent elsewhere). */
   detached?: number;
   restored?: number;
+  /** Source kinds only (absent elsewhere). */
+  updated?: number;
+  alreadyCompliant?: number;
+  reverted?: number;
 }
 
 /** execution.json */
@@ -204,8 +269,8 @@ export type JournalEntry =
       at: string;
       type: 'intent';
       chunkId: string;
-      /** attach: AttachInstanceRamRole; replace: Detach then Attach; detach: rollback. */
-      operation: 'attach' | 'replace' | 'detach';
+      /** attach: AttachInstanceRamRole; replace: Detach then Attach; detach: rollback; harden/update/revert: source kinds. */
+      operation: 'attach' | 'replace' | 'detach' | 'harden' | 'update' | 'revert';
       instanceIds: string[];
     }
   | { seq: number; at: string; type: 'result'; chunkId: string; outcomes: InstanceOutcome[] }

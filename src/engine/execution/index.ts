@@ -14,6 +14,8 @@ import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from '../lease.js';
 import { type PlannerDeps, planExecution } from '../planner.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
+import { createSourceExecution, isSourceKind, runSourceExecution } from '../sources/execution.js';
+import type { SourceApis } from '../sources/ports.js';
 import { ineligibility } from '../targets.js';
 import type {
   ExecutionParameters,
@@ -72,6 +74,8 @@ export interface EngineDeps extends PlannerDeps {
   owner?: string;
   /** Whether another holder's live lease may be taken over (its process is known dead). */
   canTakeOver?: (holder: string) => boolean;
+  /** Launch templates, Auto Scaling and metadata options: needed by `harden-metadata` and `templates` executions. */
+  sources?: SourceApis;
 }
 
 /** The lease holder of one engine call. */
@@ -109,6 +113,8 @@ export async function createExecution(
     executionId?: string;
   },
 ): Promise<ExecutionReport> {
+  // harden-metadata and templates plan other resources and write with another call (sources/).
+  if (isSourceKind(parameters)) return createSourceExecution(parameters, deps, options);
   if (options.executionId !== undefined && deps.store && !options.dryRun) {
     const existing = await deps.store.load(options.executionId).catch((error: unknown) => {
       if (error instanceof ExecutionNotFoundError) return undefined;
@@ -182,6 +188,7 @@ export async function runExecution(
   const lease = leaseHolder(deps);
   return withLease(executionId, lease, async () => {
     const stored = await deps.store.load(executionId);
+    if (isSourceKind(stored.record.parameters)) return runSourceExecution(stored, deps, options, lease);
     // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
     if (stored.record.origin === 'rollback') return runRollbackExecution(stored, deps, options, lease);
     return new ExecutionRunner(deriveState(stored), deps, options, lease).run();
@@ -283,6 +290,7 @@ async function applyDecision(
           statusReason: 'cancel requested: the next run settles unfinished writes, then cancels',
         };
       }
+      if (isSourceKind(record.parameters)) return runSourceExecution(stored, deps, {}, holder);
       return record.origin === 'rollback'
         ? runRollbackExecution(stored, deps, {}, holder)
         : new ExecutionRunner(state, deps, {}, holder).run();

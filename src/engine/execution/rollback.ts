@@ -19,6 +19,7 @@ import { newExecutionId } from '../ids.js';
 import type { LeaseHolder } from '../lease.js';
 import type { StoredExecution } from '../ports.js';
 import { planBatches, resolveMaxErrors } from '../rateControl.js';
+import { createSourceRollback, isSourceKind } from '../sources/execution.js';
 import { trustsEcs } from '../trust.js';
 import type { ExecutionParameters, ExecutionPlan, InstanceOutcome, PlannedTarget } from '../types.js';
 import type { EngineDeps, RunOptions } from './index.js';
@@ -53,6 +54,9 @@ export async function createRollback(
 ): Promise<ExecutionReport> {
   const original = deriveState(await deps.store.load(executionId));
   const { record } = original;
+  if (isSourceKind(record.parameters) && record.origin !== 'rollback') {
+    return createSourceRollback(original, deps, options);
+  }
   if (record.origin === 'rollback') {
     throw new InvalidActionError(
       executionId,

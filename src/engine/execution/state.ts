@@ -137,6 +137,15 @@ export function countOutcomes(total: number, outcomes: Iterable<InstanceOutcome>
       case 'Restored':
         counts.restored = (counts.restored ?? 0) + 1;
         break;
+      case 'Updated':
+        counts.updated = (counts.updated ?? 0) + 1;
+        break;
+      case 'AlreadyCompliant':
+        counts.alreadyCompliant = (counts.alreadyCompliant ?? 0) + 1;
+        break;
+      case 'Reverted':
+        counts.reverted = (counts.reverted ?? 0) + 1;
+        break;
     }
   }
   return counts;
@@ -152,6 +161,10 @@ export type ReportedInstance = {
   previousRole?: string;
   /** Rollback `Detached`: the role removed. */
   role?: string;
+  /** Source kinds `Updated`: the value before and after; `Reverted`: the value set back. */
+  previous?: string;
+  current?: string;
+  restoredTo?: string;
 };
 
 export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';
@@ -171,6 +184,8 @@ export interface ExecutionReport {
   instances: ReportedInstance[];
   /** Set on rollback executions: the execution they roll back. */
   rollbackOf?: string;
+  /** Set for the source kinds (`harden-metadata`, `templates`); absent for attach executions. */
+  kind?: string;
 }
 
 export function toReported(instanceId: string, outcome: InstanceOutcome | undefined): ReportedInstance {
@@ -181,6 +196,9 @@ export function toReported(instanceId: string, outcome: InstanceOutcome | undefi
   if ('message' in outcome && outcome.message !== undefined) reported.message = outcome.message;
   if ('previousRole' in outcome) reported.previousRole = outcome.previousRole;
   if ('role' in outcome) reported.role = outcome.role;
+  if ('previous' in outcome) reported.previous = outcome.previous;
+  if ('current' in outcome) reported.current = outcome.current;
+  if ('restoredTo' in outcome) reported.restoredTo = outcome.restoredTo;
   return reported;
 }
 
@@ -224,6 +242,7 @@ export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'out
   };
   if (record.statusReason) report.statusReason = record.statusReason;
   if (record.rollbackOf) report.rollbackOf = record.rollbackOf;
+  if (record.parameters.kind) report.kind = record.parameters.kind;
   if (record.pauseReason && record.status === 'Waiting') report.pauseReason = record.pauseReason;
   return report;
 }
