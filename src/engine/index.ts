@@ -50,6 +50,8 @@ export {
 export {
   renderSweepText,
   runSweep,
+  SOURCE_FIXES,
+  type SourceFix,
   type SweepReport,
   type SweepRequest,
   type SweepSettings,

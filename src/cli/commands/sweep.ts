@@ -10,6 +10,8 @@ import {
   organizationSweep,
   renderSweepText,
   runSweep,
+  SOURCE_FIXES,
+  type SourceFix,
   type SweepReport,
   sweepParameters,
   type TargetsSpec,
@@ -42,6 +44,7 @@ interface SweepOptions extends CommonOptions, OrganizationOptions {
   targets?: string;
   rateControl?: string;
   mode?: string;
+  fix?: string;
 }
 
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
@@ -62,7 +65,11 @@ export function registerSweepCommand(program: Command, context: CommandContext):
           '--rate-control <json|@file>',
           'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
         )
-        .option('--mode <mode>', 'Automatic (default) or FailurePause'),
+        .option('--mode <mode>', 'Automatic (default) or FailurePause')
+        .option(
+          '--fix <list>',
+          'also remediate the sources in the same run: templates, metadata, or templates,metadata (default: report them only)',
+        ),
     ),
   )
     .addHelpText(
@@ -70,6 +77,7 @@ export function registerSweepCommand(program: Command, context: CommandContext):
       `
 Examples:
   $ ecs-role-attach sweep --region cn-hangzhou,cn-shanghai --role EcsAppRole
+  $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole --fix templates,metadata
   $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole \\
       --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' --output json
   $ ecs-role-attach sweep --accounts all --region cn-hangzhou,cn-shanghai --role EcsAppRole
@@ -117,6 +125,16 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
     );
 }
 
+function fixList(value: string): SourceFix[] {
+  const list = value.split(',').map((entry) => entry.trim());
+  for (const [i, entry] of list.entries()) {
+    if (!(SOURCE_FIXES as readonly string[]).includes(entry)) {
+      throw new InvalidInputError(`--fix[${i}]`, `must be one of ${SOURCE_FIXES.join(', ')}`, entry);
+    }
+  }
+  return [...new Set(list as SourceFix[])];
+}
+
 /** Flags -> a sweep request; every value checked before any call, errors name the flag. */
 export function sweepRequest(options: SweepOptions): {
   regions: string[];
@@ -124,6 +142,7 @@ export function sweepRequest(options: SweepOptions): {
   targets?: TargetsSpec;
   rateControl?: unknown;
   mode?: ExecutionMode;
+  fix?: SourceFix[];
 } {
   const regions = (options.region ?? '')
     .split(',')
@@ -160,6 +179,7 @@ export function sweepRequest(options: SweepOptions): {
       ? {}
       : { rateControl: readJsonArgument(options.rateControl, '--rate-control') }),
     ...(mode === undefined ? {} : { mode }),
+    ...(options.fix === undefined ? {} : { fix: fixList(options.fix) }),
   };
   try {
     for (const regionId of request.regions) sweepParameters(regionId, request);

@@ -10,6 +10,7 @@
  */
 
 import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
+import { parseSourceInput } from '../../inputs/sources.js';
 import { ExecutionNotFoundError } from '../errors.js';
 import { mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
@@ -39,6 +40,30 @@ export interface SweepRequest {
   rateControl?: unknown;
   /** @default 'Automatic' */
   mode?: ExecutionMode;
+  /**
+   * Remediate the sources too, in the same run: `templates` (launch template default versions and active
+   * scaling configurations get the role), `metadata` (instances with the role go to hardened mode, canary
+   * first, Automatic: the first failure stops it until the next sweep). @default none (report only)
+   */
+  fix?: SourceFix[];
+}
+
+/** What `fix` may name. */
+export const SOURCE_FIXES = ['templates', 'metadata'] as const;
+export type SourceFix = (typeof SOURCE_FIXES)[number];
+
+/** The sources of one region: what new instances are born from, and the metadata mode of the instances. */
+export interface SourceCompliance {
+  /** Launch templates whose default version lacks the role (or carries another one). */
+  launchTemplatesWithoutRole: string[];
+  /** Active scaling configurations lacking the role (or carrying another one). */
+  scalingConfigurationsWithoutRole: string[];
+  /** Scaling groups launching from a numbered or `Latest` template version (not fixed through the template). */
+  pinnedScalingGroups: string[];
+  /** Instances (of the sweep's targets) in normal metadata mode, `HttpTokens: optional`. */
+  normalMetadataMode: string[];
+  /** The executions `fix` ran, if any. */
+  fixed: { fix: SourceFix; executionId: string; status: ExecutionStatus; updated: number; failed: number }[];
 }
 
 /** Settings that come from the deployment, not the payload. */
@@ -105,6 +130,8 @@ export interface RegionCompliance {
   notAttempted: number;
   /** compliant + attachedNow: instances that bear the role after the sweep. */
   compliantAfter: number;
+  /** The sources, when the cloud adapters for them are given (the CLI gives them). */
+  sources?: SourceCompliance;
 }
 
 /** The compliance report of a whole sweep. */
@@ -155,7 +182,7 @@ export async function runSweep(
       );
       continue;
     }
-    regions.push(await sweepRegion(parameters.get(regionId)!, deps, settings));
+    regions.push(await sweepRegion(parameters.get(regionId)!, deps, settings, request.fix ?? []));
   }
   return { role: request.role, regions, totals: totalsOf(regions) };
 }
@@ -164,6 +191,7 @@ async function sweepRegion(
   parameters: ExecutionParameters,
   deps: EngineDeps,
   settings: SweepSettings,
+  fix: readonly SourceFix[],
 ): Promise<RegionCompliance> {
   const { regionId } = parameters;
   const request = { role: parameters.ramRoleName };
@@ -213,11 +241,83 @@ async function sweepRegion(
       result.executionId = executionId;
       return result;
     }
-    return complianceOf(report, open !== undefined);
+    const compliance = complianceOf(report, open !== undefined);
+    if (deps.sources) compliance.sources = await sweepSources(parameters, deps, fix, runOptions);
+    return compliance;
   } finally {
     await deps.store.unlock(lock, owner);
   }
 }
+
+/**
+ * The sources of one region, read with dry runs of `templates` and `harden-metadata` (zero writes), or
+ * remediated by running them when `fix` names them.
+ */
+async function sweepSources(
+  parameters: ExecutionParameters,
+  deps: EngineDeps,
+  fix: readonly SourceFix[],
+  runOptions: { deadline?: number },
+): Promise<SourceCompliance> {
+  const { regionId } = parameters;
+  const [templates] = parseSourceInput('templates', {
+    regionId,
+    RamRoleName: parameters.ramRoleName,
+    onConflict: parameters.onConflict,
+    mode: 'Automatic',
+  });
+  const [metadata] = parseSourceInput('harden-metadata', {
+    regionId,
+    targets: { Type: 'All' },
+    mode: 'Automatic',
+  });
+  const sources: SourceCompliance = {
+    launchTemplatesWithoutRole: [],
+    scalingConfigurationsWithoutRole: [],
+    pinnedScalingGroups: [],
+    normalMetadataMode: [],
+    fixed: [],
+  };
+  const kinds: [SourceFix, ExecutionParameters][] = [
+    ['templates', templates!],
+    ['metadata', { ...metadata!, targets: parameters.targets, exclusions: parameters.exclusions }],
+  ];
+  for (const [name, kindParameters] of kinds) {
+    const fixing = fix.includes(name);
+    let report = await createExecution(kindParameters, deps, {
+      origin: 'sweep',
+      ...(fixing ? {} : { dryRun: true }),
+    });
+    if (fixing) {
+      report = await runExecution(report.executionId, deps, runOptions);
+      sources.fixed.push({
+        fix: name,
+        executionId: report.executionId,
+        status: report.status,
+        updated: report.counts.updated ?? 0,
+        failed: report.counts.failed,
+      });
+    }
+    for (const item of report.instances) {
+      // After a fix, what it updated is compliant now; a dry run predicts Updated for what is not.
+      const settled =
+        item.outcome === 'AlreadyCompliant' ||
+        (fixing && item.outcome === 'Updated') ||
+        (item.outcome === 'Skipped' && LEFT_OUT.has(item.reason ?? ''));
+      if (item.outcome === 'Skipped' && item.reason === 'PinnedVersion')
+        sources.pinnedScalingGroups.push(item.instanceId);
+      if (settled) continue;
+      if (name === 'metadata') sources.normalMetadataMode.push(item.instanceId);
+      else if (item.instanceId.startsWith('lt-')) sources.launchTemplatesWithoutRole.push(item.instanceId);
+      else if (item.instanceId.startsWith('asc-'))
+        sources.scalingConfigurationsWithoutRole.push(item.instanceId);
+    }
+  }
+  return sources;
+}
+
+/** Skip reasons that say nothing about the item's compliance (not ours to judge, or gone). */
+const LEFT_OUT = new Set(['Excluded', 'Gone', 'ClassicNetwork', 'MetadataDisabled', 'PinnedVersion']);
 
 /** Where the last sweep execution of (region, role) is named, so that a sweep need not list history. */
 function openSweepKey(regionId: string, role: string): string {
@@ -245,6 +345,7 @@ async function openSweepExecution(
   const found = (await store.list()).find(
     (record) =>
       record.origin === 'sweep' &&
+      record.parameters.kind === undefined &&
       record.parameters.regionId === regionId &&
       record.parameters.ramRoleName === role &&
       open(record),
@@ -376,12 +477,35 @@ export function renderSweepText(report: SweepReport): string {
       lines.push(`    skipped ${reason} (${ids?.length ?? 0}): ${abbreviate(ids ?? [])}`);
     }
     for (const f of r.failed) lines.push(`    failed ${f.instanceId}: ${f.code} ${f.message}`.trimEnd());
+    if (r.sources) lines.push(...renderSources(r.sources));
   }
   const t = report.totals;
   lines.push(
     `  total: ${t.evaluated} evaluated, ${t.compliantAfter} bear ${report.role} now (${t.compliant} already, ${t.attachedNow} attached now), ${t.skipped} skipped, ${t.failed} failed${t.notAttempted ? `, ${t.notAttempted} not attempted` : ''}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function renderSources(s: SourceCompliance): string[] {
+  const list = (ids: string[]) => (ids.length ? ` (${abbreviate(ids)})` : '');
+  const lines = [
+    `    sources: ${s.launchTemplatesWithoutRole.length} launch templates without the role${list(s.launchTemplatesWithoutRole)}, ${s.scalingConfigurationsWithoutRole.length} scaling configurations without it${list(s.scalingConfigurationsWithoutRole)}${s.pinnedScalingGroups.length ? `, ${s.pinnedScalingGroups.length} scaling groups pinned to a template version${list(s.pinnedScalingGroups)}` : ''}`,
+    `    metadata: ${s.normalMetadataMode.length} instances in normal mode${list(s.normalMetadataMode)}`,
+  ];
+  for (const f of s.fixed) {
+    lines.push(
+      `    fixed ${f.fix}: ${f.status}, updated ${f.updated}, failed ${f.failed} [${f.executionId}]`,
+    );
+  }
+  if (
+    s.fixed.length === 0 &&
+    (s.launchTemplatesWithoutRole.length ||
+      s.scalingConfigurationsWithoutRole.length ||
+      s.normalMetadataMode.length)
+  ) {
+    lines.push('    (report only: --fix templates,metadata remediates them in the same run)');
+  }
+  return lines;
 }
 
 function sumSkipped(r: RegionCompliance): number {
