@@ -5,7 +5,9 @@
  *    mode, which pauses on the instance that fails to attach;
  * 2. the paused execution's report, then `continue` (prompt on a TTY, automatic otherwise);
  * 3. a launch of new instances whose creation events are handed to the `on-instance-created` handler;
- * 4. a sweep of both regions and its compliance report.
+ * 4. a sweep of both regions and its compliance report (the sources included);
+ * 5. the sources fixed: `templates` (launch template default versions and scaling configurations get the
+ *    role) and `harden-metadata` (canary first) on the prod instances of cn-hangzhou, then its rollback.
  * The engine reaches the emulator through the real SDKs and the same @alicloud/credentials default
  * chain as in the cloud (the emulator's key is put in this process's environment for the duration).
  */
@@ -21,13 +23,16 @@ import { type EmulatorHandle, type FleetFile, generateFleet, startEmulator } fro
 import {
   controlExecution,
   createExecution,
+  createRollback,
   type EngineDeps,
+  HARDENING_PREREQUISITES,
   InvalidInputError,
   renderSweepText,
   runExecution,
   runSweep,
 } from '../../engine/index.js';
 import { parseExecutionInput } from '../../inputs/parameters.js';
+import { parseSourceInput } from '../../inputs/sources.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import { EXIT_CODES, engineDeps, guard, openStore, renderReportText } from '../runtime.js';
@@ -189,6 +194,40 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
     say(
       `Emulator truth: ${bearing} of ${truth.length} instances bear ${role}; the rest are classic-network, excluded, bear another role (onConflict skip), or are ${failing}, locked for security.`,
     );
+    say();
+
+    // 5. The sources
+    say('Step 5 — fix the sources, so that new instances are born with the role and hardened:');
+    say('  `ecs-role-attach templates`: a new default version (copied field by field, plus RamRoleName)');
+    say('  for each launch template lacking the role, and the role on each active scaling configuration.');
+    for (const parameters of parseSourceInput('templates', {
+      regionId: 'cn-hangzhou,cn-shanghai',
+      RamRoleName: role,
+    })) {
+      const regional = depsFor(parameters.regionId);
+      const planned = await createExecution(parameters, regional, { origin: 'cli' });
+      say(indent(renderReportText(await runExecution(planned.executionId, regional), options)));
+    }
+    reporter?.finish();
+    say('  `ecs-role-attach harden-metadata` on the prod instances of cn-hangzhou (HttpTokens=required, a');
+    say(
+      '  one-instance canary first, pause on failure), then `rollback` sets exactly those back to optional:',
+    );
+    const [harden] = parseSourceInput('harden-metadata', {
+      regionId: 'cn-hangzhou',
+      targets: { Type: 'Tags', Tags: [{ Key: 'env', Value: 'prod' }] },
+      excludeInstanceIds: [failing],
+    });
+    const hardenDeps = depsFor('cn-hangzhou');
+    const hardening = await createExecution(harden!, hardenDeps, { origin: 'cli' });
+    const hardened = await runExecution(hardening.executionId, hardenDeps);
+    reporter?.finish();
+    say(indent(renderReportText(hardened, options)));
+    say(`  Prerequisites: ${HARDENING_PREREQUISITES}.`);
+    const undo = await createRollback(hardened.executionId, hardenDeps);
+    const undone = await runExecution(undo.executionId, hardenDeps);
+    reporter?.finish();
+    say(indent(renderReportText(undone, options)));
     say(
       `Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Explore the state: ecs-role-attach list --state ${state}`,
     );

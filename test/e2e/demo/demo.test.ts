@@ -31,6 +31,13 @@ describe('ecs-role-attach demo', () => {
     expect(out).toContain('Sweep of role EcsAppRole');
     expect(out).toMatch(/cn-hangzhou: \w+/);
     expect(out).toMatch(/cn-shanghai: Success/);
+    expect(out).toMatch(/sources: \d+ launch templates without the role/);
+    expect(out).toMatch(/Step 5 — fix the sources/);
+    expect(out).toMatch(
+      /templates: launch templates and scaling configurations carrying role EcsAppRole[\s\S]*updated 2/,
+    );
+    expect(out).toMatch(/harden-metadata: metadata security hardening mode[\s\S]*: Success/);
+    expect(out).toMatch(/rollback of exec-\S+ \(harden-metadata\)/);
     const total = /total: (\d+) evaluated, (\d+) bear EcsAppRole now/.exec(out);
     const truth = /Emulator truth: (\d+) of (\d+) instances bear EcsAppRole/.exec(out);
     expect(total).not.toBeNull();
