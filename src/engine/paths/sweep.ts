@@ -11,7 +11,7 @@
 
 import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
-import { ExecutionNotFoundError } from '../errors.js';
+import { ExecutionNotFoundError, RoleAttachError } from '../errors.js';
 import { mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
 import { createExecution, runExecution } from '../execution/index.js';
@@ -62,6 +62,8 @@ export interface SourceCompliance {
   pinnedScalingGroups: string[];
   /** Instances (of the sweep's targets) in normal metadata mode, `HttpTokens: optional`. */
   normalMetadataMode: string[];
+  /** Kinds that could not be read (e.g. the caller lacks ess:DescribeScalingGroups): `<kind>: <code> <message>`. */
+  unavailable?: string[];
   /** The executions `fix` ran, if any. */
   fixed: { fix: SourceFix; executionId: string; status: ExecutionStatus; updated: number; failed: number }[];
 }
@@ -284,10 +286,18 @@ async function sweepSources(
   ];
   for (const [name, kindParameters] of kinds) {
     const fixing = fix.includes(name);
-    let report = await createExecution(kindParameters, deps, {
-      origin: 'sweep',
-      ...(fixing ? {} : { dryRun: true }),
-    });
+    let report: ExecutionReport;
+    try {
+      report = await createExecution(kindParameters, deps, {
+        origin: 'sweep',
+        ...(fixing ? {} : { dryRun: true }),
+      });
+    } catch (error) {
+      // The sources are a report beside the sweep: a refused read (a missing permission) must not fail it.
+      if (!(error instanceof RoleAttachError)) throw error;
+      (sources.unavailable ??= []).push(`${name}: ${error.message}`);
+      continue;
+    }
     if (fixing) {
       report = await runExecution(report.executionId, deps, runOptions);
       sources.fixed.push({
@@ -492,6 +502,7 @@ function renderSources(s: SourceCompliance): string[] {
     `    sources: ${s.launchTemplatesWithoutRole.length} launch templates without the role${list(s.launchTemplatesWithoutRole)}, ${s.scalingConfigurationsWithoutRole.length} scaling configurations without it${list(s.scalingConfigurationsWithoutRole)}${s.pinnedScalingGroups.length ? `, ${s.pinnedScalingGroups.length} scaling groups pinned to a template version${list(s.pinnedScalingGroups)}` : ''}`,
     `    metadata: ${s.normalMetadataMode.length} instances in normal mode${list(s.normalMetadataMode)}`,
   ];
+  for (const reason of s.unavailable ?? []) lines.push(`    sources not read: ${reason}`);
   for (const f of s.fixed) {
     lines.push(
       `    fixed ${f.fix}: ${f.status}, updated ${f.updated}, failed ${f.failed} [${f.executionId}]`,
