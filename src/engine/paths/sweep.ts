@@ -295,7 +295,7 @@ async function sweepSources(
     } catch (error) {
       // The sources are a report beside the sweep: a refused read (a missing permission) must not fail it.
       if (!(error instanceof RoleAttachError)) throw error;
-      (sources.unavailable ??= []).push(`${name}: ${error.message}`);
+      sources.unavailable = [...(sources.unavailable ?? []), `${name}: ${error.message}`];
       continue;
     }
     if (fixing) {
