@@ -28,6 +28,8 @@ const USED_ACTIONS = {
     'ModifyInstanceMetadataOptions',
   ],
   '@alicloud/ram20150501': ['GetRole'],
+  '@alicloud/sts20150401': ['AssumeRole', 'GetCallerIdentity'],
+  '@alicloud/resourcemanager20200331': ['ListAccounts', 'ListAccountsForParent', 'ListFoldersForParent'],
 };
 
 const MODEL_SUFFIXES = ['Request', 'ShrinkRequest', 'Response', 'ResponseBody'];

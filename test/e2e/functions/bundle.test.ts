@@ -13,6 +13,7 @@ import { builtCliEnv, cliFleet, fleetId } from '../../helpers/cli';
 import { DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent, stateChangeEvent } from '../../helpers/events';
 import { fcContext, setFunctionEnv } from '../../helpers/fcContext';
+import { organizationFleet } from '../../helpers/organization';
 
 const root = join(__dirname, '../../..');
 type Handler = (event: unknown, context: unknown) => Promise<Record<string, unknown>>;
@@ -72,6 +73,34 @@ describe('bundled functions', () => {
       context,
     );
     expect(stepped).toMatchObject({ status: 'Success', counts: { attached: 10, failed: 0 } });
+  });
+});
+
+describe('bundled sweep at organization scope', () => {
+  it('sweeps the members named by the timer payload through STS and Resource Directory', async () => {
+    const org = await startTestEmulator({ fleet: organizationFleet() });
+    const restore = setFunctionEnv(org, {
+      RAM_ROLE_NAME: DESIGNATED_ROLE,
+      STATE: mkdtempSync(join(tmpdir(), 'era-bundle-org-')),
+      FC_ACCOUNT_ID: org.accountId,
+      FC_REGION: 'cn-hangzhou',
+    });
+    try {
+      const payload = JSON.stringify({
+        regions: ['cn-hangzhou'],
+        role: DESIGNATED_ROLE,
+        accounts: 'folder:fd-prod',
+      });
+      const event = { triggerTime: '2026-12-01T00:00:00Z', triggerName: 'sweep', payload };
+      const report = await load('sweep')(
+        asFcEvent(event),
+        fcContext(org, { functionName: 'sweep', timeout: 600 }),
+      );
+      expect(report).toMatchObject({ status: 'Success', totals: { accounts: 2, attached: 4 } });
+    } finally {
+      restore();
+      await org.close();
+    }
   });
 });
 
