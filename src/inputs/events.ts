@@ -37,6 +37,7 @@ export const IGNORE_REASONS = [
   'NoInstanceId',
   'NoRegion',
   'InstanceDeleted',
+  'NotRunning',
   'DuplicateEvent',
   'DuplicateInstance',
 ] as const;
@@ -88,13 +89,20 @@ const cloudEventSchema = z.looseObject({
 });
 type CloudEvent = z.infer<typeof cloudEventSchema>;
 
-/** Unconfirmed field names (research §2.2): read both `resourceId` and `instanceId`. */
-const stateChangeDataSchema = z.looseObject({
+/** The instance fields of a state change, flat in `data` or nested in `data.content`. */
+const stateFieldsSchema = z.looseObject({
   resourceId: z.string().optional(),
   instanceId: z.string().optional(),
   state: z.string().optional(),
   regionId: z.string().optional(),
 });
+
+/**
+ * `ecs:Instance:StateChange` data in either shape (real-cloud-evidence.md §2.17; no verbatim EventBridge
+ * sample is public): the flat form `{resourceId, state}`, or the ECS notification form with an ARN in
+ * `resourceId` and `content: {resourceId, resourceType, state}`.
+ */
+const stateChangeDataSchema = stateFieldsSchema.extend({ content: stateFieldsSchema.optional() });
 
 /** An ActionTrail management event record (research §2.3); every field read defensively. */
 const actionTrailDataSchema = z.looseObject({
@@ -191,23 +199,44 @@ function extractInstances(event: CloudEvent, accountId: string): Extraction {
   return isStateChange ? fromStateChange(event) : fromActionTrail(event);
 }
 
+/** The only state the event path acts on: earlier states may not be attachable yet, later ones need no role. */
+const ACTIONABLE_STATE = 'Running';
+
 function fromStateChange(event: CloudEvent): Extraction {
   const data = stateChangeDataSchema.safeParse(event.data);
   if (!data.success) return { reason: 'NoInstanceId', detail: 'data is not an object' };
-  const named = data.data.resourceId ?? data.data.instanceId ?? '';
-  const arn = INSTANCE_ARN.exec(named);
-  const instanceId = arn ? arn[3]! : named;
-  if (!INSTANCE_ID.test(instanceId)) {
+  const { content, ...flat } = data.data;
+  const named = [content?.resourceId, content?.instanceId, flat.resourceId, flat.instanceId].filter(
+    (value): value is string => value !== undefined,
+  );
+  const ids = named.map((value) => {
+    const arn = INSTANCE_ARN.exec(value);
+    return { instanceId: arn ? arn[3]! : value, arnRegion: arn?.[1] };
+  });
+  const found = ids.find((id) => INSTANCE_ID.test(id.instanceId));
+  if (found === undefined) {
     return {
       reason: 'NoInstanceId',
-      detail: `data.resourceId/data.instanceId must name an ECS instance like "i-bp1...", got ${JSON.stringify(named)}`,
+      detail: `data.resourceId/data.instanceId (or data.content.resourceId) must name an ECS instance like "i-bp1...", got ${JSON.stringify(named[0] ?? '')}`,
     };
   }
-  const state = data.data.state;
+  const { instanceId } = found;
+  const state = content?.state ?? flat.state;
   if (state === 'Deleted') {
     return { reason: 'InstanceDeleted', detail: `instance ${instanceId} was deleted` };
   }
-  const regionId = pickRegion(event.aliyunregionid, data.data.regionId, arn?.[1]);
+  if (state !== undefined && state !== ACTIONABLE_STATE) {
+    return {
+      reason: 'NotRunning',
+      detail: `instance ${instanceId} changed to ${state}; only ${ACTIONABLE_STATE} is acted on (its own event follows)`,
+    };
+  }
+  const regionId = pickRegion(
+    event.aliyunregionid,
+    content?.regionId,
+    flat.regionId,
+    ...ids.map((id) => id.arnRegion),
+  );
   if (regionId === undefined) {
     return { reason: 'NoRegion', detail: `no aliyunregionid or region in the event for ${instanceId}` };
   }

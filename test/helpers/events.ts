@@ -24,6 +24,12 @@ export interface StateChangeOptions {
   arn?: boolean;
   /** Put the id under data.instanceId instead of data.resourceId. */
   instanceIdField?: boolean;
+  /**
+   * `flat` (default): `data` = `{resourceId, resourceType, state}`. `notification`: `data` is the whole
+   * ECS notification, an ARN in `data.resourceId` and the id and state only in `data.content`
+   * (real-cloud-evidence.md §2.17, test/fixtures/realEvents.ts).
+   */
+  shape?: 'flat' | 'notification';
 }
 
 /** An `ecs:Instance:StateChange` CloudEvent from the default bus. */
@@ -46,11 +52,29 @@ export function stateChangeEvent(options: StateChangeOptions): Record<string, un
     aliyunregionid: regionId,
     aliyunpublishaddr: '172.25.XX.XX',
     datacontenttype: 'application/json;charset=utf-8',
-    data: {
-      ...(options.instanceIdField ? { instanceId: options.instanceId } : { resourceId }),
-      resourceType: 'ALIYUN::ECS::Instance',
-      state: options.state ?? 'Running',
-    },
+    data:
+      options.shape === 'notification'
+        ? {
+            eventTime: '20260105T100000.058+0800',
+            id: '9435EAD6-3CF6-4494-8F7A-3A0123456777',
+            level: 'INFO',
+            name: 'Instance:StateChange',
+            product: 'ECS',
+            regionId,
+            resourceId: `acs:ecs:${regionId}:${accountId}:instance/${options.instanceId}`,
+            userId: accountId,
+            ver: '1.0',
+            content: {
+              resourceId: options.instanceId,
+              resourceType: 'ALIYUN::ECS::Instance',
+              state: options.state ?? 'Running',
+            },
+          }
+        : {
+            ...(options.instanceIdField ? { instanceId: options.instanceId } : { resourceId }),
+            resourceType: 'ALIYUN::ECS::Instance',
+            state: options.state ?? 'Running',
+          },
   };
 }
 

@@ -74,7 +74,8 @@ type State = Record<string, unknown> & { Type: string; Name: string };
 
 const COMMON_KEYS = ['Type', 'Name', 'Description', 'InputConstructor', 'OutputConstructor'];
 const ALLOWED_KEYS: Record<string, string[]> = {
-  Task: [...COMMON_KEYS, 'Next', 'End', 'Action', 'TaskMode', 'Parameters', 'Retry'],
+  // Timeout is accepted and not simulated (the interpreter has no clock for task durations).
+  Task: [...COMMON_KEYS, 'Next', 'End', 'Action', 'TaskMode', 'Timeout', 'Parameters', 'Retry'],
   Pass: [...COMMON_KEYS, 'Next', 'End'],
   Choice: [...COMMON_KEYS, 'Branches', 'Default'],
   Succeed: [...COMMON_KEYS],

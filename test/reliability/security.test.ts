@@ -234,7 +234,7 @@ describe('function role policy', () => {
     expect(passing.length).toBeGreaterThan(0);
     for (const statement of passing) {
       expect(list(statement.Action)).toEqual(['ram:PassRole']);
-      expect(list(statement.Resource)).toEqual(['acs:ram::<ACCOUNT_ID>:role/<ROLE_NAME>']);
+      expect(list(statement.Resource)).toEqual(['acs:ram:*:<ACCOUNT_ID>:role/<ROLE_NAME>']);
     }
   });
 

@@ -11,7 +11,16 @@ import { parse } from 'yaml';
 import { loadFunctionConfig } from '../../../functions/shared/config';
 import { fleetPrincipal } from '../../../src/emulator/accounts';
 import { trustsPrincipal } from '../../../src/emulator/services/sts';
+import { EXECUTION_STATUSES } from '../../../src/engine/types';
 import { decodeInstanceEvents, decodeSweepPayload } from '../../../src/inputs/events';
+import {
+  AT_REC_RUN_INSTANCES_API_CALL_REFERENCED_ONLY,
+  AT_REC_RUN_INSTANCES_CONSOLE,
+  EB_AT_DELETE_DISK_API_CALL,
+  envelope,
+  REAL_ACCOUNT_ID,
+  stateChangeData,
+} from '../../fixtures/realEvents';
 import { apiCallEvent, otherEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../../helpers/events';
 import { FlowInterpreter } from '../../helpers/flowInterpreter';
 
@@ -96,8 +105,10 @@ describe('s.yaml functions', () => {
   it.each(fc3.map(([name, resource]) => [name, resource.props] as const))(
     "%s: environment passes the functions' own validation",
     (_name, props) => {
+      // FC injects FC_ACCOUNT_ID and FC_REGION itself (FC_* is reserved, see the deploy rules below).
       const config = loadFunctionConfig({
         ...props.environmentVariables,
+        FC_ACCOUNT_ID: resolved.vars['accountId'],
         FC_REGION: String(props['region']),
       });
       expect(config.ramRoleName).toBe(resolved.vars['roleName']);
@@ -149,16 +160,27 @@ describe('s.yaml triggers', () => {
     expect(typeof config['eventRuleFilterPattern']).toBe('string');
     expect(() => JSON.parse(String(config['eventRuleFilterPattern']))).not.toThrow();
     expect(config['eventSourceConfig']).toEqual({ eventSourceType: 'Default' });
+    expect(Object.keys(config).sort()).toEqual(
+      [
+        'asyncInvocationType',
+        'eventRuleFilterPattern',
+        'eventSinkConfig',
+        'eventSourceConfig',
+        'triggerEnable',
+      ].sort(),
+    );
     expect(config['triggerEnable']).toBe(true);
   });
 
+  const patterns = triggers
+    .filter((t) => t.triggerType === 'eventbridge')
+    .map((t) => JSON.parse(String(t.triggerConfig['eventRuleFilterPattern'])) as Pattern);
+  const routed = (event: Record<string, unknown>) => patterns.some((pattern) => matches(pattern, event));
+
   it('routes the events the on-instance-created decoder handles, and not others', () => {
-    const patterns = triggers
-      .filter((t) => t.triggerType === 'eventbridge')
-      .map((t) => JSON.parse(String(t.triggerConfig['eventRuleFilterPattern'])) as Pattern);
-    const routed = (event: Record<string, unknown>) => patterns.some((pattern) => matches(pattern, event));
     const wanted = [
       stateChangeEvent({ instanceId: 'i-run1' }),
+      stateChangeEvent({ instanceId: 'i-run2', shape: 'notification' }),
       apiCallEvent({ instanceIds: ['i-a'] }),
       apiCallEvent({ instanceIds: ['i-b'], eventName: 'CreateInstance' }),
       apiCallEvent({ instanceIds: ['i-c'], eventType: 'ConsoleOperation' }),
@@ -167,9 +189,53 @@ describe('s.yaml triggers', () => {
       expect(routed(event)).toBe(true);
       expect(decodeInstanceEvents(event, { accountId: TEST_ACCOUNT_ID }).instances).toHaveLength(1);
     }
-    expect(routed(stateChangeEvent({ instanceId: 'i-s', state: 'Stopped' }))).toBe(false);
+    // Every state change is routed (the pattern cannot see both data shapes); the function acts on Running only.
+    const stopped = stateChangeEvent({ instanceId: 'i-s', state: 'Stopped', shape: 'notification' });
+    expect(routed(stopped)).toBe(true);
+    expect(decodeInstanceEvents(stopped, { accountId: TEST_ACCOUNT_ID }).ignored[0]?.reason).toBe(
+      'NotRunning',
+    );
     expect(routed(apiCallEvent({ instanceIds: ['i-x'], eventName: 'StopInstance' }))).toBe(false);
     expect(routed(otherEvent())).toBe(false);
+  });
+
+  it('routes the real payloads (test/fixtures/realEvents.ts) and the decoder attaches their instances', () => {
+    const accountId = '1690701234567830';
+    const cases = [
+      [
+        envelope('actiontrail:ActionTrail:ConsoleOperation', AT_REC_RUN_INSTANCES_CONSOLE, { id: 'r1' }),
+        true,
+      ],
+      [
+        envelope('ecs:ActionTrail:ApiCall', AT_REC_RUN_INSTANCES_API_CALL_REFERENCED_ONLY, { id: 'r2' }),
+        true,
+      ],
+      [envelope('actiontrail:ActionTrail:ApiCall', EB_AT_DELETE_DISK_API_CALL, { id: 'r3' }), false],
+      ...(['content', 'notification'] as const).map(
+        (shape) =>
+          [
+            envelope('ecs:Instance:StateChange', stateChangeData(shape, 'Running', accountId), {
+              id: `r-${shape}`,
+              accountId,
+            }),
+            true,
+          ] as const,
+      ),
+    ] as const;
+    for (const [event, wanted] of cases) {
+      expect(routed(event)).toBe(wanted);
+      const account = String(event['aliyunaccountid']);
+      if (wanted) expect(decodeInstanceEvents(event, { accountId: account }).instances).toHaveLength(1);
+    }
+    expect(REAL_ACCOUNT_ID).not.toBe(accountId);
+  });
+
+  it('pins the CloudEvents delivery the decoder expects', () => {
+    for (const trigger of triggers.filter((t) => t.triggerType === 'eventbridge')) {
+      expect(trigger.triggerConfig['eventSinkConfig']).toEqual({
+        deliveryOption: { eventSchema: 'CloudEvents' },
+      });
+    }
   });
 
   it('the timer: 6-field cron and a payload the sweep accepts', () => {
@@ -179,6 +245,111 @@ describe('s.yaml triggers', () => {
     const request = decodeSweepPayload(timer.triggerConfig['payload']);
     expect(request.role).toBe(resolved.vars['roleName']);
     expect(request.regions.length).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The rules the real deploy tools and services enforce (shared/research/deploy-conformance.md §1),
+ * as one checker over the resolved s.yaml and the flow definition, so the test below can also show
+ * that each rule catches a violation.
+ */
+const FLOW_REGIONS = [
+  'cn-beijing',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-qingdao',
+  'cn-shenzhen',
+  'ap-southeast-1',
+  'us-west-1',
+  'cn-heyuan-acdr-1',
+];
+type FlowDoc = { States: Record<string, unknown>[] };
+function deployRuleViolations(syaml: SYaml, flow: FlowDoc): string[] {
+  const violations: string[] = [];
+  for (const [name, resource] of Object.entries(syaml.resources)) {
+    if (resource.component === 'fc3') {
+      for (const key of Object.keys(resource.props.environmentVariables ?? {})) {
+        // "you cannot use environment variables with the reserved prefix FC_*" (FC environment variables)
+        if (/^FC_/i.test(key))
+          violations.push(`${name}: environment variable ${key} uses the reserved FC_ prefix`);
+      }
+    }
+    if (resource.component === 'flow' && !FLOW_REGIONS.includes(String(resource.props['region']))) {
+      // devsapp/fnf src/impl/base.ts validRegions
+      violations.push(
+        `${name}: the flow component does not deploy to region ${String(resource.props['region'])}`,
+      );
+    }
+  }
+  for (const state of flow.States) {
+    if (state['Type'] !== 'Task') continue;
+    const label = `flow state ${String(state['Name'])}`;
+    if (state['Timeout'] === undefined) violations.push(`${label}: Task without Timeout`);
+    for (const rule of (state['Retry'] ?? []) as Record<string, unknown>[]) {
+      if (typeof rule['Description'] !== 'string' || rule['Description'] === '') {
+        violations.push(`${label}: Retry rule without Description`);
+      }
+      for (const error of (rule['Errors'] ?? []) as string[]) {
+        if (error === 'FC.Unknown' || error === 'FnF.TaskTimeout') {
+          violations.push(`${label}: old-spec error name ${error}`);
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+describe('deploy rules of the real tools and services', () => {
+  const flow = parse(readFileSync(join(root, 'workflows/bulk-attach.yaml'), 'utf8')) as FlowDoc;
+
+  it('s.yaml and the flow break none of them', () => {
+    expect(deployRuleViolations(resolved, flow)).toEqual([]);
+  });
+
+  it('each rule catches its violation', () => {
+    const broken = structuredClone(resolved);
+    broken.resources['sweep']!.props.environmentVariables['FC_ACCOUNT_ID'] = '1';
+    const flowResource = Object.values(broken.resources).find((r) => r.component === 'flow')!;
+    flowResource.props['region'] = 'eu-central-1';
+    const brokenFlow = structuredClone(flow);
+    const task = brokenFlow.States.find((state) => state['Name'] === 'Step')!;
+    delete task['Timeout'];
+    task['Retry'] = [{ Errors: ['FC.Unknown', 'FnF.TaskTimeout'], MaxAttempts: 1, IntervalSeconds: 1 }];
+    expect(deployRuleViolations(broken, brokenFlow)).toEqual([
+      'sweep: environment variable FC_ACCOUNT_ID uses the reserved FC_ prefix',
+      'bulk-attach-flow: the flow component does not deploy to region eu-central-1',
+      'flow state Step: Task without Timeout',
+      'flow state Step: Retry rule without Description',
+      'flow state Step: old-spec error name FC.Unknown',
+      'flow state Step: old-spec error name FnF.TaskTimeout',
+    ]);
+  });
+
+  it('the Route sends every non-terminal status the workflow function returns back into the loop', () => {
+    const route = flow.States.find((state) => state['Name'] === 'Route') as {
+      Branches: { Condition: string; Next: string }[];
+    };
+    const next = (status: string) =>
+      route.Branches.find((branch) => branch.Condition === `$Input.status == "${status}"`)?.Next;
+    expect(EXECUTION_STATUSES.map((status) => [status, next(status)])).toEqual([
+      ['Planned', 'Step'],
+      ['Running', 'Step'],
+      ['Waiting', 'Await'],
+      ['Success', 'Done'],
+      ['Failed', undefined],
+      ['Cancelled', 'ExecutionCancelled'],
+    ]);
+  });
+
+  it("the function role may write logs to fc3's logConfig: auto logstore (default-logs)", () => {
+    const policy = JSON.parse(readFileSync(join(root, 'policies/function-role-policy.json'), 'utf8')) as {
+      Statement: { Action: string | string[]; Resource: string }[];
+    };
+    const log = policy.Statement.find((s) => [s.Action].flat().includes('log:PostLogStoreLogs'))!;
+    const pattern = new RegExp(`^${log.Resource.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+    expect('acs:log:<REGION>:<ACCOUNT_ID>:project/serverless-<REGION>-0a1b2c/logstore/default-logs').toMatch(
+      pattern,
+    );
   });
 });
 
@@ -252,7 +423,7 @@ describe('policies', () => {
         actions(s).some((a) => /^ram:(PassRole|\*)$|^\*$/.test(a)),
       );
       expect(passRole).toEqual([
-        { Effect: 'Allow', Action: 'ram:PassRole', Resource: 'acs:ram::<ACCOUNT_ID>:role/<ROLE_NAME>' },
+        { Effect: 'Allow', Action: 'ram:PassRole', Resource: 'acs:ram:*:<ACCOUNT_ID>:role/<ROLE_NAME>' },
       ]);
     },
   );
@@ -335,20 +506,34 @@ describe('policies', () => {
   });
 });
 
-/** A tiny EventBridge pattern matcher: exact values, `prefix`, `suffix` (what s.yaml uses). */
+/**
+ * EventBridge pattern matching for the operators s.yaml uses (EventBridge "Event patterns",
+ * help.aliyun.com/en/eventbridge/user-guide/event-patterns): every key of the pattern must match (AND);
+ * a nested object matches the event's nested object of the same name ("A pattern must share the same
+ * nested structure as the events it matches"); an array lists alternatives (OR), each an exact value
+ * or `{"prefix": ...}` / `{"suffix": ...}`. Keys the pattern does not name are not looked at.
+ */
 type Pattern = { [key: string]: Pattern | (string | { prefix?: string; suffix?: string })[] };
 function matches(pattern: Pattern, event: Record<string, unknown>): boolean {
   return Object.entries(pattern).every(([key, rule]) => {
     const value = event[key];
     if (!Array.isArray(rule)) {
-      return value !== null && typeof value === 'object' && matches(rule, value as Record<string, unknown>);
+      return (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        matches(rule, value as Record<string, unknown>)
+      );
     }
-    return rule.some((option) => {
-      if (typeof option === 'string') return value === option;
-      if (typeof value !== 'string') return false;
-      if (option.prefix !== undefined) return value.startsWith(option.prefix);
-      if (option.suffix !== undefined) return value.endsWith(option.suffix);
-      throw new Error(`unsupported pattern operator ${JSON.stringify(option)}`);
-    });
+    // An array-valued event field matches when any of its elements does.
+    const values = Array.isArray(value) ? value : [value];
+    return rule.some((option) => values.some((one) => matchesValue(option, one)));
   });
+}
+function matchesValue(option: string | { prefix?: string; suffix?: string }, value: unknown): boolean {
+  if (typeof option === 'string') return value === option;
+  if (typeof value !== 'string') return false;
+  if (option.prefix !== undefined) return value.startsWith(option.prefix);
+  if (option.suffix !== undefined) return value.endsWith(option.suffix);
+  throw new Error(`unsupported pattern operator ${JSON.stringify(option)}`);
 }

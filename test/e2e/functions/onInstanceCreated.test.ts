@@ -78,7 +78,7 @@ describe('on-instance-created handler', () => {
   });
 
   it('handles a batch of both kinds across regions, with duplicates, a foreign account and other events', async () => {
-    const duplicate = stateChangeEvent({ instanceId: 'i-hz04', state: 'Stopped' });
+    const duplicate = stateChangeEvent({ instanceId: 'i-hz04', shape: 'notification' });
     const batch = [
       duplicate,
       duplicate, // EventBridge redelivery: same source + id

@@ -7,6 +7,15 @@ import {
   decodeTimerEvent,
 } from '../../../src/inputs/events';
 import {
+  AT_REC_RUN_INSTANCES_API_CALL_REFERENCED_ONLY,
+  AT_REC_RUN_INSTANCES_CONSOLE,
+  EB_AT_DELETE_DISK_API_CALL,
+  ECS_NOTIF_INSTANCE_ID,
+  envelope,
+  REAL_ACCOUNT_ID,
+  stateChangeData,
+} from '../../fixtures/realEvents';
+import {
   apiCallEvent,
   asFcEvent,
   otherEvent,
@@ -60,18 +69,39 @@ describe('decodeInstanceEvents', () => {
     expect(decodeInstanceEvents(event, options).instances[0]?.regionId).toBe('eu-central-1');
   });
 
-  it('passes non-Running states through and ignores Deleted instances', () => {
+  it('acts on Running only: other states are NotRunning, Deleted instances InstanceDeleted', () => {
     const result = decodeInstanceEvents(
       [
         stateChangeEvent({ instanceId: 'i-pending', state: 'Pending' }),
+        stateChangeEvent({ instanceId: 'i-stopped', state: 'Stopped', shape: 'notification' }),
         stateChangeEvent({ instanceId: 'i-gone', state: 'Deleted' }),
+        stateChangeEvent({ instanceId: 'i-gone2', state: 'Deleted', shape: 'notification' }),
+        stateChangeEvent({ instanceId: 'i-up' }),
       ],
       options,
     );
-    expect(result.instances).toEqual([
-      expect.objectContaining({ instanceId: 'i-pending', state: 'Pending' }),
+    expect(result.instances).toEqual([expect.objectContaining({ instanceId: 'i-up', state: 'Running' })]);
+    expect(result.ignored.map((i) => i.reason)).toEqual([
+      'NotRunning',
+      'NotRunning',
+      'InstanceDeleted',
+      'InstanceDeleted',
     ]);
-    expect(result.ignored.map((i) => i.reason)).toEqual(['InstanceDeleted']);
+    expect(result.ignored[1]?.detail).toContain('i-stopped changed to Stopped');
+  });
+
+  it('reads the notification shape: id and state in data.content, an ARN in data.resourceId', () => {
+    const event = stateChangeEvent({
+      instanceId: 'i-bp1nested',
+      shape: 'notification',
+      regionId: 'cn-beijing',
+    });
+    expect(decodeInstanceEvents(event, options).instances).toEqual([
+      expect.objectContaining({ instanceId: 'i-bp1nested', regionId: 'cn-beijing', state: 'Running' }),
+    ]);
+    // Without the envelope region, the region comes from data.regionId / the ARN.
+    const { aliyunregionid: _dropped, ...bare } = event;
+    expect(decodeInstanceEvents(bare, options).instances[0]?.regionId).toBe('cn-beijing');
   });
 
   it.each([
@@ -391,4 +421,66 @@ describe('decodeControlRequest', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(rule);
   });
+});
+
+describe('decodeInstanceEvents on real payloads (test/fixtures/realEvents.ts)', () => {
+  const real = { accountId: REAL_ACCOUNT_ID };
+
+  it('AT-REC: a console RunInstances record (ids in InstanceIdSets and referencedResources)', () => {
+    const event = envelope('actiontrail:ActionTrail:ConsoleOperation', AT_REC_RUN_INSTANCES_CONSOLE, {
+      id: 'at-rec-1',
+    });
+    expect(decodeInstanceEvents(asFcEvent(event), real)).toEqual({
+      instances: [
+        {
+          instanceId: 'i-bp12uqx3r5o21mj0trru',
+          regionId: 'cn-hangzhou',
+          source: 'acs.ecs',
+          eventId: 'at-rec-1',
+        },
+      ],
+      ignored: [],
+    });
+  });
+
+  it('the AT-REC record as an ApiCall with the id only in referencedResources', () => {
+    const event = envelope('ecs:ActionTrail:ApiCall', AT_REC_RUN_INSTANCES_API_CALL_REFERENCED_ONLY, {
+      id: 'at-rec-2',
+    });
+    expect(decodeInstanceEvents(event, real).instances.map((i) => i.instanceId)).toEqual([
+      'i-bp12uqx3r5o21mj0trru',
+    ]);
+  });
+
+  it('EB-AT: the documented DeleteDisk ApiCall is ignored although it names an instance', () => {
+    const event = envelope('actiontrail:ActionTrail:ApiCall', EB_AT_DELETE_DISK_API_CALL, { id: 'eb-at-1' });
+    const result = decodeInstanceEvents(event, real);
+    expect(result.instances).toEqual([]);
+    expect(result.ignored.map((i) => i.reason)).toEqual(['UnsupportedApiCall']);
+  });
+
+  it.each(['content', 'notification'] as const)(
+    'ECS-NOTIF, data = %s: Running is attached, the sample state Stopping is not',
+    (shape) => {
+      const accountId = '1690701234567830';
+      const running = envelope('ecs:Instance:StateChange', stateChangeData(shape, 'Running', accountId), {
+        id: `notif-${shape}-1`,
+        accountId,
+      });
+      expect(decodeInstanceEvents(running, { accountId }).instances).toEqual([
+        expect.objectContaining({
+          instanceId: ECS_NOTIF_INSTANCE_ID,
+          regionId: 'cn-hangzhou',
+          state: 'Running',
+        }),
+      ]);
+      const stopping = envelope('ecs:Instance:StateChange', stateChangeData(shape, 'Stopping', accountId), {
+        id: `notif-${shape}-2`,
+        accountId,
+      });
+      expect(decodeInstanceEvents(stopping, { accountId }).ignored.map((i) => i.reason)).toEqual([
+        'NotRunning',
+      ]);
+    },
+  );
 });

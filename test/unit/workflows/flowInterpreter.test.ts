@@ -133,12 +133,19 @@ describe('FlowInterpreter on workflows/bulk-attach.yaml', () => {
     await expect(flow.start(input)).resolves.toMatchObject({ status: 'Failed', error: 'ExecutionFailed' });
   });
 
-  it('fails the execution when the callback reports failure (no Retry rule matches)', async () => {
+  it('a failure reported on the callback (or its expiry) re-runs Await with a fresh token (FnF.ALL)', async () => {
     const toy = toyWorkflow({ steps: 3, pauseAt: [1] });
     const flow = new FlowInterpreter(bulkAttach, { handlers: { 'ecs-role-attach-workflow': toy.handler } });
     const run = flow.start(input);
-    flow.reportTaskFailed((await flow.nextCallback()).taskToken, 'Operator.Rejected', 'no');
-    await expect(run).resolves.toMatchObject({ status: 'Failed', error: 'Operator.Rejected', cause: 'no' });
+    const first = await flow.nextCallback();
+    flow.reportTaskFailed(first.taskToken, 'Operator.Rejected', 'no');
+    const second = await flow.nextCallback();
+    expect(second.stateName).toBe('Await');
+    expect(second.taskToken).not.toBe(first.taskToken);
+    expect(toy.executions.get('exec-EcsInstanceRole')?.token).toBe(second.taskToken);
+    toy.executions.get('exec-EcsInstanceRole')!.decision = 'cancel';
+    flow.reportTaskSucceeded(second.taskToken, '{"action":"cancel"}');
+    await expect(run).resolves.toMatchObject({ status: 'Failed', error: 'ExecutionCancelled' });
   });
 
   it('fails with FC.Unhandled when the function throws, and with FC.FunctionNotFound without a handler', async () => {
