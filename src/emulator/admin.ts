@@ -12,6 +12,7 @@
  * | `GET /_emulator/quotas`, `POST /_emulator/quotas` | reads / merges quotas `{"<Action>": callsPerSecond \| null}` |
  * | `GET /_emulator/cloudflow` | `{"Calls":[{action, at, requestId, taskToken, output \| error, cause \| flowName, executionName, input}]}` |
  * | `GET /_emulator/oss` | `{"Buckets":{"<bucket>":["<key>", ...]}}` |
+ * | `POST /_emulator/buckets` | `{"Buckets":["<bucket>", ...]}` creates OSS buckets; answers the bucket names |
  */
 import { z } from 'zod';
 import type { Faults } from './faults.js';
@@ -59,6 +60,7 @@ export interface AdminOperations {
   setQuotas(patch: Record<string, number | null>): Record<string, number>;
   cloudflowCalls(): unknown[];
   ossListing(): Record<string, string[]>;
+  createBuckets(names: string[]): void;
 }
 
 /** The admin view of an instance record (a copy; safe to keep). */
@@ -85,6 +87,7 @@ const statusBody = z.strictObject({
   Status: z.enum(INSTANCE_STATUSES),
 });
 const quotasBody = z.record(z.string(), z.number().min(0).nullable());
+const bucketsBody = z.strictObject({ Buckets: z.array(z.string()).min(1) });
 
 /** Result of an admin route: HTTP status and JSON body. */
 export interface AdminResult {
@@ -139,6 +142,11 @@ export function handleAdmin(method: string, url: URL, body: Buffer, ops: AdminOp
         return { status: 200, body: { Calls: ops.cloudflowCalls() } };
       case 'GET /_emulator/oss':
         return { status: 200, body: { Buckets: ops.ossListing() } };
+      case 'POST /_emulator/buckets': {
+        const input = bucketsBody.parse(parseJson(body));
+        ops.createBuckets(input.Buckets);
+        return { status: 200, body: { Buckets: Object.keys(ops.ossListing()).sort() } };
+      }
       default:
         return { status: 404, body: { error: `no admin route ${route}` } };
     }

@@ -145,6 +145,17 @@ export const fleetFileSchema = z.strictObject({
   instances: z.array(fleetInstanceSchema),
   accounts: z.array(memberAccountSchema).optional(),
   folders: z.array(folderSchema).optional(),
+  /** OSS buckets that exist (any other bucket answers 404 `NoSuchBucket`). */
+  buckets: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+          'must be an OSS bucket name (3-63 lowercase letters, digits, "-")',
+        ),
+    )
+    .optional(),
   /** Action -> calls per second. */
   quotas: z.record(z.string(), z.number().min(0)).optional(),
   faults: faultsSchema.optional(),

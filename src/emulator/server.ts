@@ -53,6 +53,8 @@ export interface EmulatorOptions extends Partial<EmulatorBehaviour> {
   faults?: Faults;
   /** Extra services, tried before ECS and RAM. */
   services?: EmulatorService[];
+  /** OSS buckets that exist, added to the fleet's `buckets`; any other bucket answers 404 `NoSuchBucket`. */
+  buckets?: string[];
   /** Clock for quotas and the replay guard. @default Date.now */
   now?: () => number;
   /** Accepted distance between the signed time and the clock, and nonce memory. @default 900_000 */
@@ -101,6 +103,8 @@ export interface EmulatorHandle {
   revokeTaskTokens(tokens: string[]): void;
   /** OSS buckets and their keys. */
   ossListing(): Record<string, string[]>;
+  /** Creates OSS buckets (existing ones are kept). */
+  createBuckets(names: string[]): void;
   /** Adds a service, tried before the built-in ones. */
   registerService(service: EmulatorService): void;
   close(): Promise<void>;
@@ -113,6 +117,7 @@ const DEFAULT_BEHAVIOUR: EmulatorBehaviour = {
   unknownIdsInDescribeRole: 'omit',
   lastPageNextToken: 'empty',
   metadataEndpointParam: 'required',
+  ossSignatureV1: 'reject',
 };
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -215,7 +220,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   quotas.set({ ...fleet.quotas, ...options.quotas });
   const replay = new ReplayGuard(now, options.replayWindowMs);
   const cloudflow = cloudFlowService();
-  const oss = ossService(accountId);
+  const oss = ossService(accountId, {
+    buckets: [...(fleet.buckets ?? []), ...(options.buckets ?? [])],
+    signatureV1: () => behaviour.ossSignatureV1,
+    now,
+  });
   const services: EmulatorService[] = [
     ...(options.services ?? []),
     cloudflow.service,
@@ -292,6 +301,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     cloudflowCalls: () => cloudflow.calls(),
     revokeTaskTokens: (tokens: string[]) => cloudflow.revokeTaskTokens(tokens),
     ossListing: () => oss.listing(),
+    createBuckets: (names: string[]) => oss.createBuckets(names),
   };
 
   const authenticate = (service: EmulatorService, request: ServiceRequest): VerifiedCaller | undefined => {

@@ -71,6 +71,12 @@ export interface EmulatorBehaviour {
    * @default 'required'
    */
   metadataEndpointParam: 'required' | 'optional';
+  /**
+   * OSS requests signed with V1 (`OSS <ak>:<sig>`): refused with 403 `AccessDenied` as OSS does for
+   * accounts created since 2025-03-01 and buckets created since 2025-09-01, or accepted (a legacy
+   * account). V4 (`OSS4-HMAC-SHA256`) is always verified. @default 'reject'
+   */
+  ossSignatureV1: 'reject' | 'accept';
 }
 
 /** What a service handler can use. */

@@ -40,7 +40,7 @@ export type CredentialLookup = (accessKeyId: string) => CredentialRecord | undef
 /** Who signed a request and the replay-relevant values it carried. */
 export interface VerifiedCaller {
   accessKeyId: string;
-  scheme: 'ACS3-HMAC-SHA256' | 'HMAC-SHA1';
+  scheme: 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'OSS4-HMAC-SHA256';
   /** True when the caller used an STS credential (and presented its token). */
   sts: boolean;
   nonce: string | undefined;

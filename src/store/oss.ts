@@ -2,6 +2,10 @@
  * {@link ObjectStorage} on OSS with `ali-oss`: GetObject, PutObject (one PUT is atomic: readers see the old
  * or the new object), PutObject with `x-oss-forbid-overwrite: true` for create-if-absent (OSS answers 409
  * `FileAlreadyExists`), ListObjects with delimiter `/`, DeleteObject (204 even when absent).
+ * Requests are signed with V4 (OSS4-HMAC-SHA256, `authorizationV4: true` and the bucket's region): OSS
+ * refuses V1 for accounts created since 2025-03-01 and buckets created since 2025-09-01.
+ * A bucket that does not exist (404 `NoSuchBucket`) is an {@link InvalidInputError} naming the bucket and
+ * the region, never an empty store.
  * Credentials come from `@alicloud/credentials` (in FC: the function role's STS token from the environment).
  */
 
@@ -37,15 +41,21 @@ export class OssObjectStorage implements ObjectStorage {
   /** `prefix/` or `` (the root of the bucket). */
   private readonly root: string;
 
+  private readonly bucket: string;
+  private readonly regionId: string | undefined;
+
   /**
    * @param client an `ali-oss` client bound to `bucket`
    * @param prefix key prefix without leading or trailing slash (`''` for the bucket root)
+   * @param regionId the bucket's region, named in the error for a missing bucket
    */
-  public constructor(client: OssClient, bucket: string, prefix: string) {
+  public constructor(client: OssClient, bucket: string, prefix: string, regionId?: string) {
     this.client = client;
     const clean = prefix.replace(/^\/+|\/+$/g, '');
     this.root = clean === '' ? '' : `${clean}/`;
     this.location = `oss://${bucket}/${clean}`;
+    this.bucket = bucket;
+    this.regionId = regionId;
   }
 
   public async getObject(key: string): Promise<string | undefined> {
@@ -54,13 +64,17 @@ export class OssObjectStorage implements ObjectStorage {
       const content = result.content;
       return Buffer.isBuffer(content) ? content.toString('utf8') : String(content ?? '');
     } catch (error) {
-      if (codeOf(error) === 'NoSuchKey' || statusOf(error) === 404) return undefined;
-      throw error;
+      if (codeOf(error) === 'NoSuchKey') return undefined;
+      throw this.explained(error);
     }
   }
 
   public async putObject(key: string, body: string): Promise<void> {
-    await this.client.put(this.keyOf(key), Buffer.from(body, 'utf8'), { mime: 'application/json' });
+    try {
+      await this.client.put(this.keyOf(key), Buffer.from(body, 'utf8'), { mime: 'application/json' });
+    } catch (error) {
+      throw this.explained(error);
+    }
   }
 
   public async putObjectIfAbsent(key: string, body: string): Promise<boolean> {
@@ -72,7 +86,7 @@ export class OssObjectStorage implements ObjectStorage {
       return true;
     } catch (error) {
       if (codeOf(error) === 'FileAlreadyExists' || statusOf(error) === 409) return false;
-      throw error;
+      throw this.explained(error);
     }
   }
 
@@ -82,10 +96,14 @@ export class OssObjectStorage implements ObjectStorage {
     let marker: string | undefined;
     // OSS returns at most 1,000 entries per page; follow NextMarker to the end.
     for (;;) {
-      const page = await this.client.list(
-        { prefix: full, delimiter: '/', 'max-keys': 1000, ...(marker === undefined ? {} : { marker }) },
-        {},
-      );
+      const page = await this.client
+        .list(
+          { prefix: full, delimiter: '/', 'max-keys': 1000, ...(marker === undefined ? {} : { marker }) },
+          {},
+        )
+        .catch((error: unknown) => {
+          throw this.explained(error);
+        });
       for (const object of page.objects ?? []) {
         const name = object.name.slice(full.length);
         if (name !== '') names.push(name);
@@ -100,9 +118,21 @@ export class OssObjectStorage implements ObjectStorage {
     try {
       await this.client.delete(this.keyOf(key));
     } catch (error) {
-      if (codeOf(error) === 'NoSuchKey' || statusOf(error) === 404) return;
-      throw error;
+      if (codeOf(error) === 'NoSuchKey') return;
+      throw this.explained(error);
     }
+  }
+
+  /** A missing bucket becomes an {@link InvalidInputError} naming the bucket and region; others pass. */
+  private explained(error: unknown): unknown {
+    if (codeOf(error) !== 'NoSuchBucket') return error;
+    const region = this.regionId === undefined ? '' : ` in region ${this.regionId}`;
+    return new InvalidInputError(
+      'the state store',
+      `must name an existing OSS bucket: bucket "${this.bucket}" does not exist${region} (OSS 404 NoSuchBucket; create it there, or set ALIBABA_CLOUD_REGION_ID to the bucket's region)`,
+      this.location,
+      { cause: error },
+    );
   }
 
   private keyOf(key: string): string {
@@ -164,6 +194,8 @@ export function createOssObjectStorage(options: OssStorageOptions): OssObjectSto
     const initial = await credential.getCredential();
     const base: OSS.Options = {
       region: `oss-${regionId}`,
+      // V4 (OSS4-HMAC-SHA256), signed for the bucket's region: OSS refuses V1 for new accounts and buckets.
+      authorizationV4: true,
       bucket,
       accessKeyId: initial.accessKeyId ?? '',
       accessKeySecret: initial.accessKeySecret ?? '',
@@ -202,7 +234,7 @@ export function createOssObjectStorage(options: OssStorageOptions): OssObjectSto
     list: async (query, listOptions) => (await lazy()).list(query, listOptions),
     delete: async (name) => (await lazy()).delete(name),
   };
-  return new OssObjectStorage(facade, bucket, prefix);
+  return new OssObjectStorage(facade, bucket, prefix, regionId);
 }
 
 function codeOf(error: unknown): unknown {

@@ -30,6 +30,8 @@ export const TEST_CREDENTIALS = {
 } as const;
 
 export const TEST_ACCOUNT_ID = '1234567890123456';
+/** OSS buckets {@link smallFleet} declares (any other bucket answers 404 NoSuchBucket). */
+export const TEST_BUCKETS = ['state-bucket', 'list-bucket', 'era-state'] as const;
 export const DESIGNATED_ROLE = 'EcsAppRole';
 
 /**
@@ -38,11 +40,13 @@ export const DESIGNATED_ROLE = 'EcsAppRole';
  *   i-hz04 Stopped, i-hz05 Pending, i-hz06 classic, tags env/team/app, resource groups rg-a / rg-b;
  * - cn-shanghai: i-sh01..i-sh04 vpc Running.
  * Roles: EcsAppRole and OtherEcsRole trust ECS; NotEcsRole trusts fc.aliyuncs.com only.
+ * OSS buckets: {@link TEST_BUCKETS}.
  */
 export function smallFleet(): FleetFile {
   return {
     accountId: TEST_ACCOUNT_ID,
     credentials: [TEST_CREDENTIALS.plain, TEST_CREDENTIALS.sts],
+    buckets: [...TEST_BUCKETS],
     roles: [
       { RoleName: DESIGNATED_ROLE, AssumeRolePolicyDocument: trustPolicyFor('ecs.aliyuncs.com') },
       { RoleName: 'OtherEcsRole', AssumeRolePolicyDocument: trustPolicyFor('ecs.aliyuncs.com') },

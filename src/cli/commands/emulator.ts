@@ -11,6 +11,8 @@ export interface EmulatorFlags {
   instances?: string;
   seed?: string;
   latencyMs?: string;
+  /** `--bucket`, repeatable: OSS buckets that exist. */
+  bucket?: string[];
 }
 
 /** What the command needs from the outside world; tests replace `waitForStop`. */
@@ -60,6 +62,13 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
   if (instances !== undefined) options.instances = instances;
   if (seed !== undefined) options.seed = seed;
   if (latencyMs !== undefined) options.latencyMs = latencyMs;
+  const invalidBucket = (flags.bucket ?? []).find((name) => !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name));
+  if (invalidBucket !== undefined) {
+    throw new Error(
+      `--bucket must be an OSS bucket name (3-63 lowercase letters, digits, "-"), got ${JSON.stringify(invalidBucket)}; the emulator was not started.`,
+    );
+  }
+  if (flags.bucket !== undefined && flags.bucket.length > 0) options.buckets = flags.bucket;
   if (flags.fleet !== undefined) {
     let text: string;
     try {
@@ -105,16 +114,22 @@ Prints one JSON line when ready: {"endpoint","accessKeyId","accessKeySecret","ac
 
 Examples:
   $ ecs-role-attach emulator --instances 500 --seed 7
-  $ ecs-role-attach emulator --fleet fleet.json --port 8080 --latency-ms 20`,
+  $ ecs-role-attach emulator --fleet fleet.json --port 8080 --latency-ms 20
+  $ ecs-role-attach emulator --bucket era-state   # then --state oss://era-state/prefix works`,
     )
     .option('--port <port>', 'TCP port on 127.0.0.1; 0 picks a free one', '0')
     .option(
       '--fleet <file>',
-      'fleet file (JSON or YAML): accountId, credentials, roles, instances, quotas, faults',
+      'fleet file (JSON or YAML): accountId, credentials, roles, instances, buckets, quotas, faults',
     )
     .option('--instances <n>', 'generate a deterministic fleet of N instances (default 50 without --fleet)')
     .option('--seed <n>', 'seed of the generated fleet, credentials and fault draws', '1')
     .option('--latency-ms <ms>', 'fixed latency added to every API call')
+    .option(
+      '--bucket <name>',
+      'an OSS bucket that exists (repeatable; added to the fleet file\'s "buckets"); other buckets answer 404 NoSuchBucket',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (flags: EmulatorFlags) => {
       let options: EmulatorOptions;
       try {

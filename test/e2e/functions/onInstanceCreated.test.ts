@@ -264,4 +264,33 @@ describe('on-instance-created handler', () => {
       restore();
     }
   });
+
+  it('keeps its state on oss:// (V4 signatures); a missing bucket fails the invocation before any write', async () => {
+    await admin(emulator, '/_emulator/instances', {
+      instances: [
+        { InstanceId: 'i-oss01', RegionId: 'cn-hangzhou' },
+        { InstanceId: 'i-oss02', RegionId: 'cn-hangzhou' },
+      ],
+    });
+    const restore = setFunctionEnv(emulator, { STATE: 'oss://era-state/events' });
+    try {
+      const result = await invoke(stateChangeEvent({ instanceId: 'i-oss01', shape: 'notification' }));
+      expect(result.attached).toEqual(['i-oss01']);
+      expect(emulator.stats().calls['oss:GetObject']).toBeGreaterThan(0);
+      expect(emulator.stats().rejected).toEqual({});
+    } finally {
+      restore();
+    }
+    emulator.resetStats();
+    const restoreMissing = setFunctionEnv(emulator, { STATE: 'oss://missing-bucket/events' });
+    try {
+      await expect(invoke(stateChangeEvent({ instanceId: 'i-oss02' }))).rejects.toThrow(
+        /bucket "missing-bucket" does not exist in region cn-hangzhou/,
+      );
+    } finally {
+      restoreMissing();
+    }
+    expect(emulator.stats().calls['AttachInstanceRamRole']).toBeUndefined();
+    expect(roleOf('i-oss02')).toBe('');
+  });
 });

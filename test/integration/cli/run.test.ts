@@ -206,6 +206,34 @@ describe('ecs-role-attach run against the emulator', () => {
     ]);
   });
 
+  it('runs on an oss:// state store (V4 signatures); a missing bucket exits 2 naming bucket and region, zero writes', async () => {
+    emulator = await startTestEmulator({ fleet: { ...cliFleet(5), buckets: ['era-cli-state'] } });
+    const targets = JSON.stringify({ Type: 'ResourceIds', ResourceIds: [fleetId(1), fleetId(2)] });
+    const ok = await run('oss://era-cli-state/runs', '--targets', targets);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(emulator.ossListing()['era-cli-state']?.some((key) => key.startsWith('runs/executions/'))).toBe(
+      true,
+    );
+    expect(emulator.stats().rejected).toEqual({});
+
+    emulator.resetStats();
+    const previous = process.env['ALIBABA_CLOUD_REGION_ID'];
+    process.env['ALIBABA_CLOUD_REGION_ID'] = 'cn-shanghai';
+    try {
+      const missing = await run('oss://missing-bucket/prefix', '--targets', targets);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('bucket "missing-bucket" does not exist in region cn-shanghai');
+      expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      if (previous === undefined) delete process.env['ALIBABA_CLOUD_REGION_ID'];
+      else process.env['ALIBABA_CLOUD_REGION_ID'] = previous;
+    }
+    const calls = emulator.stats().calls;
+    expect(calls['AttachInstanceRamRole'] ?? 0).toBe(0);
+    expect(calls['DetachInstanceRamRole'] ?? 0).toBe(0);
+  });
+
   it('dry run prints the plan with zero write calls', async () => {
     emulator = await startTestEmulator({ fleet: cliFleet(1000) });
     const result = await run(

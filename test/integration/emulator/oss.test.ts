@@ -1,6 +1,7 @@
 /**
  * The emulator's OSS service against the real, unmodified ali-oss 6.23.0 client over HTTP:
- * object calls, create-if-absent, listing with delimiter and paging, V1 signature and STS checks, XML errors.
+ * object calls, create-if-absent, listing with delimiter and paging, V4 signature (the default) and STS
+ * checks, V1 refused unless the legacy switch is on, NoSuchBucket for undeclared buckets, XML errors.
  */
 import OSS from 'ali-oss';
 import type { EmulatorHandle } from '../../../src/emulator';
@@ -21,6 +22,7 @@ function client(emulator: EmulatorHandle, overrides: Partial<OSS.Options> = {}):
     refreshSTSTokenInterval: 300_000,
     endpoint: emulator.endpoint,
     secure: false,
+    authorizationV4: true,
     ...overrides,
   });
 }
@@ -95,7 +97,48 @@ describe('emulator OSS service with ali-oss', () => {
     expect(seen.sort()).toEqual(['p/a.json', 'p/b.json', 'p/c.json', 'p/sub/', 'p/t/']);
   });
 
-  it('verifies the V1 signature and the STS token, answering OSS XML errors', async () => {
+  it('answers 404 NoSuchBucket for an undeclared bucket until the admin route creates it', async () => {
+    const oss = client(emulator, { bucket: 'not-declared' });
+    await expect(oss.put('a.json', Buffer.from('{}'))).rejects.toMatchObject({
+      code: 'NoSuchBucket',
+      status: 404,
+    });
+    await expect(oss.get('a.json')).rejects.toMatchObject({ code: 'NoSuchBucket', status: 404 });
+    expect(Object.keys(emulator.ossListing())).not.toContain('not-declared');
+    const created = await admin<{ Buckets: string[] }>(emulator, '/_emulator/buckets', {
+      Buckets: ['not-declared'],
+    });
+    expect(created.body.Buckets).toContain('not-declared');
+    await oss.put('a.json', Buffer.from('{}'));
+    expect((await oss.get('a.json')).content.toString()).toBe('{}');
+    const bad = await admin<{ error: string }>(emulator, '/_emulator/buckets', { Buckets: ['Bad_Name'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('"Bad_Name"');
+  });
+
+  it('refuses V1 signatures with 403 AccessDenied by default', async () => {
+    const v1 = client(emulator, { authorizationV4: false });
+    await expect(v1.get('x')).rejects.toMatchObject({ code: 'AccessDenied', status: 403 });
+    await expect(v1.put('x', Buffer.from('1'))).rejects.toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(emulator.stats().rejected['AccessDenied']).toBeGreaterThanOrEqual(2);
+  });
+
+  it('verifies the V4 signature: region, date and secret are all signed', async () => {
+    await expect(client(emulator, { accessKeySecret: 'wrong' }).get('x')).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      status: 403,
+    });
+    const skewed = client(emulator, { amendTimeSkewed: 3_600_000 } as Partial<OSS.Options>);
+    await expect(skewed.get('x')).rejects.toMatchObject({ code: 'RequestTimeTooSkewed', status: 403 });
+    // Query parameters and headers are in the canonical request: a listing with every parameter works.
+    const listed = await client(emulator).list(
+      { prefix: 'p/', delimiter: '/', 'max-keys': 5, marker: 'p/a.json' },
+      {},
+    );
+    expect(listed.isTruncated).toBe(false);
+  });
+
+  it('verifies the V4 signature and the STS token, answering OSS XML errors', async () => {
     await expect(client(emulator, { accessKeySecret: 'wrong' }).get('x')).rejects.toMatchObject({
       code: 'SignatureDoesNotMatch',
       status: 403,
@@ -111,6 +154,7 @@ describe('emulator OSS service with ali-oss', () => {
       accessKeySecret: TEST_CREDENTIALS.sts.accessKeySecret,
       endpoint: emulator.endpoint,
       secure: false,
+      authorizationV4: true,
     });
     await expect(withoutToken.get('x')).rejects.toMatchObject({ code: 'InvalidSecurityToken', status: 403 });
     const plain = new OSS({
@@ -119,10 +163,31 @@ describe('emulator OSS service with ali-oss', () => {
       ...TEST_CREDENTIALS.plain,
       endpoint: emulator.endpoint,
       secure: false,
+      authorizationV4: true,
     });
     await plain.put('plain.json', Buffer.from('{}'));
     const stats = emulator.stats();
     expect(stats.rejected['SignatureDoesNotMatch']).toBeGreaterThanOrEqual(1);
     expect(stats.calls['oss:PutObject']).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('emulator OSS service for a legacy account (ossSignatureV1: accept)', () => {
+  let emulator: EmulatorHandle;
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ ossSignatureV1: 'accept' });
+  });
+  afterAll(() => emulator.close());
+
+  it('accepts and verifies V1 signatures, and V4 as well', async () => {
+    const v1 = client(emulator, { authorizationV4: false });
+    await v1.put('legacy.json', Buffer.from('{"v":1}'));
+    expect((await client(emulator).get('legacy.json')).content.toString()).toBe('{"v":1}');
+    await expect(
+      client(emulator, { authorizationV4: false, accessKeySecret: 'wrong' }).get('legacy.json'),
+    ).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+      status: 403,
+    });
   });
 });

@@ -107,6 +107,29 @@ describe('ObjectExecutionStore over OSS (ali-oss -> emulator)', () => {
     expect(await store.getDocument('event-path/cn-hangzhou/EcsRole')).toEqual({ state: 'open' });
   });
 
+  it('a missing bucket is an InvalidInputError naming the bucket and region, on reads and writes', async () => {
+    const missing = openExecutionStore('oss://no-such-bucket/x', {
+      endpoint: emulator.endpoint,
+      credential,
+      regionId: 'cn-shanghai',
+    });
+    for (const attempt of [
+      () => missing.load('exec-1'),
+      () => missing.create(record(ID, '2026-11-22T23:15:01.000Z'), plan(ID)),
+      () => missing.tryLock('sweep/cn-hangzhou/EcsRole', 'owner-1', 60_000),
+    ]) {
+      const error = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as Error).message).toContain(
+        'bucket "no-such-bucket" does not exist in region cn-shanghai',
+      );
+    }
+    expect(Object.keys(emulator.ossListing())).not.toContain('no-such-bucket');
+  });
+
   it('rejects malformed oss:// locations before any call', () => {
     const before = emulator.stats().calls;
     expect(() => openExecutionStore('oss://Bad_Bucket/x')).toThrow(InvalidInputError);

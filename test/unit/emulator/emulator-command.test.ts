@@ -83,6 +83,15 @@ describe('ecs-role-attach emulator', () => {
     expect(h.out()).toBe('');
   });
 
+  it('takes --bucket names, refusing an invalid one by name', async () => {
+    await expect(emulatorOptionsFromFlags({ bucket: ['era-state', 'other-1'] })).resolves.toMatchObject({
+      buckets: ['era-state', 'other-1'],
+    });
+    await expect(emulatorOptionsFromFlags({ bucket: ['Bad_Bucket'] })).rejects.toThrow(
+      /--bucket must be an OSS bucket name .*"Bad_Bucket"/,
+    );
+  });
+
   it('names invalid fleet fields and reads YAML fleets', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ instances: [{ InstanceId: 'i-1', Status: 'Flying' }] }));
