@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerRollbackCommand } from './commands/rollback.js';
@@ -29,6 +30,7 @@ export function buildProgram(context: CommandContext): Command {
     })
     .exitOverride();
   setProgressFactory(createProgressFactory());
+  registerDoctorCommand(program, context);
   registerRunCommands(program, context);
   registerSweepCommand(program, context);
   registerRollbackCommand(program, context);

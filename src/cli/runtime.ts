@@ -59,6 +59,33 @@ export interface CommonOptions {
   quiet?: boolean;
 }
 
+/** `--region a,b`: region ids, deduplicated in order; at least one. */
+export function regionList(value: string | undefined): string[] {
+  const regions = (value ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  if (regions.length === 0)
+    throw new InvalidInputError('--region', 'must list at least one region id', value);
+  for (const region of regions) {
+    if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region))
+      throw new InvalidInputError('--region', 'must be region ids like "cn-hangzhou"', region);
+  }
+  return [...new Set(regions)];
+}
+
+/** `--role`: a RAM role name. */
+export function roleName(value: string | undefined): string {
+  if (!/^[A-Za-z0-9.-]{1,64}$/.test(value ?? '')) {
+    throw new InvalidInputError(
+      '--role',
+      'must be a RAM role name (1-64 letters, digits, "." or "-")',
+      value,
+    );
+  }
+  return value!;
+}
+
 export function outputFormat(value: string | undefined): OutputFormat {
   if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
   throw new InvalidInputError('--output', 'must be text or json', value);

@@ -1,7 +1,8 @@
 /**
  * CloudFlow (FnF 2019-03-15) callbacks over the real `@alicloud/fnf-2019-03-15` 1.2.0 SDK, a pop-core
- * `RPCClient` (legacy RPC HMAC-SHA1 signature, POST form body). Only the three calls the product makes:
- * `ReportTaskSucceeded` / `ReportTaskFailed` (resume a `WaitForCustomCallback` task) and `StartExecution`.
+ * `RPCClient` (legacy RPC HMAC-SHA1 signature, POST form body). Only the calls the product makes:
+ * `ReportTaskSucceeded` / `ReportTaskFailed` (resume a `WaitForCustomCallback` task), `StartExecution`, and
+ * `DescribeFlow` (read-only, `doctor --flow`).
  * Credentials come from `@alicloud/credentials` through pop-core's `credentialsProvider` hook, so STS
  * tokens are refreshed by the credential and never stored here.
  */
@@ -17,6 +18,8 @@ export interface CloudFlowApi {
   reportTaskFailed(taskToken: string, error: string, cause?: string): Promise<void>;
   /** Starts an execution of `flowName`; returns the execution name CloudFlow reports. */
   startExecution(flowName: string, input: Record<string, unknown>, executionName?: string): Promise<string>;
+  /** DescribeFlow: the flow's name and type, or undefined when it does not exist (read-only, for `doctor`). */
+  describeFlow(flowName: string): Promise<{ name: string; type: string } | undefined>;
 }
 
 export interface CloudFlowOptions {
@@ -40,6 +43,7 @@ interface FnfClient {
     params: Record<string, string>,
     options?: object,
   ): Promise<{ RequestId?: string; Name?: string }>;
+  describeFlow(params: Record<string, string>, options?: object): Promise<{ Name?: string; Type?: string }>;
 }
 type FnfClientConstructor = new (config: Record<string, unknown>) => FnfClient;
 
@@ -103,6 +107,22 @@ class SdkCloudFlowApi implements CloudFlowApi {
       }),
     );
     return result.Name ?? executionName ?? '';
+  }
+
+  public async describeFlow(flowName: string): Promise<{ name: string; type: string } | undefined> {
+    try {
+      const flow = await call('DescribeFlow', () => this.client.describeFlow({ Name: flowName }));
+      return { name: flow.Name ?? flowName, type: flow.Type ?? '' };
+    } catch (error) {
+      // The Serverless Devs flow component keys on this message ("Flow '<name>' does not exist").
+      if (
+        error instanceof CloudApiError &&
+        (error.code === 'FlowNotExists' || /does not exist/i.test(error.message))
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
   }
 }
 

@@ -44,6 +44,8 @@ export interface OrganizationApis {
   directory: DirectoryApi;
   /** The caller's own account (STS GetCallerIdentity): the management account when run from it. */
   callerAccountId(): Promise<string>;
+  /** STS GetCallerIdentity in full: account, ARN and identity type (`Account`, `RAMUser`, `AssumedRoleUser`). */
+  callerIdentity(): Promise<{ accountId: string; arn: string; identityType: string }>;
   /** A renewing credential of `roleName` in `accountId`; its first AssumeRole happens in `assume()`. */
   assumeRole(accountId: string, roleName: string, sessionName: string): AssumedRoleCredential;
 }
@@ -92,6 +94,14 @@ export function createOrganizationApis(options: OrganizationApisOptions = {}): O
   });
   const sts = new Sts(configFor(caller, options.endpoint, 'sts.aliyuncs.com'));
   const rm = new ResourceManager(configFor(caller, options.endpoint, 'resourcemanager.aliyuncs.com'));
+  const callerIdentity = async () => {
+    const response = await call('GetCallerIdentity', () => sts.getCallerIdentity());
+    return {
+      accountId: response.body?.accountId ?? '',
+      arn: response.body?.arn ?? '',
+      identityType: response.body?.identityType ?? '',
+    };
+  };
   const directory: DirectoryApi = {
     listAccounts: () =>
       allPages(async (pageNumber) => {
@@ -121,10 +131,8 @@ export function createOrganizationApis(options: OrganizationApisOptions = {}): O
   };
   return {
     directory,
-    callerAccountId: async () => {
-      const response = await call('GetCallerIdentity', () => sts.getCallerIdentity());
-      return response.body?.accountId ?? '';
-    },
+    callerAccountId: async () => (await callerIdentity()).accountId,
+    callerIdentity: () => callerIdentity(),
     assumeRole: (accountId, roleName, sessionName) =>
       new AssumedRoleCredential(
         async () => {

@@ -156,6 +156,8 @@ export const fleetFileSchema = z.strictObject({
         ),
     )
     .optional(),
+  /** CloudFlow flows that exist (DescribeFlow answers 404 `FlowNotExists` for others). */
+  flows: z.array(z.string().min(1)).optional(),
   /** Action -> calls per second. */
   quotas: z.record(z.string(), z.number().min(0)).optional(),
   faults: faultsSchema.optional(),

@@ -55,6 +55,8 @@ export interface EmulatorOptions extends Partial<EmulatorBehaviour> {
   services?: EmulatorService[];
   /** OSS buckets that exist, added to the fleet's `buckets`; any other bucket answers 404 `NoSuchBucket`. */
   buckets?: string[];
+  /** CloudFlow flows that exist (DescribeFlow), added to the fleet's `flows`. */
+  flows?: string[];
   /** Clock for quotas and the replay guard. @default Date.now */
   now?: () => number;
   /** Accepted distance between the signed time and the clock, and nonce memory. @default 900_000 */
@@ -219,7 +221,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const quotas = new QuotaTracker(now);
   quotas.set({ ...fleet.quotas, ...options.quotas });
   const replay = new ReplayGuard(now, options.replayWindowMs);
-  const cloudflow = cloudFlowService();
+  const cloudflow = cloudFlowService([...(fleet.flows ?? []), ...(options.flows ?? [])]);
   const oss = ossService(accountId, {
     buckets: [...(fleet.buckets ?? []), ...(options.buckets ?? [])],
     signatureV1: () => behaviour.ossSignatureV1,

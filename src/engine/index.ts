@@ -65,6 +65,7 @@ export {
   runStep,
   stepBudgetMs,
 } from './paths/workflow.js';
+export { assertRoleUsable } from './planner.js';
 export {
   type Clock,
   type EcsApi,

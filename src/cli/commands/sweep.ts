@@ -36,6 +36,8 @@ import {
   openStore,
   outputFormat,
   readJsonArgument,
+  regionList,
+  roleName,
 } from '../runtime.js';
 
 interface SweepOptions extends CommonOptions, OrganizationOptions {
@@ -46,8 +48,6 @@ interface SweepOptions extends CommonOptions, OrganizationOptions {
   mode?: string;
   fix?: string;
 }
-
-const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
 /** Registers `sweep`. */
 export function registerSweepCommand(program: Command, context: CommandContext): void {
@@ -144,24 +144,8 @@ export function sweepRequest(options: SweepOptions): {
   mode?: ExecutionMode;
   fix?: SourceFix[];
 } {
-  const regions = (options.region ?? '')
-    .split(',')
-    .map((r) => r.trim())
-    .filter((r) => r !== '');
-  if (regions.length === 0)
-    throw new InvalidInputError('--region', 'must list at least one region id', options.region);
-  for (const region of regions) {
-    if (!REGION.test(region))
-      throw new InvalidInputError('--region', 'must be region ids like "cn-hangzhou"', region);
-  }
-  const role = options.role ?? '';
-  if (!/^[A-Za-z0-9.-]{1,64}$/.test(role)) {
-    throw new InvalidInputError(
-      '--role',
-      'must be a RAM role name (1-64 letters, digits, "." or "-")',
-      options.role,
-    );
-  }
+  const regions = regionList(options.region);
+  const role = roleName(options.role);
   let mode: ExecutionMode | undefined;
   if (options.mode !== undefined) {
     if (!(EXECUTION_MODES as readonly string[]).includes(options.mode)) {
@@ -170,7 +154,7 @@ export function sweepRequest(options: SweepOptions): {
     mode = options.mode as ExecutionMode;
   }
   const request = {
-    regions: [...new Set(regions)],
+    regions,
     role,
     ...(options.targets === undefined
       ? {}

@@ -43,7 +43,8 @@ export interface CloudFlowRecorder {
  * `Output` must be JSON, `Error` 1-128 characters, `Cause` at most 4096, `FlowName` required, `Input`
  * (when given) JSON.
  */
-export function cloudFlowService(): CloudFlowRecorder {
+export function cloudFlowService(flows: readonly string[] = []): CloudFlowRecorder {
+  const declaredFlows = new Set(flows);
   const recorded: CloudFlowCall[] = [];
   const revoked = new Set<string>();
   let executions = 0;
@@ -101,6 +102,15 @@ export function cloudFlowService(): CloudFlowRecorder {
           cause,
         });
         return { body: {} };
+      },
+      DescribeFlow: (params) => {
+        const name = required(params, 'Name');
+        if (!declaredFlows.has(name)) {
+          throw new EmulatorApiError(404, 'FlowNotExists', `Flow '${name}' does not exist.`);
+        }
+        return {
+          body: { Name: name, Type: 'FDL', ExecutionMode: 'Standard', Description: '', Definition: '' },
+        };
       },
       StartExecution: (params, context) => {
         const flowName = required(params, 'FlowName');
