@@ -196,6 +196,15 @@ export function readJsonArgument(value: string, field: string): unknown {
   }
 }
 
+/** Reads a text file named by a flag; an unreadable file is the flag's error (exit 2). */
+export function readTextFile(path: string, field: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(field, `must name a readable file (${(error as Error).message})`, path);
+  }
+}
+
 export function readJsonFile(path: string, field: string): unknown {
   return readJsonArgument(`@${path}`, field);
 }
@@ -277,7 +286,18 @@ export function renderReportText(
       );
     }
     lines.push(
-      `  role ${report.ramRoleName} in ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
+      `  ${report.rules ? `role rules (${report.rules.length})` : `role ${report.ramRoleName}`} in ${report.regionId}, mode ${report.mode}, MaxErrors ${report.maxErrors}`,
+    );
+  }
+  for (const rule of report.rules ?? []) {
+    const r = rule.counts;
+    lines.push(
+      `    rule ${rule.name} -> ${rule.role}${rule.policy === undefined ? '' : ' (with policy)'}: ${r.total} targets, ${r.attached + r.replaced} attached, ${r.alreadyAttached} already, ${r.skipped} skipped, ${r.failed} failed${r.pending ? `, ${r.pending} pending` : ''}${r.cancelled ? `, ${r.cancelled} cancelled` : ''}`,
+    );
+  }
+  if (report.rules) {
+    lines.push(
+      `    no rule matched: ${report.noRule ?? 0}${report.acceptedRoles?.length ? `; accepted roles: ${report.acceptedRoles.join(', ')}` : ''}`,
     );
   }
   const figures: [string, number | undefined][] =

@@ -71,12 +71,14 @@ export class SdkEcsApi implements EcsApi {
     regionId: string,
     ramRoleName: string,
     instanceIds: string[],
+    policy?: string,
   ): Promise<InstanceCallResult[]> {
     checkWriteIds('AttachInstanceRamRole', instanceIds);
     const request = new $Ecs.AttachInstanceRamRoleRequest({
       regionId,
       ramRoleName,
       instanceIds: JSON.stringify(instanceIds),
+      ...(policy === undefined ? {} : { policy }),
     });
     const response = await this.call('AttachInstanceRamRole', () =>
       this.client.attachInstanceRamRole(request),
@@ -301,6 +303,8 @@ function toInstanceInfo(
     networkType: instance.instanceNetworkType ?? '',
     tags,
     ...(instance.resourceGroupId ? { resourceGroupId: instance.resourceGroupId } : {}),
+    ...(instance.vpcAttributes?.vpcId ? { vpcId: instance.vpcAttributes.vpcId } : {}),
+    ...(instance.vpcAttributes?.vSwitchId ? { vSwitchId: instance.vpcAttributes.vSwitchId } : {}),
     ...(instance.creationTime ? { creationTime: instance.creationTime } : {}),
   };
 }

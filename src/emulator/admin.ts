@@ -3,7 +3,7 @@
  *
  * | route | effect |
  * |---|---|
- * | `GET /_emulator/instances[?RegionId=&AccountId=]` | `{"Instances":[{InstanceId, RegionId, Status, InstanceNetworkType, ResourceGroupId, Tags, RamRoleName, AttachCount, DetachCount, CreationTime}]}` |
+ * | `GET /_emulator/instances[?RegionId=&AccountId=]` | `{"Instances":[{InstanceId, RegionId, Status, InstanceNetworkType, ResourceGroupId, Tags, RamRoleName, RamRolePolicy, VpcId, VSwitchId, AttachCount, DetachCount, CreationTime}]}` |
  * | `POST /_emulator/instances` | body `{"instances":[<fleet instance> + optional "RunningAfterMs"]}`: creates them (an instance with `Status: "Pending"` and `RunningAfterMs` turns `Running` after that delay); answers `{"Instances":[...]}` |
  * | `POST /_emulator/instances/status` | body `{"InstanceIds":[...],"Status":"Running"}`: sets the status at once |
  * | `GET /_emulator/stats` | `{"calls":{"<Action>":n},"throttled":{"<Action>":n},"injected":{...},"rejected":{"<Code>":n}}` |
@@ -28,6 +28,10 @@ export interface AdminInstanceView {
   Tags: Record<string, string>;
   /** "" when none. */
   RamRoleName: string;
+  /** The `Policy` the role was attached with; "" for none. */
+  RamRolePolicy: string;
+  VpcId: string;
+  VSwitchId: string;
   CreationTime: string;
   AttachCount: number;
   DetachCount: number;
@@ -73,6 +77,9 @@ export function viewInstance(record: InstanceRecord): AdminInstanceView {
     ResourceGroupId: record.ResourceGroupId,
     Tags: { ...record.Tags },
     RamRoleName: record.RamRoleName,
+    RamRolePolicy: record.RamRolePolicy,
+    VpcId: record.VpcId,
+    VSwitchId: record.VSwitchId,
     CreationTime: record.CreationTime,
     AttachCount: record.AttachCount,
     DetachCount: record.DetachCount,

@@ -356,6 +356,12 @@ function attachInstanceRamRole(params: Record<string, string>, context: ServiceC
   const regionId = required(params, 'RegionId');
   const roleName = required(params, 'RamRoleName');
   parseInstanceIds(required(params, 'InstanceIds'), 100);
+  // Documented "Length: 1 to 1,024 characters"; the real code for a longer one is unknown, so the
+  // harsher form: the whole call is refused.
+  const policy = params['Policy'];
+  if (policy !== undefined && (policy.length < 1 || policy.length > 1024)) {
+    throw CommonErrors.invalidParameter('Policy', 'must be 1 to 1024 characters', `${policy.slice(0, 40)}…`);
+  }
   const role = findRole(context, roleName);
   if (!trustsEcs(role.AssumeRolePolicyDocument)) {
     throw new EmulatorApiError(
@@ -385,6 +391,7 @@ function attachInstanceRamRole(params: Record<string, string>, context: ServiceC
       );
     }
     instance.RamRoleName = roleName;
+    instance.RamRolePolicy = policy ?? '';
     instance.AttachCount += 1;
     return { InstanceId: id, Code: PER_INSTANCE_CODES.success, Message: 'success', Success: true };
   });
@@ -425,6 +432,7 @@ function detachInstanceRamRole(params: Record<string, string>, context: ServiceC
     }
     const removed = instance.RamRoleName;
     instance.RamRoleName = '';
+    instance.RamRolePolicy = '';
     instance.DetachCount += 1;
     return {
       InstanceId: id,

@@ -23,6 +23,15 @@ export const fleetInstanceSchema = z.strictObject({
   RamRoleName: z.string().optional(),
   InstanceName: z.string().optional(),
   ZoneId: z.string().optional(),
+  /** VPC instances only. @default one of four VPCs (eight vSwitches) of the region, by position */
+  VpcId: z
+    .string()
+    .regex(/^vpc-[0-9a-z]+$/)
+    .optional(),
+  VSwitchId: z
+    .string()
+    .regex(/^vsw-[0-9a-z]+$/)
+    .optional(),
   /** ISO time, e.g. "2024-01-01T00:00Z". @default the time the fleet was loaded */
   CreationTime: z.string().optional(),
   /** Metadata access mode (`MetadataOptions.HttpTokens`): `required` = security hardening mode only. @default "optional" */
@@ -271,6 +280,8 @@ export interface InstanceRecord {
   Tags: Record<string, string>;
   /** "" when the instance bears no role. */
   RamRoleName: string;
+  /** The `Policy` passed with the attach of the role it bears; "" for none. */
+  RamRolePolicy: string;
   InstanceName: string;
   ZoneId: string;
   CreationTime: string;
@@ -375,11 +386,18 @@ export class FleetState {
       ResourceGroupId: input.ResourceGroupId ?? 'rg-default',
       Tags: { ...(input.Tags ?? {}) },
       RamRoleName: network === 'classic' ? '' : (input.RamRoleName ?? ''),
+      RamRolePolicy: '',
       InstanceName: input.InstanceName ?? input.InstanceId,
       ZoneId: input.ZoneId ?? zoneFor(regionId, position),
       CreationTime: input.CreationTime ?? `${now.toISOString().slice(0, 16)}Z`,
-      VpcId: network === 'vpc' ? `vpc-${regionId.replace(/[^a-z0-9]/g, '')}${(position % 4) + 1}` : '',
-      VSwitchId: network === 'vpc' ? `vsw-${regionId.replace(/[^a-z0-9]/g, '')}${(position % 8) + 1}` : '',
+      VpcId:
+        network !== 'vpc'
+          ? ''
+          : (input.VpcId ?? `vpc-${regionId.replace(/[^a-z0-9]/g, '')}${(position % 4) + 1}`),
+      VSwitchId:
+        network !== 'vpc'
+          ? ''
+          : (input.VSwitchId ?? `vsw-${regionId.replace(/[^a-z0-9]/g, '')}${(position % 8) + 1}`),
       PrivateIpAddress: `10.${(position >> 16) & 255}.${(position >> 8) & 255}.${position & 255}`,
       AttachCount: 0,
       DetachCount: 0,

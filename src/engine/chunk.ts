@@ -12,10 +12,13 @@ const ISOLATABLE_CODES: Readonly<Record<string, SkipReason>> = {
   'InvalidNetworkType.MismatchRamRole': 'ClassicNetwork',
 };
 
+/** One API write's fixed parts: a chunk has one role (and one policy) because the API takes one per call. */
 export interface ChunkContext {
   ecs: EcsApi;
   regionId: string;
   ramRoleName: string;
+  /** AttachInstanceRamRole's extra restricting policy, sent with every attach of the chunk. */
+  policy?: string;
 }
 
 /**
@@ -34,7 +37,12 @@ export interface ChunkContext {
 export async function attachChunk(context: ChunkContext, instanceIds: string[]): Promise<InstanceOutcome[]> {
   let results: InstanceCallResult[];
   try {
-    results = await context.ecs.attachInstanceRamRole(context.regionId, context.ramRoleName, instanceIds);
+    results = await context.ecs.attachInstanceRamRole(
+      context.regionId,
+      context.ramRoleName,
+      instanceIds,
+      ...(context.policy === undefined ? [] : [context.policy]),
+    );
   } catch (error) {
     const reason = error instanceof CloudApiError ? ISOLATABLE_CODES[error.code] : undefined;
     if (reason) {

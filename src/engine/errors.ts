@@ -61,11 +61,19 @@ export class CloudApiError extends RoleAttachError {
 export class RoleNotUsableError extends RoleAttachError {
   public readonly roleName: string;
   public readonly code: 'RoleNotFound' | 'RoleNotTrustedByEcs';
-  public constructor(roleName: string, code: 'RoleNotFound' | 'RoleNotTrustedByEcs', message: string) {
+  /** The role rule that assigns the role, when the execution has rules. */
+  public readonly rule?: string;
+  public constructor(
+    roleName: string,
+    code: 'RoleNotFound' | 'RoleNotTrustedByEcs',
+    message: string,
+    rule?: string,
+  ) {
     super(message);
     this.name = 'RoleNotUsableError';
     this.roleName = roleName;
     this.code = code;
+    if (rule !== undefined) this.rule = rule;
   }
 }
 

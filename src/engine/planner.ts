@@ -4,11 +4,13 @@
  */
 
 import { RoleNotUsableError } from './errors.js';
+import { acceptedOutcome } from './execution/state.js';
 import type { EcsApi, RamApi } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
+import { assignmentOf, compileRules, isAcceptedRole, type RuleMatcher, rolesToCheck } from './rules.js';
 import { ineligibility, resolveTargets, targetRegion } from './targets.js';
 import { trustsEcs } from './trust.js';
-import type { ExecutionParameters, ExecutionPlan, PlannedTarget } from './types.js';
+import type { ExecutionParameters, ExecutionPlan, InstanceInfo, PlannedTarget } from './types.js';
 
 export interface PlannerDeps {
   ecs: EcsApi;
@@ -17,24 +19,39 @@ export interface PlannerDeps {
 
 /**
  * Checks that the role exists and trusts ECS; throws {@link RoleNotUsableError} with an actionable
- * message otherwise (so that no attach call is ever made with it).
+ * message otherwise (so that no attach call is ever made with it). `rule` names the role rule that
+ * assigns it, when there is one.
  */
-export async function assertRoleUsable(ram: RamApi, roleName: string): Promise<void> {
+export async function assertRoleUsable(ram: RamApi, roleName: string, rule?: string): Promise<void> {
   const role = await ram.getRole(roleName);
+  const whose = rule === undefined ? `RAM role "${roleName}"` : `RAM role "${roleName}" of rule "${rule}"`;
+  const fix = rule === undefined ? 'pass the right --role' : `fix rule "${rule}"`;
   if (!role) {
     throw new RoleNotUsableError(
       roleName,
       'RoleNotFound',
-      `RAM role "${roleName}" does not exist in this account. Create it (trusted entity: Alibaba Cloud service ECS) or pass the right --role; no instance was changed.`,
+      `${whose} does not exist in this account. Create it (trusted entity: Alibaba Cloud service ECS) or ${fix}; no instance was changed.`,
+      rule,
     );
   }
   if (!trustsEcs(role.assumeRolePolicy)) {
     throw new RoleNotUsableError(
       roleName,
       'RoleNotTrustedByEcs',
-      `RAM role "${roleName}" (${role.arn}) does not trust ecs.aliyuncs.com, so ECS would refuse it (InvalidRamRole.NotEcsRole). Add {"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["ecs.aliyuncs.com"]}} to its trust policy; no instance was changed.`,
+      `${whose} (${role.arn}) does not trust ecs.aliyuncs.com, so ECS would refuse it (InvalidRamRole.NotEcsRole). Add {"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["ecs.aliyuncs.com"]}} to its trust policy; no instance was changed.`,
+      rule,
     );
   }
+}
+
+/**
+ * Checks every role the execution may attach (each rule's role, once) before any write; the first
+ * unusable one, in rule order, is thrown.
+ */
+export async function assertRolesUsable(ram: RamApi, parameters: ExecutionParameters): Promise<void> {
+  const checks = rolesToCheck(parameters);
+  const results = await Promise.allSettled(checks.map(({ role, rule }) => assertRoleUsable(ram, role, rule)));
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 /**
@@ -50,9 +67,12 @@ export async function planExecution(
   // The role check runs beside the first DescribeInstances pages (reads only); a failed check stops
   // paging at the next page, and nothing is written before it has passed.
   let roleError: unknown;
-  const roleCheck = assertRoleUsable(deps.ram, parameters.ramRoleName).catch((error: unknown) => {
+  const roleCheck = assertRolesUsable(deps.ram, parameters).catch((error: unknown) => {
     roleError = error;
   });
+  const matcher: RuleMatcher = parameters.rules ? compileRules(parameters.rules) : () => undefined;
+  // Instances no rule matches need no role lookup: they end Skipped/NoRule.
+  const matched = parameters.rules ? (instance: InstanceInfo) => matcher(instance) !== undefined : () => true;
   const region = targetRegion(parameters.targets, parameters.regionId);
   // Role lookups start page by page while DescribeInstances pages on: the two actions have separate
   // quotas, so planning takes about as long as the slower of the two instead of their sum.
@@ -61,7 +81,7 @@ export async function planExecution(
   const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
     if (roleError !== undefined) throw roleError;
     const ids = page
-      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds))
+      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds) && matched(instance))
       .map((instance) => instance.instanceId);
     if (ids.length === 0) return;
     const lookup = deps.ecs.describeInstanceRamRoles(region, ids);
@@ -76,7 +96,7 @@ export async function planExecution(
   if (lookups.length === 0) {
     // An adapter that does not report pages: look every eligible instance up now.
     const eligible = resolved.instances
-      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds))
+      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds) && matched(instance))
       .map((instance) => instance.instanceId);
     if (eligible.length > 0) {
       for (const [id, role] of await deps.ecs.describeInstanceRamRoles(region, eligible)) roles.set(id, role);
@@ -85,9 +105,12 @@ export async function planExecution(
 
   const targets: PlannedTarget[] = resolved.instances.map((instance) => {
     const decided = ineligibility(instance, parameters.exclusions, excludedIds);
-    return decided
-      ? { instanceId: instance.instanceId, decided }
-      : classify(instance.instanceId, roles.get(instance.instanceId), parameters);
+    if (decided) return { instanceId: instance.instanceId, decided };
+    if (!parameters.rules)
+      return classify({ instanceId: instance.instanceId }, roles.get(instance.instanceId), parameters);
+    const rule = matcher(instance);
+    if (rule === undefined) return noRule(instance.instanceId);
+    return classify({ instanceId: instance.instanceId, rule }, roles.get(instance.instanceId), parameters);
   });
   for (const instanceId of resolved.missingIds) {
     targets.push({
@@ -111,16 +134,24 @@ export async function planExecution(
  * unconfirmed, and a released instance is caught by the attach bisect.
  */
 function classify(
-  instanceId: string,
+  target: Pick<PlannedTarget, 'instanceId' | 'rule'>,
   role: string | undefined,
   parameters: ExecutionParameters,
 ): PlannedTarget {
-  if (role === undefined || role === '') return { instanceId, work: 'attach' };
-  if (role === parameters.ramRoleName)
-    return { instanceId, decided: { instanceId, outcome: 'AlreadyAttached' } };
-  if (parameters.onConflict === 'skip') {
+  const { instanceId } = target;
+  if (role === undefined || role === '') return { ...target, work: 'attach' };
+  const assignment = assignmentOf(parameters, target);
+  if (role === assignment.role) return { ...target, decided: { instanceId, outcome: 'AlreadyAttached' } };
+  if (isAcceptedRole(parameters, role)) {
     return {
-      instanceId,
+      ...target,
+      currentRole: role,
+      decided: acceptedOutcome(instanceId, role),
+    };
+  }
+  if (assignment.onConflict === 'skip') {
+    return {
+      ...target,
       currentRole: role,
       decided: {
         instanceId,
@@ -130,9 +161,12 @@ function classify(
       },
     };
   }
+  return { ...target, currentRole: role, work: assignment.onConflict === 'replace' ? 'replace' : 'conflict' };
+}
+
+function noRule(instanceId: string): PlannedTarget {
   return {
     instanceId,
-    currentRole: role,
-    work: parameters.onConflict === 'replace' ? 'replace' : 'conflict',
+    decided: { instanceId, outcome: 'Skipped', reason: 'NoRule', message: 'no role rule matches it' },
   };
 }

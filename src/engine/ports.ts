@@ -45,13 +45,15 @@ export interface EcsApi {
    */
   describeInstanceRamRoles(regionId: string, instanceIds: string[]): Promise<Map<string, string | undefined>>;
   /**
-   * One AttachInstanceRamRole call with 1-100 ids. Throws {@link CloudApiError} for request-level
-   * errors (e.g. code `InvalidInstanceId.NotFound` when any id is unknown).
+   * One AttachInstanceRamRole call with 1-100 ids; `policy` is the optional extra restricting policy
+   * (1-1024 characters). Throws {@link CloudApiError} for request-level errors (e.g. code
+   * `InvalidInstanceId.NotFound` when any id is unknown).
    */
   attachInstanceRamRole(
     regionId: string,
     ramRoleName: string,
     instanceIds: string[],
+    policy?: string,
   ): Promise<InstanceCallResult[]>;
   /** One DetachInstanceRamRole call with 1-100 ids; `ramRoleName` restricts it to that role. */
   detachInstanceRamRole(

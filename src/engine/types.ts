@@ -31,7 +31,8 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
  * Source kinds: `NoRole` (harden-metadata leaves role-less instances alone unless told), `MetadataDisabled`
  * (the metadata channel is off: hardening would turn it on), `PinnedVersion` (a scaling group launches from a
  * numbered or `Latest` launch template version, not the default), `Changed` (rollback: someone changed the item
- * since; left alone).
+ * since; left alone). Role rules: `NoRule` (no rule matches the instance), `AcceptedRole` (it bears one of
+ * the document's `acceptedRoles`: compliant, never replaced).
  */
 export const SKIP_REASONS = [
   'Excluded',
@@ -43,6 +44,8 @@ export const SKIP_REASONS = [
   'MetadataDisabled',
   'PinnedVersion',
   'Changed',
+  'NoRule',
+  'AcceptedRole',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -94,6 +97,9 @@ export interface InstanceInfo {
   /** `vpc` or `classic`. */
   networkType: string;
   resourceGroupId?: string;
+  /** VPC instances only (DescribeInstances `VpcAttributes`). */
+  vpcId?: string;
+  vSwitchId?: string;
   tags: Record<string, string>;
   creationTime?: string;
 }
@@ -139,6 +145,43 @@ export interface Exclusions {
   instanceIds: string[];
 }
 
+/**
+ * What a role rule matches; every condition given must hold (an empty match matches every instance).
+ * `tags`: key -> value, or key -> `"*"` for any value.
+ */
+export interface RuleMatch {
+  tags?: Record<string, string>;
+  resourceGroupId?: string;
+  vpcId?: string;
+  vSwitchId?: string;
+  instanceIds?: string[];
+  regionId?: string;
+}
+
+/** One rule of a role-rules document: instances it matches should bear `role`. */
+export interface RoleRule {
+  name: string;
+  match: RuleMatch;
+  role: string;
+  /** AttachInstanceRamRole's extra restricting `Policy` (1-1024 characters), sent with every attach. */
+  policy?: string;
+  /** Overrides the execution's onConflict for this rule's instances. */
+  onConflict?: ConflictPolicy;
+}
+
+/** A validated role-rules document: first matching rule wins. */
+export interface RoleRules {
+  rules: RoleRule[];
+  /** Bearing one of these counts as compliant: never replaced, never attached. */
+  acceptedRoles: string[];
+}
+
+/**
+ * What `ramRoleName` holds for an execution whose roles come from rules: never a valid RAM role name,
+ * so it can never be attached by mistake; names locks and event-path documents of rule executions.
+ */
+export const RULES_LABEL = '(rules)';
+
 /** Everything that defines an execution; validated at the boundary, stored in execution.json. */
 /**
  * What an execution writes: `attach` (the instance RAM role; every execution of release 0.1.0),
@@ -160,7 +203,13 @@ export interface ExecutionParameters {
   /** templates: which sources. @default both */
   sourceKinds?: SourceKind[];
   regionId: string;
+  /**
+   * The one role every target should bear (OOS `RamRoleName`); {@link RULES_LABEL} when `rules` decide
+   * the role per instance.
+   */
   ramRoleName: string;
+  /** Role rules: the role (and policy) per instance. Absent: every target gets `ramRoleName`. */
+  rules?: RoleRules;
   targets: TargetsSpec;
   rateControl: RateControl;
   mode: ExecutionMode;
@@ -182,6 +231,8 @@ export type WorkKind =
 
 export interface PlannedTarget {
   instanceId: string;
+  /** Role rules: index of the rule that matched (its role and policy apply). */
+  rule?: number;
   /** Outcome decided at planning (AlreadyAttached, Skipped, or Failed for conflict policy fail) or undefined for work. */
   decided?: InstanceOutcome;
   work?: WorkKind;

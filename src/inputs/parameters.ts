@@ -12,7 +12,9 @@ import {
   EXECUTION_MODES,
   type ExecutionMode,
   type ExecutionParameters,
+  RULES_LABEL,
 } from '../engine/types.js';
+import { parseRoleRules, ROLE_NAME } from './rules.js';
 import { parseExclusions, parseTargets, REGION_ID } from './targets.js';
 
 /** Defaults of the extras. */
@@ -33,6 +35,7 @@ const KNOWN_KEYS = new Set([
   'onConflict',
   'excludeTags',
   'excludeInstanceIds',
+  'rules',
 ]);
 
 /** Raw input as it arrives from a params file, flags or a workflow: not validated yet. */
@@ -46,6 +49,8 @@ export interface RawExecutionInput {
   onConflict?: unknown;
   excludeTags?: unknown;
   excludeInstanceIds?: unknown;
+  /** A role-rules document (object, or its JSON/YAML text) instead of `RamRoleName`. */
+  rules?: unknown;
 }
 
 /**
@@ -77,10 +82,18 @@ export function parseExecutionInput(input: unknown, fieldPrefix = ''): Execution
     throw new InvalidInputError(field('regionId'), 'must be a region id like "cn-hangzhou"', regionId);
   }
   const role = raw['RamRoleName'];
-  if (typeof role !== 'string' || !/^[A-Za-z0-9.-]{1,64}$/.test(role)) {
+  if (raw['rules'] !== undefined && role !== undefined) {
+    throw new InvalidInputError(
+      field('rules'),
+      'and RamRoleName exclude each other: give one role (RamRoleName) or role rules (rules)',
+      raw['rules'],
+    );
+  }
+  const rules = raw['rules'] === undefined ? undefined : parseRoleRules(raw['rules'], field('rules'));
+  if (!rules && (typeof role !== 'string' || !ROLE_NAME.test(role))) {
     throw new InvalidInputError(
       field('RamRoleName'),
-      'must be a RAM role name of 1-64 letters, digits, "." or "-"',
+      'must be a RAM role name of 1-64 letters, digits, "." or "-" (or give role rules as "rules")',
       role,
     );
   }
@@ -94,7 +107,8 @@ export function parseExecutionInput(input: unknown, fieldPrefix = ''): Execution
   const targets = parseTargets(raw['targets'], field('targets'));
   return {
     regionId,
-    ramRoleName: role,
+    ramRoleName: rules ? RULES_LABEL : (role as string),
+    ...(rules ? { rules } : {}),
     targets: targets.RegionId === undefined ? { ...targets, RegionId: regionId } : targets,
     rateControl: parseRateControl(
       parseJsonIfString(raw['rateControl'], field('rateControl')),

@@ -43,11 +43,13 @@ import {
   printReport,
   readJsonArgument,
   readJsonFile,
+  readTextFile,
 } from '../runtime.js';
 
 interface RunOptions extends CommonOptions, OrganizationOptions {
   region?: string;
   role?: string;
+  rules?: string;
   targets?: string;
   rateControl?: string;
   mode?: string;
@@ -62,6 +64,7 @@ interface RunOptions extends CommonOptions, OrganizationOptions {
 const FLAG_SOURCES: Record<string, { flag: string; option: keyof RunOptions }> = {
   regionId: { flag: '--region', option: 'region' },
   RamRoleName: { flag: '--role', option: 'role' },
+  rules: { flag: '--rules', option: 'rules' },
   targets: { flag: '--targets', option: 'targets' },
   rateControl: { flag: '--rate-control', option: 'rateControl' },
   mode: { flag: '--mode', option: 'mode' },
@@ -89,6 +92,10 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         .description('Plan and run a batch execution that attaches a RAM role to the target ECS instances.')
         .option('--region <id>', 'region of the instances, e.g. cn-hangzhou (OOS regionId)')
         .option('--role <name>', 'the instance RAM role to attach (OOS RamRoleName)')
+        .option(
+          '--rules <file>',
+          'role rules (YAML or JSON): the role, and optional policy, per instance by tags, resource group, VPC...; instead of --role',
+        )
         .option(
           '--targets <json|@file>',
           'OOS targets, e.g. {"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}',
@@ -131,6 +138,7 @@ Examples:
   $ ecs-role-attach run --params oos-params.json --dry-run --output json
   $ ecs-role-attach run --accounts @accounts.yaml --region cn-hangzhou,cn-shanghai --role EcsAppRole \\
       --targets '{"Type":"All"}' --mode FailurePause
+  $ ecs-role-attach run --region cn-hangzhou --rules rules.yaml --targets '{"Type":"All"}' --dry-run
 
 Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 3 Waiting (paused).`,
     )
@@ -340,8 +348,23 @@ function runParameters(options: RunOptions): ExecutionParameters {
     throw new InvalidInputError('--params', 'must hold a JSON object of OOS parameters', base);
   }
   const input: RawExecutionInput = { ...base };
+  if (options.role !== undefined && options.rules !== undefined) {
+    throw new InvalidInputError(
+      '--rules',
+      'and --role exclude each other: give one role (--role) or role rules (--rules)',
+      options.rules,
+    );
+  }
   if (options.region !== undefined) input.regionId = options.region;
-  if (options.role !== undefined) input.RamRoleName = options.role;
+  // A flag wins over --params, also across the two forms of the role.
+  if (options.role !== undefined) {
+    input.RamRoleName = options.role;
+    delete input.rules;
+  }
+  if (options.rules !== undefined) {
+    input.rules = readTextFile(options.rules, '--rules');
+    delete input.RamRoleName;
+  }
   if (options.targets !== undefined) input.targets = readJsonArgument(options.targets, '--targets');
   if (options.rateControl !== undefined)
     input.rateControl = readJsonArgument(options.rateControl, '--rate-control');
@@ -350,7 +373,15 @@ function runParameters(options: RunOptions): ExecutionParameters {
   if (options.excludeTag?.length) input.excludeTags = options.excludeTag;
   if (options.excludeIds?.length) input.excludeInstanceIds = options.excludeIds;
   for (const key of ['regionId', 'RamRoleName', 'targets'] as const) {
+    if (key === 'RamRoleName' && input.rules !== undefined) continue;
     if (input[key] === undefined) {
+      if (key === 'RamRoleName') {
+        throw new InvalidInputError(
+          '--role',
+          'or --rules is required (or give RamRoleName in --params)',
+          undefined,
+        );
+      }
       throw new InvalidInputError(
         FLAG_SOURCES[key]!.flag,
         `is required (or give ${key} in --params)`,

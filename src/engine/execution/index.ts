@@ -14,6 +14,7 @@ import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from '../lease.js';
 import { type PlannerDeps, planExecution } from '../planner.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
+import { assignmentOf, isAcceptedRole } from '../rules.js';
 import { createSourceExecution, isSourceKind, runSourceExecution } from '../sources/execution.js';
 import type { SourceApis } from '../sources/ports.js';
 import { ineligibility } from '../targets.js';
@@ -38,6 +39,7 @@ import {
   setStatus,
 } from './runner.js';
 import {
+  acceptedOutcome,
   applyEntry,
   buildReport,
   conflictOutcome,
@@ -148,7 +150,10 @@ export async function createExecution(
   });
   if (options.dryRun) {
     const predicted = new Map(
-      plan.targets.map((target) => [target.instanceId, predictedOutcome(target, parameters.ramRoleName)]),
+      plan.targets.map((target) => [
+        target.instanceId,
+        predictedOutcome(target, assignmentOf(parameters, target).role),
+      ]),
     );
     return {
       ...buildReport({ record, plan, outcomes: predicted }),
@@ -328,15 +333,26 @@ function isEngineDeps(deps: Partial<EngineDeps>): deps is EngineDeps {
 }
 
 /**
- * An intent without a result: its call may or may not have landed. The instances that bear the role
- * now get their outcome; the others stay pending (and are written again by the next run).
+ * An intent without a result: its call may or may not have landed. The instances that bear their role
+ * now get their outcome; the others stay pending (and are written again by the next run). `groups`
+ * are the intent's pending ids by (role, policy) — one group unless the execution has role rules.
  */
 async function settleIntent(
   intent: IntentEntry,
   state: ExecutionState,
-  context: ChunkContext,
+  groups: { context: ChunkContext; ids: string[] }[],
 ): Promise<InstanceOutcome[]> {
-  const ids = intent.instanceIds.filter((id) => !state.outcomes.has(id));
+  const outcomes: InstanceOutcome[] = [];
+  for (const { context, ids } of groups) outcomes.push(...(await settleGroup(intent, state, context, ids)));
+  return outcomes;
+}
+
+async function settleGroup(
+  intent: IntentEntry,
+  state: ExecutionState,
+  context: ChunkContext,
+  ids: string[],
+): Promise<InstanceOutcome[]> {
   const roles =
     ids.length > 0 ? await context.ecs.describeInstanceRamRoles(context.regionId, ids) : new Map();
   const previousRole = (id: string) => state.targets.get(id)?.currentRole ?? '';
@@ -391,13 +407,14 @@ class ExecutionRunner extends BatchRunner {
     }
     const conflicts: InstanceOutcome[] = [];
     if (conflicting.length > 0) {
-      const { regionId, ramRoleName } = this.context;
-      const roles = await this.deps.ecs.describeInstanceRamRoles(regionId, conflicting);
+      const roles = await this.deps.ecs.describeInstanceRamRoles(this.context.regionId, conflicting);
       for (const id of conflicting) {
         const role = roles.get(id);
+        const ours = this.assignment(id).role;
         if (!role) attach.push(id);
-        else if (role === ramRoleName) conflicts.push({ instanceId: id, outcome: 'AlreadyAttached' });
-        else conflicts.push(conflictOutcome(id, role, ramRoleName));
+        else if (role === ours) conflicts.push({ instanceId: id, outcome: 'AlreadyAttached' });
+        else if (isAcceptedRole(this.record.parameters, role)) conflicts.push(acceptedOutcome(id, role));
+        else conflicts.push(conflictOutcome(id, role, ours));
       }
     }
     if (conflicts.length > 0) {
@@ -409,15 +426,19 @@ class ExecutionRunner extends BatchRunner {
       });
     }
     return {
-      chunks: [...split('attach', attach, chunkSize), ...split('replace', replace, chunkSize)],
+      chunks: [
+        ...this.splitByAssignment('attach', attach, chunkSize),
+        ...this.splitByAssignment('replace', replace, chunkSize),
+      ],
       decided: conflicts.length,
     };
   }
 
   protected processChunk(chunk: Chunk): Promise<InstanceOutcome[]> {
+    const context = this.contextFor(chunk.assignment);
     return chunk.operation === 'replace'
-      ? replaceChunk(this.context, chunk.instanceIds, this.#previousRoles(chunk.instanceIds))
-      : attachChunk(this.context, chunk.instanceIds);
+      ? replaceChunk(context, chunk.instanceIds, this.#previousRoles(chunk.instanceIds))
+      : attachChunk(context, chunk.instanceIds);
   }
 
   #previousRoles(ids: string[]): Map<string, string> {
@@ -450,7 +471,8 @@ class ExecutionRunner extends BatchRunner {
   /** Settles intents left without results by a run that died mid-call, before writing again. */
   protected async settleOpenIntents(): Promise<void> {
     for (const intent of [...this.openIntents.values()]) {
-      const outcomes = await settleIntent(intent, this.state, this.context);
+      const pending = intent.instanceIds.filter((id) => !this.state.outcomes.has(id));
+      const outcomes = await settleIntent(intent, this.state, this.groupByAssignment(pending));
       this.deps.logger.info(
         {
           executionId: this.record.executionId,
@@ -463,12 +485,6 @@ class ExecutionRunner extends BatchRunner {
       await this.write({ at: this.now(), type: 'result', chunkId: intent.chunkId, outcomes });
     }
   }
-}
-
-function split(operation: Chunk['operation'], ids: string[], size: number): Chunk[] {
-  const chunks: Chunk[] = [];
-  for (let i = 0; i < ids.length; i += size) chunks.push({ operation, instanceIds: ids.slice(i, i + size) });
-  return chunks;
 }
 
 /** Whether an execution status is final. */

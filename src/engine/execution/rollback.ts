@@ -19,6 +19,7 @@ import { newExecutionId } from '../ids.js';
 import type { LeaseHolder } from '../lease.js';
 import type { StoredExecution } from '../ports.js';
 import { planBatches, resolveMaxErrors } from '../rateControl.js';
+import { assignmentOf } from '../rules.js';
 import { createSourceRollback, isSourceKind } from '../sources/execution.js';
 import { trustsEcs } from '../trust.js';
 import type { ExecutionParameters, ExecutionPlan, InstanceOutcome, PlannedTarget } from '../types.js';
@@ -74,16 +75,18 @@ export async function createRollback(
     );
   }
   const regionId = record.parameters.targets.RegionId ?? record.parameters.regionId;
-  const ours = record.parameters.ramRoleName;
   const targets: PlannedTarget[] = [];
   for (const target of original.plan.targets) {
     const outcome = original.outcomes.get(target.instanceId);
-    if (outcome?.outcome === 'Attached') targets.push({ instanceId: target.instanceId, work: 'detach' });
+    // The rule stays with the target: the role to detach is the one its rule attached.
+    const rule = target.rule === undefined ? {} : { rule: target.rule };
+    if (outcome?.outcome === 'Attached')
+      targets.push({ instanceId: target.instanceId, ...rule, work: 'detach' });
     if (outcome?.outcome === 'Replaced') {
       targets.push(
         outcome.previousRole === ''
-          ? { instanceId: target.instanceId, work: 'detach' }
-          : { instanceId: target.instanceId, work: 'restore', restoreRole: outcome.previousRole },
+          ? { instanceId: target.instanceId, ...rule, work: 'detach' }
+          : { instanceId: target.instanceId, ...rule, work: 'restore', restoreRole: outcome.previousRole },
       );
     }
   }
@@ -112,11 +115,13 @@ export async function createRollback(
     ...(options.dryRun ? { dryRun: true } : {}),
   });
   if (options.dryRun) {
-    const context: ChunkContext = { ecs: deps.ecs, regionId, ramRoleName: ours };
     const roles = work.length > 0 ? await deps.ecs.describeInstanceRamRoles(regionId, work) : new Map();
     const predicted = new Map(decided);
+    const byId = new Map(plan.targets.map((target) => [target.instanceId, target]));
     for (const id of work) {
-      const target = plan.targets.find((t) => t.instanceId === id)!;
+      const target = byId.get(id)!;
+      const ours = assignmentOf(parameters, target).role;
+      const context: ChunkContext = { ecs: deps.ecs, regionId, ramRoleName: ours };
       const decision = precheck(context, target, roles.get(id), false);
       predicted.set(id, decision === undefined || decision === 'restore' ? wouldDo(target, ours) : decision);
     }
@@ -244,7 +249,9 @@ export async function rollbackChunk(
     byRole.set(role, [...(byRole.get(role) ?? []), id]);
   }
   for (const [role, ids] of byRole) {
-    for (const outcome of await attachChunk({ ...context, ramRoleName: role }, ids)) {
+    // The previous role goes back without a policy: DescribeInstanceRamRole does not tell which one it had.
+    const restore: ChunkContext = { ecs: context.ecs, regionId: context.regionId, ramRoleName: role };
+    for (const outcome of await attachChunk(restore, ids)) {
       if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
         outcomes.push({ instanceId: outcome.instanceId, outcome: 'Restored', previousRole: role });
       } else if (outcome.outcome === 'Failed') {
@@ -293,29 +300,31 @@ class RollbackRunner extends BatchRunner {
    */
   protected async settleOpenIntents(): Promise<void> {
     for (const intent of [...this.openIntents.values()]) {
-      const ids = intent.instanceIds.filter((id) => !this.state.outcomes.has(id));
-      const outcomes =
-        ids.length > 0
-          ? await rollbackChunk(this.context, ids, this.state.targets, this.#attempted, true)
-          : [];
+      const pending = intent.instanceIds.filter((id) => !this.state.outcomes.has(id));
+      const outcomes: InstanceOutcome[] = [];
+      for (const { context, ids } of this.groupByAssignment(pending)) {
+        outcomes.push(...(await rollbackChunk(context, ids, this.state.targets, this.#attempted, true)));
+      }
       await this.write({ at: this.now(), type: 'result', chunkId: intent.chunkId, outcomes });
     }
   }
 
+  /** Chunks per role: the role to detach is the one each target's rule attached (one role per call). */
   protected async prepareBatch(
     pending: string[],
     chunkSize: number,
   ): Promise<{ chunks: Chunk[]; decided: number }> {
-    const chunks: Chunk[] = [];
-    for (let i = 0; i < pending.length; i += chunkSize) {
-      chunks.push({ operation: 'detach', instanceIds: pending.slice(i, i + chunkSize) });
-    }
-    return { chunks, decided: 0 };
+    return { chunks: this.splitByAssignment('detach', pending, chunkSize), decided: 0 };
   }
 
   protected processChunk(chunk: Chunk): Promise<InstanceOutcome[]> {
     // `#attempted` holds only ids of earlier (interrupted) runs' intents: this chunk's own intent must
     // not make a bare instance look like our work.
-    return rollbackChunk(this.context, chunk.instanceIds, this.state.targets, this.#attempted);
+    return rollbackChunk(
+      this.contextFor(chunk.assignment),
+      chunk.instanceIds,
+      this.state.targets,
+      this.#attempted,
+    );
   }
 }

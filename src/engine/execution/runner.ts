@@ -8,6 +8,7 @@ import type { ChunkContext } from '../chunk.js';
 import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from '../lease.js';
 import type { ExecutionStore } from '../ports.js';
 import { chunkLayout } from '../rateControl.js';
+import { type Assignment, assignmentKey, assignmentOf } from '../rules.js';
 import type {
   ExecutionRecord,
   InstanceOutcome,
@@ -29,6 +30,8 @@ import {
 export interface Chunk {
   operation: IntentEntry['operation'];
   instanceIds: string[];
+  /** The role (and policy) of every instance in it; absent: the execution's one role. */
+  assignment?: Pick<Assignment, 'role' | 'policy'>;
 }
 
 /** How often, at most, execution.json's counts are refreshed within a batch. @default 5000 ms */
@@ -155,6 +158,52 @@ export abstract class BatchRunner {
       regionId: parameters.targets.RegionId ?? parameters.regionId,
       ramRoleName: parameters.ramRoleName,
     };
+  }
+
+  /** The role (and policy) a target is to bear: its rule's, or the execution's one role. */
+  protected assignment(instanceId: string): Assignment {
+    return assignmentOf(this.record.parameters, this.state.targets.get(instanceId));
+  }
+
+  /** The chunk context of one (role, policy). */
+  protected contextFor(assignment: Pick<Assignment, 'role' | 'policy'> | undefined): ChunkContext {
+    if (!assignment) return this.context;
+    return {
+      ...this.context,
+      ramRoleName: assignment.role,
+      ...(assignment.policy === undefined ? {} : { policy: assignment.policy }),
+    };
+  }
+
+  /**
+   * Cuts ids into chunks of at most `size`, one (role, policy) per chunk (AttachInstanceRamRole takes
+   * one role per call), keeping plan order within each group.
+   */
+  protected splitByAssignment(operation: Chunk['operation'], ids: readonly string[], size: number): Chunk[] {
+    const groups = new Map<string, { assignment: Pick<Assignment, 'role' | 'policy'>; ids: string[] }>();
+    for (const id of ids) {
+      const { role, policy } = this.assignment(id);
+      const assignment = policy === undefined ? { role } : { role, policy };
+      const key = assignmentKey(assignment);
+      const group = groups.get(key);
+      if (group) group.ids.push(id);
+      else groups.set(key, { assignment, ids: [id] });
+    }
+    const chunks: Chunk[] = [];
+    for (const { assignment, ids: group } of groups.values()) {
+      for (let i = 0; i < group.length; i += size) {
+        chunks.push({ operation, instanceIds: group.slice(i, i + size), assignment });
+      }
+    }
+    return chunks;
+  }
+
+  /** Ids grouped by their (role, policy), in first-seen order. */
+  protected groupByAssignment(ids: readonly string[]): { context: ChunkContext; ids: string[] }[] {
+    return this.splitByAssignment('attach', ids, Number.MAX_SAFE_INTEGER).map((chunk) => ({
+      context: this.contextFor(chunk.assignment),
+      ids: chunk.instanceIds,
+    }));
   }
 
   /**

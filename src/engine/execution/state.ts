@@ -3,6 +3,7 @@
  * outcomes per target, open intents, counts, and the report every shell prints.
  */
 import type { StoredExecution } from '../ports.js';
+import { assignmentOf } from '../rules.js';
 import type {
   ExecutionCounts,
   ExecutionPlan,
@@ -159,13 +160,27 @@ export type ReportedInstance = {
   code?: string;
   message?: string;
   previousRole?: string;
-  /** Rollback `Detached`: the role removed. */
+  /**
+   * Role rules: the role the instance's rule assigns (also the role removed, for a rollback's
+   * `Detached`). Rollback `Detached` of a single-role execution: the role removed.
+   */
   role?: string;
   /** Source kinds `Updated`: the value before and after; `Reverted`: the value set back. */
   previous?: string;
   current?: string;
   restoredTo?: string;
+  /** Role rules: the rule that matched the instance (absent for `Skipped/NoRule`). */
+  rule?: string;
 };
+
+/** One rule's line of the report: what its instances ended as. */
+export interface RuleReport {
+  name: string;
+  role: string;
+  /** The restricting policy sent with its attaches, if any. */
+  policy?: string;
+  counts: ExecutionCounts;
+}
 
 export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';
 
@@ -186,6 +201,12 @@ export interface ExecutionReport {
   rollbackOf?: string;
   /** Set for the source kinds (`harden-metadata`, `templates`); absent for attach executions. */
   kind?: string;
+  /** Role rules only: counts per rule, in rule order. */
+  rules?: RuleReport[];
+  /** Role rules only: roles that count as compliant as they are. */
+  acceptedRoles?: string[];
+  /** Role rules only: instances no rule matched (Skipped/NoRule). */
+  noRule?: number;
 }
 
 export function toReported(instanceId: string, outcome: InstanceOutcome | undefined): ReportedInstance {
@@ -240,6 +261,31 @@ export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'out
     })),
     instances: plan.targets.map((target) => toReported(target.instanceId, outcomes.get(target.instanceId))),
   };
+  const { rules } = record.parameters;
+  if (rules) {
+    const perRule = rules.rules.map((): InstanceOutcome[] => []);
+    const sizes = rules.rules.map(() => 0);
+    let noRule = 0;
+    plan.targets.forEach((target, index) => {
+      const outcome = outcomes.get(target.instanceId);
+      if (outcome?.outcome === 'Skipped' && outcome.reason === 'NoRule') noRule += 1;
+      if (target.rule === undefined) return;
+      const assignment = assignmentOf(record.parameters, target);
+      const line = report.instances[index]!;
+      line.rule = assignment.rule ?? '';
+      line.role ??= assignment.role;
+      sizes[target.rule] = (sizes[target.rule] ?? 0) + 1;
+      if (outcome) perRule[target.rule]?.push(outcome);
+    });
+    report.rules = rules.rules.map((rule, index) => ({
+      name: rule.name,
+      role: rule.role,
+      ...(rule.policy === undefined ? {} : { policy: rule.policy }),
+      counts: countOutcomes(sizes[index] ?? 0, perRule[index] ?? []),
+    }));
+    report.acceptedRoles = rules.acceptedRoles;
+    report.noRule = noRule;
+  }
   if (record.statusReason) report.statusReason = record.statusReason;
   if (record.rollbackOf) report.rollbackOf = record.rollbackOf;
   if (record.parameters.kind) report.kind = record.parameters.kind;
@@ -258,6 +304,11 @@ export function predictedOutcome(target: PlannedTarget, roleName: string): Insta
     default:
       return { instanceId: target.instanceId, outcome: 'Attached' };
   }
+}
+
+/** An instance bearing one of the rules document's accepted roles: compliant, left as it is. */
+export function acceptedOutcome(instanceId: string, role: string): InstanceOutcome {
+  return { instanceId, outcome: 'Skipped', reason: 'AcceptedRole', message: `bears accepted role ${role}` };
 }
 
 export function conflictOutcome(instanceId: string, currentRole: string, roleName: string): InstanceOutcome {
