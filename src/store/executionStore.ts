@@ -106,19 +106,37 @@ export class ObjectExecutionStore implements ExecutionStore {
   }
 
   public async load(executionId: string): Promise<StoredExecution> {
+    const record = await this.loadRecord(executionId);
+    const plan = await this.loadPlan(record.executionId);
+    return { record, plan, journal: await this.loadJournal(record.executionId) };
+  }
+
+  /** execution.json alone (one small read): for readers that keep the plan and follow the journal. */
+  public async loadRecord(executionId: string): Promise<ExecutionRecord> {
     const id = checkSegment('executionId', executionId);
     const record = await this.readJson<ExecutionRecord>(recordKey(id));
     if (record === undefined) throw new ExecutionNotFoundError(id, this.location);
-    const plan = await this.readJson<ExecutionPlan>(planKey(id));
-    if (plan === undefined) throw new CorruptStoreError(planKey(id), this.location, 'plan.json is missing');
-    const seqs = await this.journalSeqs(id);
-    const journal = await mapLimited(seqs, READ_PARALLELISM, async (seq) => {
+    return record;
+  }
+
+  /** The journal entries with a seq above `afterSeq` (all by default), in seq order. */
+  public async loadJournal(executionId: string, afterSeq = 0): Promise<JournalEntry[]> {
+    const id = checkSegment('executionId', executionId);
+    const seqs = (await this.journalSeqs(id)).filter((seq) => seq > afterSeq);
+    return mapLimited(seqs, READ_PARALLELISM, async (seq) => {
       const entry = await this.readJson<JournalEntry>(journalKey(id, seq));
       if (entry === undefined)
         throw new CorruptStoreError(journalKey(id, seq), this.location, 'vanished while loading');
       return entry;
     });
-    return { record, plan, journal };
+  }
+
+  /** plan.json (written once, before execution.json, and never changed). */
+  public async loadPlan(executionId: string): Promise<ExecutionPlan> {
+    const id = checkSegment('executionId', executionId);
+    const plan = await this.readJson<ExecutionPlan>(planKey(id));
+    if (plan === undefined) throw new CorruptStoreError(planKey(id), this.location, 'plan.json is missing');
+    return plan;
   }
 
   public async saveRecord(record: ExecutionRecord): Promise<void> {

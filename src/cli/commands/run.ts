@@ -1,14 +1,9 @@
 import { type Command, Option } from 'commander';
-import { createCloudFlowApi } from '../../cloud/cloudflow.js';
 import {
-  controlExecution,
-  controlStep,
   createExecution,
   createOrganization,
   type EngineDeps,
   type ExecutionParameters,
-  type ExecutionReport,
-  getExecutionReport,
   InvalidInputError,
   isOrganizationId,
   loadOrganization,
@@ -16,9 +11,9 @@ import {
   organizationReport,
   runExecution,
   runOrganization,
-  systemClock,
 } from '../../engine/index.js';
 import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
+import { takeDecision } from '../decisions.js';
 import type { CommandContext } from '../main.js';
 import {
   addOrganizationOptions,
@@ -31,13 +26,10 @@ import {
 } from '../organization.js';
 import {
   addCommonOptions,
-  CLI_OWNER,
   type CommonOptions,
-  cliLogger,
   engineDeps,
   exitCodeFor,
   guard,
-  isDeadLocalProcess,
   openStore,
   outputFormat,
   printReport,
@@ -199,13 +191,17 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
                 : await runOrganization(executionId, organizationDeps(options, apis, context), { action });
             return printOrganizationReport(context, report, format);
           }
-          const workflow = action && (await handBackToWorkflow(executionId, action, options, context));
-          const report = workflow
-            ? workflow.report
-            : await driveExecution(executionId, action, options, context);
+          const decision = await takeDecision(
+            executionId,
+            action,
+            options,
+            progressFactory?.(context, options),
+          );
+          if (decision.notice) context.stderr.write(`ecs-role-attach: ${decision.notice}\n`);
+          const report = decision.drive ? await decision.drive() : decision.report;
           printReport(context, report, format, options);
           // A decision handed back to CloudFlow succeeded even though the execution is still Running.
-          return workflow?.handedBack && report.status === 'Running' ? 0 : exitCodeFor(report.status);
+          return decision.handedBack && report.status === 'Running' ? 0 : exitCodeFor(report.status);
         }),
       );
   }
@@ -250,67 +246,6 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
         return 0;
       }),
     );
-}
-
-/** Applies an operator action (if any) and drives the execution on, as `resume|retry|cancel|status` do. */
-async function driveExecution(
-  executionId: string,
-  action: OperatorAction | undefined,
-  options: CommonOptions,
-  context: CommandContext,
-): Promise<ExecutionReport> {
-  const store = openStore(options);
-  const current = await getExecutionReport(executionId, store);
-  if (action === undefined) return current;
-  const deps = { ...engineDeps(current.regionId, options, progressFactory?.(context, options)), store };
-  if (!(action === 'continue' && current.status === 'Running')) {
-    await controlExecution(executionId, action, deps);
-  }
-  return action === 'cancel' ? getExecutionReport(executionId, store) : runExecution(executionId, deps);
-}
-
-/**
- * When a CloudFlow workflow waits on the execution (a task token is stored in execution.json), records
- * the decision and resumes the workflow with ReportTaskSucceeded instead of driving the execution here:
- * the workflow's next Step drives it, so two runners never work on one execution. Returns undefined for
- * executions no workflow waits on.
- */
-async function handBackToWorkflow(
-  executionId: string,
-  action: OperatorAction,
-  options: CommonOptions & { flowEndpoint?: string },
-  context: CommandContext,
-): Promise<{ report: ExecutionReport; handedBack: boolean } | undefined> {
-  const store = openStore(options);
-  const { record } = await store.load(executionId);
-  if (record.taskToken === undefined) return undefined;
-  const endpoint = options.flowEndpoint ?? options.endpoint;
-  const result = await controlStep(executionId, action, {
-    store,
-    clock: systemClock,
-    logger: cliLogger(),
-    flow: createCloudFlowApi({
-      regionId: process.env['ECS_ROLE_ATTACH_FLOW_REGION'] ?? record.parameters.regionId,
-      ...(endpoint === undefined ? {} : { endpoint }),
-    }),
-    owner: CLI_OWNER,
-    canTakeOver: isDeadLocalProcess,
-  });
-  if (result.callbackRefused !== undefined && action !== 'cancel') {
-    // The flow is gone (stopped or timed out): drive the execution from here instead.
-    context.stderr.write(
-      `ecs-role-attach: ${action} recorded for ${executionId}; CloudFlow refused the stored task token (${result.callbackRefused}), so this command drives the execution itself.\n`,
-    );
-    const deps = {
-      ...engineDeps(record.parameters.regionId, options, progressFactory?.(context, options)),
-      store,
-    };
-    return { report: await runExecution(executionId, deps), handedBack: false };
-  }
-  context.stderr.write(
-    `ecs-role-attach: ${action} recorded for ${executionId}; ${result.callbackReported ? 'the waiting CloudFlow workflow was resumed (ReportTaskSucceeded) and drives it on' : 'no workflow was waiting'}.\n`,
-  );
-  return { report: await getExecutionReport(executionId, store), handedBack: true };
 }
 
 /** `run --accounts`: one child execution per (account, region) of the comma-separated --region list. */
