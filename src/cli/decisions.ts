@@ -33,6 +33,8 @@ import {
 export interface DecisionOptions extends Pick<CommonOptions, 'state' | 'endpoint' | 'qps'> {
   /** CloudFlow endpoint of the callback (default: `endpoint`, else CloudFlow in the execution's region). */
   flowEndpoint?: string;
+  /** Lease holder of the decision and of the run after it. @default CLI_OWNER */
+  owner?: string;
 }
 
 /** What {@link takeDecision} did, and what is left to do. */
@@ -66,7 +68,12 @@ export async function takeDecision(
   if (action === undefined)
     return { report: await getExecutionReport(executionId, store), handedBack: false };
   const { record } = await store.load(executionId);
-  const deps = (): EngineDeps => ({ ...engineDeps(record.parameters.regionId, options, onProgress), store });
+  const owner = options.owner ?? CLI_OWNER;
+  const deps = (): EngineDeps => ({
+    ...engineDeps(record.parameters.regionId, options, onProgress),
+    store,
+    owner,
+  });
   if (record.taskToken !== undefined) {
     const endpoint = options.flowEndpoint ?? options.endpoint;
     const result = await controlStep(executionId, action, {
@@ -77,7 +84,7 @@ export async function takeDecision(
         regionId: process.env['ECS_ROLE_ATTACH_FLOW_REGION'] ?? record.parameters.regionId,
         ...(endpoint === undefined ? {} : { endpoint }),
       }),
-      owner: CLI_OWNER,
+      owner,
       canTakeOver: isDeadLocalProcess,
     });
     const report = await getExecutionReport(executionId, store);

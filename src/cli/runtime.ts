@@ -14,13 +14,12 @@ import {
   type ExecutionProgress,
   type ExecutionReport,
   type ExecutionStatus,
-  type ExecutionStore,
   InvalidInputError,
   type Logger,
   RoleAttachError,
   systemClock,
 } from '../engine/index.js';
-import { openExecutionStore } from '../store/index.js';
+import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
 import type { CommandContext } from './main.js';
 
 /** The flags every command that reads or drives executions takes: --state, --endpoint, --qps, --output, --quiet. */
@@ -95,7 +94,7 @@ export function stateLocation(options: CommonOptions): string {
   return options.state ?? process.env['ECS_ROLE_ATTACH_STATE'] ?? DEFAULT_STATE_DIR;
 }
 
-export function openStore(options: CommonOptions): ExecutionStore {
+export function openStore(options: CommonOptions): ObjectExecutionStore {
   // An oss:// store follows --endpoint too (the emulator serves OSS beside ECS and RAM).
   return openExecutionStore(
     stateLocation(options),
@@ -158,8 +157,17 @@ function processScope(): string {
 
 const SCOPE = processScope();
 
-/** This process as an execution lease holder: `cli:<host>:<boot id>.<pid namespace>:<pid>:<nonce>`. */
-export const CLI_OWNER = `cli:${hostname()}:${SCOPE}:${process.pid}:${Math.floor(Math.random() * 2 ** 32).toString(16)}`;
+/**
+ * A lease holder in this process: `cli:<host>:<boot id>.<pid namespace>:<pid>:<nonce>`. A process that
+ * changes several executions at once (the console) takes a fresh nonce for each, so that two of its own
+ * runs never share a lease.
+ */
+export function cliOwner(): string {
+  return `cli:${hostname()}:${SCOPE}:${process.pid}:${Math.floor(Math.random() * 2 ** 32).toString(16)}`;
+}
+
+/** This process as an execution lease holder (see {@link cliOwner}). */
+export const CLI_OWNER = cliOwner();
 
 /**
  * A lease held by a CLI process that no longer exists on this very machine and PID namespace (killed,
