@@ -6,20 +6,22 @@
  *   npm run bench -- --only throughput --instances 500
  *   npm run bench -- --only scale --scale-instances 20000
  *   npm run bench -- --only cold-start,burst
+ *   npm run bench -- --only console               # the console's 100,000-target execution page
  *
- * Flags: --only <list> (throughput, burst, cold-start, scale), --instances <n> (throughput, default 2000),
- * --burst-instances <n> (default 1000), --scale-instances <n> (default 100000), --cold-runs <n> (default 5),
+ * Flags: --only <list> (throughput, burst, cold-start, scale, console), --instances <n> (throughput, default 2000),
+ * --burst-instances <n> (default 1000), --scale-instances <n> (default 100000, also the console benchmark's targets), --cold-runs <n> (default 5),
  * --out <dir> (default bench/results).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchColdStart, COLD_START_TARGETS, type ColdStartResult } from './coldStart.js';
+import { benchConsole, type ConsoleResult } from './console.js';
 import { BURST_TARGETS, type BurstResult, benchEventBurst } from './eventBurst.js';
 import { benchScale, type ScaleResult } from './scale.js';
 import { benchThroughput, type ThroughputResult } from './throughput.js';
 
-export const BENCHMARKS = ['throughput', 'burst', 'cold-start', 'scale'] as const;
+export const BENCHMARKS = ['throughput', 'burst', 'cold-start', 'scale', 'console'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchOptions {
@@ -196,6 +198,31 @@ export function renderColdStart(results: ColdStartResult[]): string {
   ].join('\n');
 }
 
+export function renderConsole(result: ConsoleResult): string {
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  return [
+    `Console: the execution page of a ${result.targets}-target execution (${result.journalEntries} journal entries), 100 rows a page, over HTTP`,
+    table([
+      ['measure', 'value', 'target', 'met'],
+      ['status --output json (in process, median of 3)', ms(result.statusMs), 'baseline', ''],
+      ['first page (reads plan and journal once)', ms(result.firstPageMs), '', ''],
+      [
+        `following pages, median of ${result.pageMs.count}`,
+        `${ms(result.pageMs.median)} (${(result.ratio * 100).toFixed(1)}% of status)`,
+        '',
+        '',
+      ],
+      ['following pages, p95', ms(result.pageMs.p95), '', ''],
+      [
+        'following pages, max',
+        ms(result.pageMs.max),
+        `< ${result.targets_.pageMs} ms`,
+        yes(result.met.pageMs),
+      ],
+    ]),
+  ].join('\n');
+}
+
 export function renderScale(result: ScaleResult): string {
   return [
     `Scale: dry run over ${result.instances} instances, no quotas (CLI child process)`,
@@ -244,6 +271,10 @@ async function main(): Promise<void> {
       const result = await benchColdStart(root, options.coldRuns, log);
       results['coldStart'] = result;
       sections.push(renderColdStart(result));
+    } else if (name === 'console') {
+      const result = await benchConsole(options.scaleInstances, log);
+      results['console'] = result;
+      sections.push(renderConsole(result));
     } else {
       const result = await benchScale(options.scaleInstances, root, log);
       results['scale'] = result;

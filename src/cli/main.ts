@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
@@ -36,6 +37,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRollbackCommand(program, context);
   registerSourceCommands(program, context);
   registerEventsCommand(program, context);
+  registerConsoleCommand(program, context);
   registerEmulatorCommand(program, context);
   registerDemoCommand(program, context);
   return program;

@@ -20,7 +20,15 @@ export {
   runExecution,
 } from './execution/index.js';
 export { createRollback } from './execution/rollback.js';
-export type { ExecutionReport } from './execution/state.js';
+export {
+  applyEntry,
+  type BatchStatus,
+  batchStatus,
+  countOutcomes,
+  decidedOutcomes,
+  type ExecutionReport,
+  type IntentEntry,
+} from './execution/state.js';
 export {
   type EventPathSummary,
   groupByRegion,
@@ -99,16 +107,21 @@ export {
   CONFLICT_POLICIES,
   type ConflictPolicy,
   EXECUTION_MODES,
+  EXECUTION_STATUSES,
   type Exclusions,
+  type ExecutionCounts,
   type ExecutionMode,
   type ExecutionParameters,
   type ExecutionPlan,
   type ExecutionRecord,
   type ExecutionStatus,
   type InstanceInfo,
+  type InstanceOutcome,
   type JournalEntry,
   type NewJournalEntry,
   OPERATOR_ACTIONS,
   type OperatorAction,
+  OUTCOMES,
   type TargetsSpec,
+  TERMINAL_STATUSES,
 } from './types.js';

@@ -36,6 +36,7 @@ import { parseSourceInput } from '../../inputs/sources.js';
 import type { CommandContext } from '../main.js';
 import { createProgressReporter } from '../progress.js';
 import { EXIT_CODES, engineDeps, guard, openStore, renderReportText } from '../runtime.js';
+import { openConsole } from './console.js';
 
 interface DemoFlags {
   state?: string;
@@ -231,12 +232,50 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
     say(
       `Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Explore the state: ecs-role-attach list --state ${state}`,
     );
+    say();
+    await showConsole(flags, context, say, options);
     return EXIT_CODES.success;
   } finally {
     reporter?.finish();
     restoreEnv();
     await emulator.close();
   }
+}
+
+/**
+ * The demo ends with the web console over its state. On a terminal it serves it (decisions go to the
+ * demo's emulator) until Enter; otherwise it prints the URL and ends at once, without blocking.
+ */
+async function showConsole(
+  flags: DemoFlags,
+  context: CommandContext,
+  say: (t?: string) => void,
+  options: { state: string; endpoint: string },
+): Promise<void> {
+  say('The web console over this state (executions, their instances and decisions, compliance over time):');
+  const handle = await openConsole({ state: options.state, endpoint: options.endpoint }, context);
+  try {
+    if (!isInteractive(flags, context)) {
+      say(
+        `  Not a terminal (or --yes): the demo ends here. Serve it again with: ecs-role-attach console --state ${options.state}`,
+      );
+      return;
+    }
+    const prompt = createInterface({ input: process.stdin, output: context.stdout });
+    try {
+      await prompt.question(
+        '  Open the URL above in a browser; press Enter to stop the console and the emulator… ',
+      );
+    } finally {
+      prompt.close();
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function isInteractive(flags: DemoFlags, context: CommandContext): boolean {
+  return !flags.yes && process.stdin.isTTY === true && (context.stdout as { isTTY?: boolean }).isTTY === true;
 }
 
 /** Puts the emulator's key where the @alicloud/credentials default chain reads it; returns an undo. */
@@ -279,9 +318,7 @@ async function confirmContinue(
   context: CommandContext,
   say: (t?: string) => void,
 ): Promise<void> {
-  const interactive =
-    !flags.yes && process.stdin.isTTY === true && (context.stdout as { isTTY?: boolean }).isTTY === true;
-  if (!interactive) {
+  if (!isInteractive(flags, context)) {
     say('  Not a terminal (or --yes): continuing automatically, as `ecs-role-attach resume <id>` would.');
     return;
   }

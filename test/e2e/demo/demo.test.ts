@@ -44,6 +44,9 @@ describe('ecs-role-attach demo', () => {
     expect(truth).not.toBeNull();
     expect(total![2]).toBe(truth![1]);
     expect(Number(truth![2])).toBe(303);
+    // It ends with the console's URL (token included) and does not wait, not being on a terminal.
+    expect(out).toMatch(/ecs-role-attach console: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}\n/);
+    expect(out.trimEnd().split('\n').at(-1)).toContain(`ecs-role-attach console --state ${state}`);
     // The failing instance is the only eligible one left without the role.
     expect(out).toMatch(/failed 1(?!\d)/);
     // State went where asked: batch execution + one sweep execution per region (+ the event path's records).
