@@ -74,7 +74,7 @@ dd { margin: 0; font-weight: 600; }
 
 /**
  * Live updates by polling: while `<main data-poll>` is non-zero, fetch the same URL again and replace each
- * `[data-live]` region that changed (unless the keyboard focus is inside it), then adopt the new page's
+ * `[data-live]` region that changed (its `data-version`, when it has one; unless the keyboard focus is inside it), then adopt the new page's
  * poll interval (0 once the execution has ended). Read-only pages work the same without it.
  */
 export const CONSOLE_JS = `(() => {
@@ -92,7 +92,11 @@ export const CONSOLE_JS = `(() => {
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
       for (const region of document.querySelectorAll("[data-live]")) {
         const replacement = fresh.querySelector('[data-live="' + region.dataset.live + '"]');
-        if (!replacement || replacement.innerHTML === region.innerHTML) continue;
+        if (!replacement) continue;
+        // A region with a version (the decision form, whose CSRF token is new on every render) is replaced
+        // only when its version changes, so that a button is never swapped under the pointer.
+        const version = region.dataset.version;
+        if (version !== undefined ? version === replacement.dataset.version : replacement.innerHTML === region.innerHTML) continue;
         if (region.contains(document.activeElement) && document.activeElement !== document.body) continue;
         region.replaceWith(document.importNode(replacement, true));
       }

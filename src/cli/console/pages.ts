@@ -212,7 +212,7 @@ ${record.status === 'Waiting' && record.pauseReason ? html`<div><dt>Paused becau
 ${summary.batches.length ? batchTimeline(summary.batches, batchText) : ''}
 <p class="legend-text" aria-hidden="true"><span class="key b-success"></span>Success <span class="key b-failed"></span>Failed <span class="key b-running"></span>Running <span class="key b-pending"></span>Pending <span class="key b-cancelled"></span>Cancelled</p>
 </div>
-<div data-live="decision">${decision}</div>
+<div data-live="decision" data-version="${record.status}:${actions.join(',')}:${record.taskToken !== undefined}">${decision}</div>
 <div data-live="groups">
 ${groupSection('failures', 'Failures by code', summary.failures, id, 'Failed')}
 ${groupSection('skipped', 'Skipped by reason', summary.skipped, id, 'Skipped')}

@@ -182,8 +182,15 @@ describeWithChromium('the console in Chromium', (chromium) => {
     if (colour) expect([selector, near >= 30]).toEqual([selector, true]);
   }
 
-  const text = (selector: string) =>
-    page.$eval(selector, (element) => element.textContent?.replace(/\s+/g, ' ').trim() ?? '');
+  /** The element's text, read in one evaluation (a live region may be swapped between two round trips). */
+  const text = async (selector: string): Promise<string> => {
+    const found = await page.evaluate((css) => {
+      const element = document.querySelector(css);
+      return element ? (element.textContent ?? '').replace(/\s+/g, ' ').trim() : null;
+    }, selector);
+    expect([selector, found === null]).toEqual([selector, false]);
+    return found ?? '';
+  };
 
   it('lists the executions newest first and filters them by status', async () => {
     await page.goto(`${console.origin}/`);
