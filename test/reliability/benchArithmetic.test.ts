@@ -45,7 +45,7 @@ describe('quota floor', () => {
 describe('bench command line', () => {
   it('defaults to every benchmark at full size', () => {
     expect(parseBenchArgs([], '/repo')).toEqual({
-      only: ['throughput', 'burst', 'cold-start', 'scale'],
+      only: ['throughput', 'burst', 'cold-start', 'scale', 'console'],
       instances: 2000,
       burstInstances: 1000,
       scaleInstances: 100_000,
