@@ -171,7 +171,7 @@ export async function benchConsole(targets: number, log: (line: string) => void)
       const pages = Math.ceil(targets / 100);
       const queries = [
         ...Array.from({ length: 20 }, (_, i) => `?page=${1 + ((i * 7919) % pages)}`),
-        '?page=' + pages,
+        `?page=${pages}`,
         '?outcome=Failed',
         '?outcome=Skipped&detail=Excluded&page=2',
         '?outcome=AlreadyAttached&page=5',
