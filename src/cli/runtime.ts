@@ -308,6 +308,7 @@ export function renderReportText(
       `    no rule matched: ${report.noRule ?? 0}${report.acceptedRoles?.length ? `; accepted roles: ${report.acceptedRoles.join(', ')}` : ''}`,
     );
   }
+  for (const warning of report.warnings ?? []) lines.push(`  warning: ${warning}`);
   const figures: [string, number | undefined][] =
     report.kind !== undefined
       ? [

@@ -1,6 +1,7 @@
 /**
  * The factory that wires the real SDK clients, credentials, limiter, retry and stats into the two ports.
- * One call per account/region; all adapters it returns share one limiter, so the in-flight cap is global.
+ * One call per account/region; all adapters of one account in a process share one limiter (buckets per action
+ * and region, one in-flight cap).
  */
 
 import type Credential from '@alicloud/credentials';
@@ -27,7 +28,7 @@ import {
 } from './credentials.js';
 import { SdkEcsApi } from './ecs.js';
 import { ESS_ENDPOINT, GenericScalingApi } from './ess.js';
-import { ApiLimiter, type QpsTable } from './limiter.js';
+import { type ApiLimiter, type QpsTable, sharedLimiter } from './limiter.js';
 import { SdkRamApi } from './ram.js';
 import { ApiStats, type RetryOptions, resolveRetryOptions } from './retry.js';
 import { SdkLaunchTemplateApi, SdkMetadataApi } from './sources.js';
@@ -44,6 +45,13 @@ export interface CloudApisOptions {
   qps?: QpsTable;
   /** @default 10 */
   maxInFlight?: number;
+  /**
+   * The limiter to use. By default every `createCloudApis` of a process with the same `budget`, endpoint,
+   * clock and settings shares one (ECS quotas are per account, region and API, whatever runs the calls).
+   */
+  limiter?: ApiLimiter;
+  /** Names the quota budget (e.g. the account id) when one process calls for several accounts. @default '' */
+  budget?: string;
   retry?: RetryOptions;
   /**
    * SDK socket timeouts in ms (the SDK default is 3000 for both).
@@ -100,11 +108,14 @@ export function createCloudApis(options: CloudApisOptions): CloudApis {
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger;
   const stats = new ApiStats();
-  const limiter = new ApiLimiter({
-    clock,
-    ...(options.qps === undefined ? {} : { qps: options.qps }),
-    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
-  });
+  const limiter =
+    options.limiter ??
+    sharedLimiter({
+      clock,
+      budget: `${options.budget ?? ''}@${options.endpoint ?? 'aliyuncs.com'}`,
+      ...(options.qps === undefined ? {} : { qps: options.qps }),
+      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+    });
   const call = createCaller(limiter, {
     clock,
     random,

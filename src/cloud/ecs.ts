@@ -80,8 +80,10 @@ export class SdkEcsApi implements EcsApi {
       instanceIds: JSON.stringify(instanceIds),
       ...(policy === undefined ? {} : { policy }),
     });
-    const response = await this.call('AttachInstanceRamRole', () =>
-      this.client.attachInstanceRamRole(request),
+    const response = await this.call(
+      'AttachInstanceRamRole',
+      () => this.client.attachInstanceRamRole(request),
+      regionId,
     );
     const results = response.body?.attachInstanceRamRoleResults?.attachInstanceRamRoleResult ?? [];
     return toCallResults(results, instanceIds);
@@ -98,8 +100,10 @@ export class SdkEcsApi implements EcsApi {
       instanceIds: JSON.stringify(instanceIds),
       ...(ramRoleName === undefined ? {} : { ramRoleName }),
     });
-    const response = await this.call('DetachInstanceRamRole', () =>
-      this.client.detachInstanceRamRole(request),
+    const response = await this.call(
+      'DetachInstanceRamRole',
+      () => this.client.detachInstanceRamRole(request),
+      regionId,
     );
     const results = response.body?.detachInstanceRamRoleResults?.detachInstanceRamRoleResult ?? [];
     return toCallResults(results, instanceIds);
@@ -135,7 +139,11 @@ export class SdkEcsApi implements EcsApi {
             }),
         ...(nextToken === undefined ? {} : { nextToken }),
       });
-      const response = await this.call('DescribeInstances', () => this.client.describeInstances(request));
+      const response = await this.call(
+        'DescribeInstances',
+        () => this.client.describeInstances(request),
+        query.regionId,
+      );
       const page: InstanceInfo[] = [];
       for (const instance of response.body?.instances?.instance ?? []) {
         const info = toInstanceInfo(instance, query.regionId);
@@ -164,8 +172,9 @@ export class SdkEcsApi implements EcsApi {
   /**
    * One chunk of <= 50 ids, paged with PageNumber/PageSize 50 (the API has no NextToken). Two behaviours are
    * unconfirmed and handled both ways: role-less instances may be listed with an empty RamRoleName or omitted,
-   * and unknown ids may be omitted or fail the whole call with `InvalidInstanceId.NotFound`. A failing chunk
-   * is bisected so that only the unknown ids drop out. When ids are missing from a successful answer and the
+   * and unknown ids may be omitted or fail the whole call with `InvalidInstanceId.NotFound` (documented);
+   * a classic-network id fails it with 403 `InvalidNetworkType.MismatchRamRole` (documented). A failing chunk
+   * is bisected so that only the unknown ids drop out (classic ones are kept, bearing no role). When ids are missing from a successful answer and the
    * answer listed no role-less instance (so "missing" could mean "no role" or "unknown"), one
    * DescribeInstances call over the missing ids tells them apart. Unknown ids end up absent from the map.
    */
@@ -178,8 +187,12 @@ export class SdkEcsApi implements EcsApi {
     try {
       listed = await this.describeRamRolePages(regionId, ids);
     } catch (error) {
-      if (!(error instanceof CloudApiError) || !isNotFound(error.code)) throw error;
-      if (ids.length === 1) return;
+      if (!(error instanceof CloudApiError) || !isolatesOneId(error.code)) throw error;
+      if (ids.length === 1) {
+        // A classic-network instance exists and can bear no role; an unknown one stays absent.
+        if (error.code === CLASSIC_REFUSAL) roles.set(ids[0]!, undefined);
+        return;
+      }
       const middle = Math.ceil(ids.length / 2);
       await this.describeRamRoleChunk(regionId, ids.slice(0, middle), roles);
       await this.describeRamRoleChunk(regionId, ids.slice(middle), roles);
@@ -223,8 +236,10 @@ export class SdkEcsApi implements EcsApi {
         pageNumber,
         pageSize,
       });
-      const response = await this.call('DescribeInstanceRamRole', () =>
-        this.client.describeInstanceRamRole(request),
+      const response = await this.call(
+        'DescribeInstanceRamRole',
+        () => this.client.describeInstanceRamRole(request),
+        regionId,
       );
       const sets = response.body?.instanceRamRoleSets?.instanceRamRoleSet ?? [];
       for (const set of sets) {
@@ -241,8 +256,11 @@ export class SdkEcsApi implements EcsApi {
   }
 }
 
-function isNotFound(code: string): boolean {
-  return code === 'InvalidInstanceId.NotFound';
+const CLASSIC_REFUSAL = 'InvalidNetworkType.MismatchRamRole';
+
+/** Whole-call refusals of DescribeInstanceRamRole caused by one id (documented: unknown or classic ids). */
+function isolatesOneId(code: string): boolean {
+  return code === 'InvalidInstanceId.NotFound' || code === CLASSIC_REFUSAL;
 }
 
 function checkWriteIds(action: string, instanceIds: string[]): void {

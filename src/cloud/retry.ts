@@ -1,7 +1,13 @@
 /**
  * Retries with exponential backoff and full jitter (delay = random() * min(maxDelay, base * 2^retry)),
- * bounded by attempts and by total time, for throttling, 5xx and network errors only. Every attempt is
- * counted in {@link ApiStats} so benchmarks and tests can observe the cost of a run.
+ * bounded by attempts and by total time, for 5xx and network errors; and waits out throttling on a
+ * budget of its own. Every attempt is counted in {@link ApiStats} so benchmarks and tests can observe the
+ * cost of a run.
+ *
+ * A throttled request is rejected before it is processed, so throttling is "not yet", never a failure:
+ * throttled attempts count against neither `maxAttempts` nor `maxTotalMs` but against `throttleBudgetMs`
+ * (from the first throttle answer), which outlasts two of ECS's per-minute windows ("throttled at minute T,
+ * callable again at T+1"). The limiter paces the retries (probing at 1 call per second while throttled).
  */
 import {
   type Clock,
@@ -33,6 +39,17 @@ export interface RetryOptions {
    * @default 60000
    */
   maxTotalMs?: number;
+  /**
+   * How long one call may wait out throttling, from its first throttle answer, before it fails with the
+   * throttling error.
+   * @default 150000 (two per-minute windows and a half)
+   */
+  throttleBudgetMs?: number;
+  /**
+   * Cap of the backoff before a throttled attempt is scheduled again (the limiter then paces it).
+   * @default 1000
+   */
+  throttleDelayMs?: number;
 }
 
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
@@ -40,6 +57,8 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
   baseDelayMs: 200,
   maxDelayMs: 10_000,
   maxTotalMs: 60_000,
+  throttleBudgetMs: 150_000,
+  throttleDelayMs: 1_000,
 });
 
 /** Counters of one API action. */
@@ -102,7 +121,13 @@ export function resolveRetryOptions(options: RetryOptions = {}): Required<RetryO
   if (!Number.isInteger(resolved.maxAttempts) || resolved.maxAttempts < 1) {
     throw new InvalidInputError('retry.maxAttempts', 'must be an integer >= 1', resolved.maxAttempts);
   }
-  for (const key of ['baseDelayMs', 'maxDelayMs', 'maxTotalMs'] as const) {
+  for (const key of [
+    'baseDelayMs',
+    'maxDelayMs',
+    'maxTotalMs',
+    'throttleBudgetMs',
+    'throttleDelayMs',
+  ] as const) {
     const value = resolved[key];
     if (!Number.isFinite(value) || value < 0) {
       throw new InvalidInputError(`retry.${key}`, 'must be a non-negative number of milliseconds', value);
@@ -121,8 +146,9 @@ export function backoffDelay(retry: number, random: RandomSource, options: Requi
 }
 
 /**
- * Runs `attempt` until it succeeds, fails with a non-retryable error, or the attempt or time budget is spent.
- * Throttling errors carrying `retryAfter` wait that long (capped by `maxDelayMs`) instead of the jittered delay.
+ * Runs `attempt` until it succeeds, fails with a non-retryable error, or its budget is spent: attempts and
+ * total time for 5xx and network errors, `throttleBudgetMs` for throttling. Throttling errors carrying
+ * `retryAfter` wait that long (capped by `maxDelayMs`) instead of the jittered delay.
  * @throws CloudApiError for the last error, `retryable` telling whether it was a transient kind.
  */
 export async function withRetry<T>(
@@ -133,12 +159,17 @@ export async function withRetry<T>(
   const options = resolveRetryOptions(context.options);
   const stats = context.stats?.for(action);
   const started = context.clock.now();
+  let errorRetries = 0;
+  let throttleRetries = 0;
+  let firstThrottleAt: number | undefined;
+  let throttledMs = 0;
   for (let retry = 0; ; retry++) {
     if (stats !== undefined) {
       stats.calls++;
       if (retry > 0) stats.retries++;
     }
     let reason: RetryReason | undefined;
+    const attemptStarted = context.clock.now();
     try {
       return await attempt();
     } catch (error) {
@@ -155,15 +186,36 @@ export async function withRetry<T>(
         return cloudError;
       };
       if (reason === undefined) throw failure('not retryable');
-      if (retry + 1 >= options.maxAttempts) throw failure(`gave up after ${options.maxAttempts} attempts`);
-      const hinted = reason === 'throttled' ? retryAfterMs(error) : undefined;
-      const delay =
-        hinted !== undefined
-          ? Math.min(hinted, options.maxDelayMs)
-          : backoffDelay(retry, context.random, options);
-      const elapsed = context.clock.now() - started;
-      if (elapsed + delay > options.maxTotalMs) {
-        throw failure(`retry budget of ${options.maxTotalMs} ms spent (${elapsed} ms elapsed)`);
+      const now = context.clock.now();
+      let delay: number;
+      if (reason === 'throttled') {
+        firstThrottleAt ??= now;
+        throttledMs += now - attemptStarted;
+        if (now - firstThrottleAt >= options.throttleBudgetMs) {
+          throw failure(
+            `throttled for ${now - firstThrottleAt} ms, the throttling budget of ${options.throttleBudgetMs} ms`,
+          );
+        }
+        const hinted = retryAfterMs(error);
+        delay =
+          hinted !== undefined
+            ? Math.min(hinted, options.maxDelayMs)
+            : backoffDelay(throttleRetries, context.random, {
+                ...options,
+                maxDelayMs: options.throttleDelayMs,
+              });
+        throttleRetries++;
+        throttledMs += delay;
+      } else {
+        if (errorRetries + 1 >= options.maxAttempts) {
+          throw failure(`gave up after ${errorRetries + 1} attempts that failed`);
+        }
+        delay = backoffDelay(errorRetries, context.random, options);
+        errorRetries++;
+        const elapsed = now - started - throttledMs;
+        if (elapsed + delay > options.maxTotalMs) {
+          throw failure(`retry budget of ${options.maxTotalMs} ms spent (${elapsed} ms elapsed)`);
+        }
       }
       context.logger?.debug({ action, reason, retry: retry + 1, delayMs: delay }, 'retrying cloud API call');
       if (delay > 0) await context.clock.sleep(delay);

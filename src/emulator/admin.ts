@@ -9,7 +9,7 @@
  * | `GET /_emulator/stats` | `{"calls":{"<Action>":n},"throttled":{"<Action>":n},"injected":{...},"rejected":{"<Code>":n}}` |
  * | `POST /_emulator/stats/reset` | zeroes the stats |
  * | `GET /_emulator/faults`, `POST /_emulator/faults` | reads / merges faults (see {@link Faults}) |
- * | `GET /_emulator/quotas`, `POST /_emulator/quotas` | reads / merges quotas `{"<Action>": callsPerSecond \| null}` |
+ * | `GET /_emulator/quotas`, `POST /_emulator/quotas` | reads / merges quotas `{"<Action>": N \| "N/Ks" \| {"bucket","refillPerSecond"} \| null}`, counted per action and region (ECS) |
  * | `GET /_emulator/cloudflow` | `{"Calls":[{action, at, requestId, taskToken, output \| error, cause \| flowName, executionName, input}]}` |
  * | `GET /_emulator/oss` | `{"Buckets":{"<bucket>":["<key>", ...]}}` |
  * | `POST /_emulator/buckets` | `{"Buckets":["<bucket>", ...]}` creates OSS buckets; answers the bucket names |
@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import type { Faults } from './faults.js';
 import { type FleetInstance, INSTANCE_STATUSES, type InstanceRecord, type InstanceStatus } from './fleet.js';
+import { type QuotaSpec, quotaSpecSchema } from './quotas.js';
 
 /** An instance as the admin route and `handle.instances()` show it. */
 export interface AdminInstanceView {
@@ -60,8 +61,8 @@ export interface AdminOperations {
   resetStats(): void;
   faults(): Faults;
   setFaults(patch: unknown): Faults;
-  quotas(): Record<string, number>;
-  setQuotas(patch: Record<string, number | null>): Record<string, number>;
+  quotas(): Record<string, QuotaSpec>;
+  setQuotas(patch: Record<string, QuotaSpec | null>): Record<string, QuotaSpec>;
   cloudflowCalls(): unknown[];
   ossListing(): Record<string, string[]>;
   createBuckets(names: string[]): void;
@@ -93,7 +94,7 @@ const statusBody = z.strictObject({
   InstanceIds: z.array(z.string()).min(1),
   Status: z.enum(INSTANCE_STATUSES),
 });
-const quotasBody = z.record(z.string(), z.number().min(0).nullable());
+const quotasBody = z.record(z.string(), quotaSpecSchema.nullable());
 const bucketsBody = z.strictObject({ Buckets: z.array(z.string()).min(1) });
 
 /** Result of an admin route: HTTP status and JSON body. */

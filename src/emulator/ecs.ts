@@ -13,7 +13,7 @@ export const PER_INSTANCE_CODES = {
   success: '200',
   /** Attach on an instance that bears a role (another one, or the same one with sameRoleAttach 'fail'). */
   roleAlreadyAttached: 'RamRoleAlreadyAttached',
-  /** Attach on a Pending instance with pendingAttach 'reject'. */
+  /** Attach on a Pending instance (pendingAttach 'reject-call': the whole call, 403; 'reject': per instance). */
   incorrectStatus: 'IncorrectInstanceStatus',
   /** Detach on an instance without a role. */
   roleNotAttached: 'RamRoleNotAttached',
@@ -268,8 +268,15 @@ function describeInstanceRamRole(params: Record<string, string>, context: Servic
   const regionId = required(params, 'RegionId');
   const rawIds = params['InstanceIds'];
   const roleName = params['RamRoleName'] || undefined;
-  if ((rawIds === undefined || rawIds === '') && !roleName)
-    throw CommonErrors.missingParameter('InstanceIds');
+  if ((rawIds === undefined || rawIds === '') && !roleName) {
+    if (context.behaviour.describeRoleWithoutFilter === 'missing-parameter')
+      throw CommonErrors.missingParameter('InstanceIds');
+    throw new EmulatorApiError(
+      403,
+      'InvalidParameter.AllEmpty',
+      'The required parameters are not specified.',
+    );
+  }
   const pageNumber = intParam(params, 'PageNumber', 1, 1, Number.MAX_SAFE_INTEGER);
   const pageSize = intParam(params, 'PageSize', 10, 1, 50);
   if (roleName) findRole(context, roleName);
@@ -287,6 +294,12 @@ function describeInstanceRamRole(params: Record<string, string>, context: Servic
           `The specified instanceId "${id}" does not exist.`,
         );
       }
+    }
+    if (
+      context.behaviour.classicInDescribeRole === 'error' &&
+      candidates.some((i) => i.InstanceNetworkType === 'classic')
+    ) {
+      throw mismatchRamRole();
     }
     if (roleName) candidates = candidates.filter((i) => i.RamRoleName === roleName);
     else if (context.behaviour.roleLessInDescribeRole === 'omit')
@@ -327,15 +340,31 @@ function writeTargets(
     }
     instances.push(instance);
   }
-  if (instances.some((i) => i.InstanceNetworkType === 'classic')) {
-    throw new EmulatorApiError(
-      403,
-      'InvalidNetworkType.MismatchRamRole',
-      'Ram role cannot be applied to instances of Classic network type.',
-    );
-  }
+  if (instances.some((i) => i.InstanceNetworkType === 'classic')) throw mismatchRamRole();
   return instances;
 }
+
+const mismatchRamRole = () =>
+  new EmulatorApiError(
+    403,
+    'InvalidNetworkType.MismatchRamRole',
+    'Ram role cannot be applied to instances of Classic network type.',
+  );
+
+/** 403 for the whole call when the caller may not pass one of `roleNames` (`ram:PassRole`). */
+function checkPassRole(context: ServiceContext, roleNames: Iterable<string>): void {
+  for (const roleName of roleNames) {
+    if (roleName !== '' && !context.mayPassRole(roleName)) {
+      throw new EmulatorApiError(
+        403,
+        'InvalidUser.PassRoleForbidden',
+        `The RAM user does not have the privilege to pass a RAM role. (ram:PassRole on role ${roleName})`,
+      );
+    }
+  }
+}
+
+const INCORRECT_STATUS_MESSAGE = 'The current status of the resource does not support this operation.';
 
 interface InstanceResult {
   InstanceId: string;
@@ -371,16 +400,31 @@ function attachInstanceRamRole(params: Record<string, string>, context: ServiceC
     );
   }
   const instances = writeTargets(params, context, regionId);
+  checkPassRole(context, [roleName]);
+  if (
+    context.behaviour.pendingAttach === 'reject-call' &&
+    instances.some((instance) => instance.Status === 'Pending')
+  ) {
+    throw new EmulatorApiError(403, PER_INSTANCE_CODES.incorrectStatus, INCORRECT_STATUS_MESSAGE);
+  }
+  if (context.behaviour.roleAttachedAttach === 'call') {
+    const bearing = instances.find(
+      (i) => i.RamRoleName && !(i.RamRoleName === roleName && context.behaviour.sameRoleAttach === 'succeed'),
+    );
+    if (bearing) {
+      throw new EmulatorApiError(
+        403,
+        PER_INSTANCE_CODES.roleAlreadyAttached,
+        `The instance ${bearing.InstanceId} already has an instance RAM role; an instance can have only one.`,
+      );
+    }
+  }
   const results = instances.map((instance): InstanceResult => {
     const id = instance.InstanceId;
     const forced = context.faults.instanceFault(id, false);
     if (forced) return failure(id, forced.Code, forced.Message);
     if (instance.Status === 'Pending' && context.behaviour.pendingAttach === 'reject') {
-      return failure(
-        id,
-        PER_INSTANCE_CODES.incorrectStatus,
-        'The current status of the resource does not support this operation.',
-      );
+      return failure(id, PER_INSTANCE_CODES.incorrectStatus, INCORRECT_STATUS_MESSAGE);
     }
     const sameRoleOk = instance.RamRoleName === roleName && context.behaviour.sameRoleAttach === 'succeed';
     if (instance.RamRoleName && !sameRoleOk) {
@@ -412,6 +456,7 @@ function detachInstanceRamRole(params: Record<string, string>, context: ServiceC
   const roleName = params['RamRoleName'] || undefined;
   if (roleName) findRole(context, roleName);
   const instances = writeTargets(params, context, regionId);
+  checkPassRole(context, roleName ? [roleName] : new Set(instances.map((i) => i.RamRoleName)));
   const results = instances.map((instance): InstanceResult => {
     const id = instance.InstanceId;
     const forced = context.faults.instanceFault(id, true);
@@ -461,6 +506,8 @@ export function ecsService(): EmulatorService {
     product: 'Ecs',
     version: '2014-05-26',
     hostId: 'ecs.aliyuncs.com',
+    regional: true,
+    ramNamespace: 'ecs',
     actions: {
       DescribeInstances: describeInstances(cache),
       DescribeInstanceRamRole: describeInstanceRamRole,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { faultsSchema } from './faults.js';
+import { quotaSpecSchema } from './quotas.js';
 
 /** ECS instance statuses the emulator knows (DescribeInstances `Status` filter values). */
 export const INSTANCE_STATUSES = ['Pending', 'Running', 'Starting', 'Stopping', 'Stopped'] as const;
@@ -93,10 +94,33 @@ const roleSchema = z.strictObject({
   Description: z.string().optional(),
 });
 
+/**
+ * What a credential may do, as a RAM policy would allow it; absent: everything. `actions` are RAM action
+ * names (`ecs:DescribeInstances`, `ram:GetRole`, ...; `ecs:*` allows a whole service); `passRoles` the role
+ * names it may attach or detach (`ram:PassRole`; `*` for any).
+ */
+export const permissionsSchema = z.strictObject({
+  actions: z.array(z.string().regex(/^[a-z]+:(\*|[A-Za-z]+)$/, 'must look like "ecs:DescribeInstances"')),
+  passRoles: z.array(z.string().min(1)).optional(),
+});
+
 const credentialSchema = z.strictObject({
   accessKeyId: z.string().min(1),
   accessKeySecret: z.string().min(1),
   securityToken: z.string().min(1).optional(),
+  permissions: permissionsSchema.optional(),
+});
+
+/** The behaviour switches (see `EmulatorBehaviour`), each optional. */
+export const behaviourSchema = z.strictObject({
+  pendingAttach: z.enum(['reject-call', 'reject', 'allow']).optional(),
+  roleAttachedAttach: z.enum(['instance', 'call']).optional(),
+  sameRoleAttach: z.enum(['fail', 'succeed']).optional(),
+  roleLessInDescribeRole: z.enum(['empty', 'omit']).optional(),
+  unknownIdsInDescribeRole: z.enum(['omit', 'error']).optional(),
+  classicInDescribeRole: z.enum(['error', 'list']).optional(),
+  describeRoleWithoutFilter: z.enum(['all-empty', 'missing-parameter']).optional(),
+  lastPageNextToken: z.enum(['empty', 'absent']).optional(),
 });
 
 const accountIdSchema = z.string().regex(/^\d{1,20}$/, 'must be digits');
@@ -167,11 +191,13 @@ export const fleetFileSchema = z.strictObject({
     .optional(),
   /** CloudFlow flows that exist (DescribeFlow answers 404 `FlowNotExists` for others). */
   flows: z.array(z.string().min(1)).optional(),
-  /** Action -> calls per second. */
-  quotas: z.record(z.string(), z.number().min(0)).optional(),
+  /** Action -> quota: calls per second, `"N/Ks"` or a token bucket (see `QuotaSpec`). */
+  quotas: z.record(z.string(), quotaSpecSchema).optional(),
   faults: faultsSchema.optional(),
   launchTemplates: z.array(launchTemplateSchema).optional(),
   scalingGroups: z.array(scalingGroupSchema).optional(),
+  /** Behaviour switches; absent ones keep their defaults. */
+  behaviour: behaviourSchema.optional(),
 });
 
 export type FleetFile = z.infer<typeof fleetFileSchema>;
@@ -181,6 +207,25 @@ export type FleetInstance = z.infer<typeof fleetInstanceSchema>;
 export type FleetRole = z.infer<typeof roleSchema>;
 export type FleetLaunchTemplate = z.infer<typeof launchTemplateSchema>;
 export type FleetScalingGroup = z.infer<typeof scalingGroupSchema>;
+export type Permissions = z.infer<typeof permissionsSchema>;
+
+/** Whether `permissions` (absent: all allowed) allow the RAM action `namespace:action`. */
+export function allowsAction(
+  permissions: Permissions | undefined,
+  namespace: string,
+  action: string,
+): boolean {
+  if (permissions === undefined) return true;
+  return permissions.actions.some(
+    (allowed) => allowed === `${namespace}:${action}` || allowed === `${namespace}:*`,
+  );
+}
+
+/** Whether `permissions` (absent: all allowed) allow passing `roleName`. */
+export function allowsPassRole(permissions: Permissions | undefined, roleName: string): boolean {
+  if (permissions === undefined) return true;
+  return (permissions.passRoles ?? []).some((allowed) => allowed === '*' || allowed === roleName);
+}
 
 /** Parses and validates a fleet file; throws an Error naming every offending field. */
 export function parseFleetFile(input: unknown, source = 'fleet'): FleetFile {

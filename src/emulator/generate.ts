@@ -1,5 +1,6 @@
 import { defaultRoles, type FleetFile, type FleetInstance, type InstanceStatus } from './fleet.js';
 import { randomHex, randomString, seededRandom } from './prng.js';
+import { DEFAULT_QUOTAS } from './quotas.js';
 
 /** Options of {@link generateFleet}. */
 export interface GenerateFleetOptions {
@@ -55,7 +56,8 @@ function pickWeighted<K extends string>(random: () => number, weights: Record<K,
 /**
  * A deterministic, realistic fleet for `--instances N --seed S`: several regions, mixed statuses, env/team/app
  * tags, resource groups, ~5% classic-network instances, ~20% of VPC instances already bearing the designated
- * role and ~8% another role, roles that do and do not trust ECS, one AccessKey pair and one STS triple.
+ * role and ~8% another role, roles that do and do not trust ECS, one AccessKey pair and one STS triple, and
+ * the documented quota shapes ({@link DEFAULT_QUOTAS}).
  * Linear in `instances` (100,000 instances take well under a second).
  *
  * @example
@@ -125,7 +127,7 @@ export function generateFleet(options: GenerateFleetOptions = {}): FleetFile {
     instances.push(instance);
   }
   const sources = generateSources(Object.keys(regions), designated, otherRoles[0] ?? designated);
-  return { accountId, credentials, roles, instances, ...sources };
+  return { accountId, credentials, roles, instances, ...sources, quotas: { ...DEFAULT_QUOTAS } };
 }
 
 /**

@@ -9,6 +9,7 @@ export function ramService(): EmulatorService {
     product: 'Ram',
     version: '2015-05-01',
     hostId: 'ram.aliyuncs.com',
+    ramNamespace: 'ram',
     actions: {
       GetRole: (params, context) => {
         const name = params['RoleName'];

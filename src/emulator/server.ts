@@ -7,6 +7,8 @@ import { CommonErrors, EmulatorApiError } from './api-error.js';
 import { ecsService } from './ecs.js';
 import { FaultInjector, type Faults } from './faults.js';
 import {
+  allowsAction,
+  allowsPassRole,
   defaultRoles,
   type FleetFile,
   type FleetInstance,
@@ -17,7 +19,7 @@ import {
 } from './fleet.js';
 import { generateFleet } from './generate.js';
 import { seededRandom } from './prng.js';
-import { QuotaTracker } from './quotas.js';
+import { type QuotaSpec, QuotaTracker } from './quotas.js';
 import { ramService } from './ram.js';
 import type { EmulatorBehaviour, EmulatorService, ServiceRequest, ServiceResponse } from './service.js';
 import { type CloudFlowCall, cloudFlowService } from './services/cloudflow.js';
@@ -47,8 +49,8 @@ export interface EmulatorOptions extends Partial<EmulatorBehaviour> {
   seed?: number;
   /** Fixed latency added to every API call (sets `faults.latencyMs`). @default 0 */
   latencyMs?: number;
-  /** Quotas merged over the fleet's. */
-  quotas?: Record<string, number>;
+  /** Quotas merged over the fleet's (a generated fleet has {@link DEFAULT_QUOTAS}). */
+  quotas?: Record<string, QuotaSpec>;
   /** Faults merged over the fleet's. */
   faults?: Faults;
   /** Extra services, tried before ECS and RAM. */
@@ -97,8 +99,8 @@ export interface EmulatorHandle {
   faults(): Faults;
   /** Merges faults (see {@link FaultInjector.merge}). */
   setFaults(patch: Faults | Record<string, unknown>): Faults;
-  quotas(): Record<string, number>;
-  setQuotas(patch: Record<string, number | null>): Record<string, number>;
+  quotas(): Record<string, QuotaSpec>;
+  setQuotas(patch: Record<string, QuotaSpec | null>): Record<string, QuotaSpec>;
   /** CloudFlow calls recorded so far (ReportTaskSucceeded/Failed, StartExecution), oldest first. */
   cloudflowCalls(): CloudFlowCall[];
   /** CloudFlow refuses these task tokens from now on (a stopped or timed-out flow execution). */
@@ -112,15 +114,41 @@ export interface EmulatorHandle {
   close(): Promise<void>;
 }
 
-const DEFAULT_BEHAVIOUR: EmulatorBehaviour = {
-  pendingAttach: 'reject',
+/** The harsher plausible form of every unconfirmed behaviour (real-cloud-evidence.md §1, §4). */
+export const DEFAULT_BEHAVIOUR: Readonly<EmulatorBehaviour> = Object.freeze({
+  pendingAttach: 'reject-call',
+  roleAttachedAttach: 'instance',
   sameRoleAttach: 'fail',
   roleLessInDescribeRole: 'empty',
-  unknownIdsInDescribeRole: 'omit',
+  unknownIdsInDescribeRole: 'error',
+  classicInDescribeRole: 'error',
+  describeRoleWithoutFilter: 'all-empty',
   lastPageNextToken: 'empty',
   metadataEndpointParam: 'required',
   ossSignatureV1: 'reject',
-};
+});
+
+/** The refusal of an action the caller's permissions lack: ECS `Forbidden.RAM`, RAM/STS `NoPermission`. */
+function permissionDenied(namespace: string, action: string): EmulatorApiError {
+  if (namespace === 'ecs') {
+    return new EmulatorApiError(
+      403,
+      'Forbidden.RAM',
+      `User not authorized to operate on the specified resource, or this API doesn't support RAM. (ecs:${action})`,
+    );
+  }
+  return new EmulatorApiError(
+    403,
+    'NoPermission',
+    `You are not authorized to do this action. You should be authorized by RAM. (${namespace}:${action})`,
+  );
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
@@ -211,7 +239,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   world.load(fleet, loadedAt);
   const lookup = (id: string): CredentialRecord | undefined => world.credentials.get(id);
 
-  const behaviour: EmulatorBehaviour = { ...DEFAULT_BEHAVIOUR };
+  const behaviour: EmulatorBehaviour = { ...DEFAULT_BEHAVIOUR, ...definedOnly(fleet.behaviour ?? {}) };
   for (const key of Object.keys(DEFAULT_BEHAVIOUR) as (keyof EmulatorBehaviour)[]) {
     if (options[key] !== undefined) (behaviour as unknown as Record<string, unknown>)[key] = options[key];
   }
@@ -299,7 +327,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults: () => faults.current(),
     setFaults: (patch: unknown) => faults.merge(patch),
     quotas: () => quotas.current(),
-    setQuotas: (patch: Record<string, number | null>) => quotas.set(patch),
+    setQuotas: (patch: Record<string, QuotaSpec | null>) => quotas.set(patch),
     cloudflowCalls: () => cloudflow.calls(),
     revokeTaskTokens: (tokens: string[]) => cloudflow.revokeTaskTokens(tokens),
     ossListing: () => oss.listing(),
@@ -386,8 +414,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         ? (world.credentials.get(caller.accessKeyId)?.principal.accountId ?? accountId)
         : accountId;
       world.checkInstanceIds(action, callerAccount, namedInstanceIds(request.params));
-      // ECS quotas are per account: each account has its own windows.
-      if (!quotas.tryAcquire(action, callerAccount)) {
+      // Quotas are per account, and for ECS per region too: each has its own windows.
+      if (!quotas.tryAcquire(action, `${callerAccount}|${service.quotaScope?.(request) ?? ''}`)) {
         bump(stats.throttled, action);
         throw CommonErrors.throttling();
       }
@@ -403,16 +431,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           ? CommonErrors.internalError()
           : CommonErrors.serviceUnavailable();
       }
-      result = await service.handle(request, {
-        requestId,
-        caller,
-        state: world.state(callerAccount),
-        accountId: callerAccount,
-        faults,
-        behaviour,
-        credentials: lookup,
-        now,
-      });
+      const permissions = caller ? lookup(caller.accessKeyId)?.permissions : undefined;
+      if (service.ramNamespace !== undefined && !allowsAction(permissions, service.ramNamespace, action)) {
+        bump(stats.rejected, 'permission');
+        if (service.ramNamespace === 'ecs' && action === 'DescribeInstances') {
+          // Real ECS answers a RAM user without ecs:DescribeInstances with an empty list, not an error.
+          result = { body: { TotalCount: 0, PageSize: 10, Instances: { Instance: [] }, NextToken: '' } };
+        } else throw permissionDenied(service.ramNamespace, action);
+      } else {
+        result = await service.handle(request, {
+          requestId,
+          caller,
+          state: world.state(callerAccount),
+          accountId: callerAccount,
+          faults,
+          behaviour,
+          credentials: lookup,
+          mayPassRole: (roleName) => allowsPassRole(permissions, roleName),
+          now,
+        });
+      }
     } catch (error) {
       if (!(error instanceof EmulatorApiError)) throw error;
       result = renderError(error, requestId, service, request);

@@ -10,8 +10,10 @@
  * 3. fault latency, then fault connection reset;
  * 4. authentication: `service.authenticate` if present, else the shared ACS3/RPC verifier
  *    ({@link verifyAcs3} / {@link verifyRpc}) plus the replay guard; `authenticate: 'none'` skips it;
- * 5. quota (400 `Throttling.User`), then fault throttle / 500 / 503;
- * 6. `service.handle(request, context)`; a thrown {@link EmulatorApiError} becomes the error envelope
+ * 5. quota (400 `Throttling.User`, counted per action and `service.quotaScope`), then fault throttle / 500 / 503;
+ * 6. the caller's permissions (credentials with `permissions`): an action outside them answers 403
+ *    `Forbidden.RAM` (ECS; `ecs:DescribeInstances` answers an empty list instead) or `NoPermission` (RAM, STS);
+ * 7. `service.handle(request, context)`; a thrown {@link EmulatorApiError} becomes the error envelope
  *    (or `service.renderError` for services with another error format, e.g. OSS XML).
  *
  * Adding a service (e.g. CloudFlow/FnF 2019-03-15 callbacks sent by pop-core, or OSS object calls whose
@@ -55,14 +57,26 @@ export interface ServiceRequest {
 
 /** Unconfirmed cloud behaviours, switchable because the product must cope with both; see the README section "The embedded Alibaba Cloud". */
 export interface EmulatorBehaviour {
-  /** Attach on a `Pending` instance: per-instance `IncorrectInstanceStatus` failure, or allowed. @default 'reject' */
-  pendingAttach: 'reject' | 'allow';
+  /**
+   * Attach on a `Pending` instance: the whole call refused with 403 `IncorrectInstanceStatus` (how every
+   * other ECS API answers it), a per-instance `IncorrectInstanceStatus` failure, or allowed. @default 'reject-call'
+   */
+  pendingAttach: 'reject-call' | 'reject' | 'allow';
+  /**
+   * Attach on an instance that already bears a role: per-instance `RamRoleAlreadyAttached`, or the whole call
+   * refused with 403 `RamRoleAlreadyAttached` (the documented "an error is returned"; its form is unknown). @default 'instance'
+   */
+  roleAttachedAttach: 'instance' | 'call';
   /** Re-attaching the role an instance already bears: per-instance failure or success. @default 'fail' */
   sameRoleAttach: 'fail' | 'succeed';
   /** DescribeInstanceRamRole with InstanceIds: role-less instances listed with `RamRoleName: ""`, or omitted. @default 'empty' */
   roleLessInDescribeRole: 'empty' | 'omit';
-  /** DescribeInstanceRamRole with unknown InstanceIds: omitted, or 404 `InvalidInstanceId.NotFound`. @default 'omit' */
+  /** DescribeInstanceRamRole with unknown InstanceIds: 404 `InvalidInstanceId.NotFound` (documented), or omitted. @default 'error' */
   unknownIdsInDescribeRole: 'omit' | 'error';
+  /** DescribeInstanceRamRole with a classic-network id: 403 `InvalidNetworkType.MismatchRamRole` (documented), or listed with `RamRoleName: ""`. @default 'error' */
+  classicInDescribeRole: 'error' | 'list';
+  /** DescribeInstanceRamRole without InstanceIds and RamRoleName: 403 `InvalidParameter.AllEmpty` (documented), or 400 `MissingParameter.InstanceIds`. @default 'all-empty' */
+  describeRoleWithoutFilter: 'all-empty' | 'missing-parameter';
   /** DescribeInstances (NextToken mode) on the last page: `NextToken: ""` or no NextToken field. @default 'empty' */
   lastPageNextToken: 'empty' | 'absent';
   /**
@@ -91,6 +105,8 @@ export interface ServiceContext {
   faults: FaultInjector;
   behaviour: EmulatorBehaviour;
   credentials: CredentialLookup;
+  /** Whether the caller may pass (attach or detach) `roleName`: its credential's `permissions.passRoles`, if any. */
+  mayPassRole(roleName: string): boolean;
   now(): number;
 }
 
@@ -112,6 +128,10 @@ export interface EmulatorService {
   claims(request: ServiceRequest): boolean;
   /** The action name for stats, quotas and faults. @default request.action */
   actionOf?(request: ServiceRequest): string;
+  /** Where quotas are counted besides the action, e.g. the region for ECS. @default '' (per action) */
+  quotaScope?(request: ServiceRequest): string;
+  /** The RAM action prefix (`ecs`, `ram`, `sts`) for credential permissions; none: not checked. */
+  readonly ramNamespace?: string;
   /** Own authentication (throw an EmulatorApiError to reject), or 'none'. @default shared ACS3/RPC verifier */
   authenticate?: ((request: ServiceRequest, lookup: CredentialLookup) => VerifiedCaller) | 'none';
   handle(request: ServiceRequest, context: ServiceContext): ServiceResponse | Promise<ServiceResponse>;
@@ -135,12 +155,17 @@ export function rpcService(spec: {
   version: string;
   hostId: string;
   product?: string;
+  /** Quotas counted per `RegionId` parameter (ECS). @default false */
+  regional?: boolean;
+  ramNamespace?: string;
   actions: Record<string, RpcActionHandler>;
 }): EmulatorService {
   return {
     name: spec.name,
     hostId: spec.hostId,
     product: spec.product ?? spec.name,
+    ...(spec.ramNamespace === undefined ? {} : { ramNamespace: spec.ramNamespace }),
+    ...(spec.regional ? { quotaScope: (request: ServiceRequest) => request.params['RegionId'] ?? '' } : {}),
     claims: (request) => request.version === spec.version,
     handle: (request, context) => {
       const handler = Object.hasOwn(spec.actions, request.action ?? '')

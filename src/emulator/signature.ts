@@ -32,6 +32,8 @@ export interface CredentialRecord {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken?: string | undefined;
+  /** What the credential may do (see the fleet file's `permissions`); absent: everything. */
+  permissions?: { actions: string[]; passRoles?: string[] | undefined } | undefined;
 }
 
 /** Finds a credential by AccessKeyId. */

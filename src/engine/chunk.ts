@@ -2,15 +2,39 @@
  * One API write over a chunk of up to 100 instances, turned into one outcome per instance.
  * Used by batch executions and directly by the event path.
  */
-import { CloudApiError } from './errors.js';
+import { CallRefusedError, CloudApiError, refusalKind } from './errors.js';
 import type { EcsApi, InstanceCallResult } from './ports.js';
 import type { InstanceOutcome, SkipReason } from './types.js';
 
-/** Whole-call errors caused by one bad id among many: split the call to isolate it. */
-const ISOLATABLE_CODES: Readonly<Record<string, SkipReason>> = {
+/**
+ * Whole-call errors caused by one instance among many: split the call to isolate it. A vanished or
+ * classic instance ends Skipped; one whose status or role refuses the write (ECS answers
+ * `IncorrectInstanceStatus` request-level everywhere else; "already has a role" may come either way) is
+ * settled like a per-instance failure.
+ */
+const ISOLATABLE_CODES: Readonly<Record<string, SkipReason | 'settle'>> = {
   'InvalidInstanceId.NotFound': 'Gone',
   'InvalidNetworkType.MismatchRamRole': 'ClassicNetwork',
+  IncorrectInstanceStatus: 'settle',
+  RamRoleAlreadyAttached: 'settle',
 };
+
+/**
+ * Throws {@link CallRefusedError} when `error` refused the call for the caller (permissions, credentials,
+ * throttling past its budget); `settled` are outcomes to record before the execution stops.
+ */
+function throwIfRefused(
+  context: ChunkContext,
+  error: unknown,
+  instanceIds: readonly string[],
+  settled: InstanceOutcome[] = [],
+): void {
+  if (!(error instanceof CloudApiError)) return;
+  if (error instanceof CallRefusedError) throw error;
+  const kind = refusalKind(error.code);
+  if (kind === undefined) return;
+  throw new CallRefusedError({ kind, error, instanceIds, ramRoleName: context.ramRoleName, settled });
+}
 
 /** One API write's fixed parts: a chunk has one role (and one policy) because the API takes one per call. */
 export interface ChunkContext {
@@ -44,12 +68,15 @@ export async function attachChunk(context: ChunkContext, instanceIds: string[]):
       ...(context.policy === undefined ? [] : [context.policy]),
     );
   } catch (error) {
+    throwIfRefused(context, error, instanceIds);
     const reason = error instanceof CloudApiError ? ISOLATABLE_CODES[error.code] : undefined;
     if (reason) {
       if (instanceIds.length === 1) {
-        return [
-          { instanceId: instanceIds[0]!, outcome: 'Skipped', reason, message: (error as CloudApiError).code },
-        ];
+        const { code, message } = describeError(error);
+        if (reason === 'settle') {
+          return settleAttachFailures(context, [{ instanceId: instanceIds[0]!, code, message }]);
+        }
+        return [{ instanceId: instanceIds[0]!, outcome: 'Skipped', reason, message: code }];
       }
       const middle = Math.ceil(instanceIds.length / 2);
       const left = await attachChunk(context, instanceIds.slice(0, middle));
@@ -118,6 +145,8 @@ export async function replaceChunk(
           });
       }
     } catch (error) {
+      // Detached earlier in this chunk and not attached again: recorded before the execution stops.
+      throwIfRefused(context, error, instanceIds, detachedButNotAttached(context, detached, planned));
       const { code, message } = describeError(error);
       for (const instanceId of ids) failures.push({ instanceId, code, message });
     }
@@ -159,7 +188,14 @@ export async function replaceChunk(
     }
   }
   if (detached.length === 0) return outcomes;
-  for (const outcome of await attachChunk(context, detached)) {
+  let attached: InstanceOutcome[];
+  try {
+    attached = await attachChunk(context, detached);
+  } catch (error) {
+    if (!(error instanceof CallRefusedError)) throw error;
+    throw error.withSettled([...outcomes, ...detachedButNotAttached(context, detached, planned, error.code)]);
+  }
+  for (const outcome of attached) {
     if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
       outcomes.push({
         instanceId: outcome.instanceId,
@@ -190,6 +226,7 @@ export async function detachChunk(
   try {
     results = await context.ecs.detachInstanceRamRole(context.regionId, instanceIds, context.ramRoleName);
   } catch (error) {
+    throwIfRefused(context, error, instanceIds);
     const { code, message } = describeError(error);
     const roles = await context.ecs.describeInstanceRamRoles(context.regionId, instanceIds);
     return instanceIds.map((instanceId) => settleDetach(context, roles, { instanceId, code, message }));
@@ -199,6 +236,24 @@ export async function detachChunk(
   const roles = await currentRoles(context, failed);
   if (roles === undefined) return results;
   return results.map((result) => (result.success ? result : settleDetach(context, roles, result)));
+}
+
+/**
+ * Instances whose old role this chunk detached while the execution stops before attaching ours: they bear
+ * no role now, which an operator must see (Failed), not a pending target.
+ */
+function detachedButNotAttached(
+  context: ChunkContext,
+  detached: readonly string[],
+  planned: (id: string) => string,
+  code = 'AttachNotAttempted',
+): InstanceOutcome[] {
+  return detached.map((instanceId) => ({
+    instanceId,
+    outcome: 'Failed',
+    code,
+    message: `role ${planned(instanceId)} was detached, but ${context.ramRoleName} could not be attached: the call was refused for the caller; retry attaches it`,
+  }));
 }
 
 interface CallFailure {

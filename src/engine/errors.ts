@@ -1,3 +1,5 @@
+import type { InstanceOutcome } from './types.js';
+
 /**
  * One error root for the whole product. Subclasses carry data; match with `instanceof` or `code`,
  * never with `error.name` (esbuild minifies class names in the FC bundles).
@@ -107,4 +109,94 @@ function formatValue(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** Why a whole call was refused for the caller rather than for an instance. */
+export type RefusalKind = 'permission' | 'credentials' | 'throttled';
+
+/**
+ * Whole-call refusals that concern the caller (its permissions or credentials) or a quota that stayed
+ * exhausted past the throttling budget: no instance of the call is at fault, and every further call would be
+ * refused the same way. `Forbidden.RAM` is ECS's code for a missing `ecs:` action, `NoPermission` RAM's and
+ * STS's, `InvalidUser.PassRoleForbidden` a missing `ram:PassRole` (Attach/DetachInstanceRamRole docs).
+ */
+export function refusalKind(code: string): RefusalKind | undefined {
+  if (
+    code === 'InvalidUser.PassRoleForbidden' ||
+    code === 'NoPermission' ||
+    code === 'Forbidden' ||
+    code.startsWith('Forbidden.')
+  ) {
+    return 'permission';
+  }
+  if (
+    code === 'SignatureDoesNotMatch' ||
+    code === 'IncompleteSignature' ||
+    code.startsWith('InvalidAccessKeyId') ||
+    code.startsWith('InvalidSecurityToken') ||
+    code === 'InvalidTimeStamp.Expired'
+  ) {
+    return 'credentials';
+  }
+  if (code.includes('Throttling')) return 'throttled';
+  return undefined;
+}
+
+/**
+ * A call refused for the caller (see {@link refusalKind}): the execution stops before its next call. Its
+ * instances were not touched and stay pending.
+ */
+export class CallRefusedError extends RoleAttachError {
+  public readonly kind: RefusalKind;
+  public readonly code: string;
+  public readonly action: string;
+  /** The instances of the refused call. */
+  public readonly instanceIds: readonly string[];
+  /** What to grant or fix, e.g. `ram:PassRole on acs:ram::*:role/EcsAppRole`. */
+  public readonly remedy: string;
+  /** Outcomes of the chunk that are known already (e.g. a replace's detached instances), recorded before stopping. */
+  public readonly settled: readonly InstanceOutcome[];
+  readonly #init: ConstructorParameters<typeof CallRefusedError>[0];
+  public constructor(init: {
+    kind: RefusalKind;
+    error: CloudApiError;
+    instanceIds: readonly string[];
+    ramRoleName: string;
+    settled?: readonly InstanceOutcome[];
+  }) {
+    const { kind, error } = init;
+    const remedy = remedyFor(kind, error, init.ramRoleName);
+    super(
+      `${error.action} was refused for the caller with ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''} on a call for ${init.instanceIds.length} instances: ${remedy}`,
+      { cause: error },
+    );
+    this.name = 'CallRefusedError';
+    this.kind = kind;
+    this.code = error.code;
+    this.action = error.action;
+    this.instanceIds = init.instanceIds;
+    this.remedy = remedy;
+    this.settled = init.settled ?? [];
+    this.#init = init;
+  }
+
+  /** The same refusal for a larger call, with these outcomes known. */
+  public withSettled(settled: readonly InstanceOutcome[], instanceIds = this.instanceIds): CallRefusedError {
+    return new CallRefusedError({ ...this.#init, instanceIds, settled });
+  }
+}
+
+/** The ECS and RAM actions we call, by RAM namespace. */
+const RAM_ACTIONS = new Set(['GetRole', 'PassRole']);
+
+function remedyFor(kind: RefusalKind, error: CloudApiError, ramRoleName: string): string {
+  if (kind === 'throttled') {
+    return `the API stayed throttled past the throttling budget; wait for its quota window (ECS: the next minute) or raise the quota in Quota Center`;
+  }
+  if (kind === 'credentials') return `check the credentials (AccessKey, STS token, clock) the process uses`;
+  if (error.code === 'InvalidUser.PassRoleForbidden') {
+    return `grant ram:PassRole on acs:ram::*:role/${ramRoleName} to the caller`;
+  }
+  const namespace = RAM_ACTIONS.has(error.action) ? 'ram' : 'ecs';
+  return `grant ${namespace}:${error.action} to the caller`;
 }

@@ -263,7 +263,18 @@ export interface ExecutionPlan {
   maxErrors: number;
 }
 
-export type PauseReason = 'MaxErrorsExceeded' | 'FirstBatchPause' | 'EveryBatchPause';
+export type PauseReason = 'MaxErrorsExceeded' | 'FirstBatchPause' | 'EveryBatchPause' | 'CallRefused';
+
+/** A call refused for the caller that stopped the execution (reported once, never as instance failures). */
+export interface CallRefusal {
+  code: string;
+  action: string;
+  kind: 'permission' | 'credentials' | 'throttled';
+  /** Instances of the refused call (they stay pending, or end Cancelled in Automatic mode). */
+  instances: number;
+  /** What to grant or fix. */
+  remedy: string;
+}
 
 export interface ExecutionCounts {
   total: number;
@@ -292,6 +303,8 @@ export interface ExecutionRecord {
   /** Human sentence for Failed/Waiting/Cancelled. */
   statusReason?: string;
   pauseReason?: PauseReason;
+  /** Set while the execution is stopped by a call refused for the caller. */
+  refusal?: CallRefusal;
   parameters: ExecutionParameters;
   /** Index of the next batch to start (batches before it are complete). */
   nextBatch: number;

@@ -43,6 +43,11 @@ export class FakeEcs implements EcsApi {
   public readonly calls: { action: string; ids: string[]; role?: string }[] = [];
   /** Throw this once from the next attach call (after applying it when `applied`). */
   public nextAttachError: { error: Error; applied: boolean } | undefined;
+  /**
+   * Whole-call refusals: an attach call holding one of these ids throws that code (HTTP 403), like ECS's
+   * request-level `IncorrectInstanceStatus`; `'*'` refuses every attach and detach call (a permission).
+   */
+  public readonly refuseCall = new Map<string, string>();
 
   public constructor(instances: FakeInstance[] = []) {
     for (const instance of instances) this.instances.set(instance.instanceId, { ...instance });
@@ -89,6 +94,10 @@ export class FakeEcs implements EcsApi {
     this.calls.push({ action: 'AttachInstanceRamRole', ids });
     if (ids.length < 1 || ids.length > 100) throw apiError('InvalidInstanceIds.Malformed', 400);
     if (ids.some((id) => !this.instances.has(id))) throw apiError('InvalidInstanceId.NotFound', 404);
+    for (const id of ['*', ...ids]) {
+      const refusal = this.refuseCall.get(id);
+      if (refusal !== undefined) throw apiError(refusal, 403);
+    }
     const pending = this.nextAttachError;
     if (pending && !pending.applied) {
       this.nextAttachError = undefined;
@@ -122,6 +131,8 @@ export class FakeEcs implements EcsApi {
     role?: string,
   ): Promise<InstanceCallResult[]> {
     this.calls.push({ action: 'DetachInstanceRamRole', ids, ...(role === undefined ? {} : { role }) });
+    const refusal = this.refuseCall.get('*');
+    if (refusal !== undefined) throw apiError(refusal, 403);
     const pending = this.nextDetachError;
     if (pending && !pending.applied) {
       this.nextDetachError = undefined;

@@ -5,6 +5,7 @@
  * what a chunk does and how unfinished writes of an earlier run are settled.
  */
 import type { ChunkContext } from '../chunk.js';
+import { CallRefusedError } from '../errors.js';
 import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from '../lease.js';
 import type { ExecutionStore } from '../ports.js';
 import { chunkLayout } from '../rateControl.js';
@@ -38,7 +39,7 @@ export interface Chunk {
 const RECORD_REFRESH_MS = 5_000;
 
 /** Why a batch stopped before its end. */
-type BatchStop = 'threshold' | 'deadline' | 'cancel' | undefined;
+type BatchStop = 'threshold' | 'deadline' | 'cancel' | 'refused' | undefined;
 
 /** Where an operator's cancel waits for the process running the execution (see controlExecution). */
 export function cancelRequestKey(executionId: string): string {
@@ -58,6 +59,7 @@ export function setStatus(record: ExecutionRecord, status: ExecutionRecord['stat
   if (reason === undefined) delete record.statusReason;
   else record.statusReason = reason;
   if (status !== 'Waiting') delete record.pauseReason;
+  if (status === 'Running') delete record.refusal;
 }
 
 /**
@@ -110,6 +112,8 @@ export abstract class BatchRunner {
   /** When the lease was last taken or renewed (it is taken just before the run starts). */
   #renewedAt: number;
   #savedAt: number;
+  /** The first call refused for the caller in this run: the execution stops before its next call. */
+  #refusal: CallRefusedError | undefined;
 
   /** `lease`: the holder this run renews before every chunk (runExecution takes it first). */
   public constructor(state: ExecutionState, deps: EngineDeps, options: RunOptions, lease?: LeaseHolder) {
@@ -234,6 +238,10 @@ export abstract class BatchRunner {
         await this.#onThresholdExceeded();
         break;
       }
+      if (stopped === 'refused') {
+        await this.#onRefused();
+        break;
+      }
       // A cancel requested during the batch's last chunk is honoured now, not after a pause.
       if (await this.#cancelRequested()) {
         await this.#finishCancel();
@@ -314,9 +322,10 @@ export abstract class BatchRunner {
         }
         const chunk = chunks.shift();
         if (!chunk) return;
-        await this.#runChunk(chunk);
+        const refused = await this.#runChunk(chunk);
         this.#emitProgress(batch);
-        if (this.#thresholdExceeded()) stop = 'threshold';
+        if (refused) stop = 'refused';
+        else if (this.#thresholdExceeded()) stop = 'threshold';
       }
     };
     // An error in one worker stops the others before their next chunk; the run rethrows it only once
@@ -331,12 +340,18 @@ export abstract class BatchRunner {
     await Promise.all(Array.from({ length: Math.min(parallelCalls, chunks.length) }, guarded));
     await this.#writes;
     if (failure) throw failure.error;
+    // A refusal in one worker outranks another worker's stop reason: the caller must act first.
+    if (this.#refusal !== undefined) return 'refused';
     if (stop === 'deadline' && chunks.length === 0 && this.#thresholdExceeded()) return 'threshold';
     return stop;
   }
 
-  /** Intent, the write, result. An error leaves the intent open for the next run to settle. */
-  async #runChunk(chunk: Chunk): Promise<void> {
+  /**
+   * Intent, the write, result. A call refused for the caller closes the intent with the outcomes known
+   * (usually none: the call changed nothing) and returns true. Another error leaves the intent open for
+   * the next run to settle.
+   */
+  async #runChunk(chunk: Chunk): Promise<boolean> {
     const chunkId = this.nextChunkId(chunk.operation === 'detach' ? 'rollback' : 'chunk');
     await this.write({
       at: this.now(),
@@ -349,6 +364,20 @@ export abstract class BatchRunner {
     try {
       outcomes = await this.processChunk(chunk);
     } catch (error) {
+      if (error instanceof CallRefusedError) {
+        this.deps.logger.error(
+          {
+            executionId: this.record.executionId,
+            chunkId,
+            code: error.code,
+            instances: error.instanceIds.length,
+          },
+          error.message,
+        );
+        await this.write({ at: this.now(), type: 'result', chunkId, outcomes: [...error.settled] });
+        this.#refusal ??= error;
+        return true;
+      }
       this.deps.logger.error(
         { executionId: this.record.executionId, chunkId, err: String(error) },
         'chunk error',
@@ -364,6 +393,7 @@ export abstract class BatchRunner {
         );
       }
     }
+    return false;
   }
 
   /**
@@ -442,6 +472,44 @@ export abstract class BatchRunner {
       this.record,
       'Failed',
       `${used} failed, more than MaxErrors ${maxErrors}; the remaining ${cancelled.length} targets were cancelled`,
+    );
+  }
+
+  /**
+   * A call was refused for the caller: FailurePause waits for the operator to fix the permission and
+   * `retry`; Automatic fails, the targets never attempted Cancelled. No target is Failed for it.
+   */
+  async #onRefused(): Promise<void> {
+    const refusal = this.#refusal!;
+    const { executionId } = this.record;
+    this.record.refusal = {
+      code: refusal.code,
+      action: refusal.action,
+      kind: refusal.kind,
+      instances: refusal.instanceIds.length,
+      remedy: refusal.remedy,
+    };
+    const what = `${refusal.action} was refused with ${refusal.code} for the caller (a call for ${refusal.instanceIds.length} instances; no instance is at fault)`;
+    if (this.record.parameters.mode === 'FailurePause') {
+      const pending = pendingTargets(this.state).length;
+      setStatus(
+        this.record,
+        'Waiting',
+        `${what}: ${refusal.remedy}, then run \`ecs-role-attach retry ${executionId}\`; ${pending} targets not attempted stay pending`,
+      );
+      this.record.pauseReason = 'CallRefused';
+      return;
+    }
+    const cancelled = pendingTargets(this.state).map(
+      (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
+    );
+    if (cancelled.length > 0) {
+      await this.write({ at: this.now(), type: 'result', chunkId: 'cancel', outcomes: cancelled });
+    }
+    setStatus(
+      this.record,
+      'Failed',
+      `${what}: ${refusal.remedy}, then start the execution again with the same parameters (mode FailurePause waits for \`ecs-role-attach retry\` instead); the ${cancelled.length} targets not attempted were cancelled`,
     );
   }
 

@@ -5,6 +5,7 @@
 import type { StoredExecution } from '../ports.js';
 import { assignmentOf } from '../rules.js';
 import type {
+  CallRefusal,
   ExecutionCounts,
   ExecutionPlan,
   ExecutionRecord,
@@ -207,6 +208,18 @@ export interface ExecutionReport {
   acceptedRoles?: string[];
   /** Role rules only: instances no rule matched (Skipped/NoRule). */
   noRule?: number;
+  /** The call refused for the caller that stopped the execution (code, permission to grant). */
+  refusal?: CallRefusal;
+  /** Things an operator should check although nothing failed (e.g. a region that listed no instance). */
+  warnings?: string[];
+}
+
+/**
+ * The warning for a region whose DescribeInstances listed no instance: real ECS answers a RAM user without
+ * `ecs:DescribeInstances` with an empty list, not an error, so a mis-scoped policy looks like an empty fleet.
+ */
+export function emptyRegionWarning(regionId: string): string {
+  return `DescribeInstances listed no instance in ${regionId} for these targets; if instances exist there, grant ecs:DescribeInstances to the caller (without it ECS answers an empty list, not an error)`;
 }
 
 export function toReported(instanceId: string, outcome: InstanceOutcome | undefined): ReportedInstance {
@@ -290,6 +303,10 @@ export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'out
   if (record.rollbackOf) report.rollbackOf = record.rollbackOf;
   if (record.parameters.kind) report.kind = record.parameters.kind;
   if (record.pauseReason && record.status === 'Waiting') report.pauseReason = record.pauseReason;
+  if (record.refusal) report.refusal = record.refusal;
+  if (plan.targets.length === 0 && record.origin !== 'rollback' && !record.parameters.kind) {
+    report.warnings = [emptyRegionWarning(record.parameters.targets.RegionId ?? record.parameters.regionId)];
+  }
   return report;
 }
 

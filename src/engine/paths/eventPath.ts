@@ -25,7 +25,7 @@
  */
 
 import { attachChunk, type ChunkContext, replaceChunk } from '../chunk.js';
-import { RoleNotUsableError } from '../errors.js';
+import { CallRefusedError, RoleNotUsableError } from '../errors.js';
 import { mergeExclusions } from '../exclusions.js';
 import { createExecution, type EngineDeps } from '../execution/index.js';
 import type { ExecutionReport } from '../execution/state.js';
@@ -195,8 +195,42 @@ export async function remediateInstances(
     else attach.push(target.instanceId);
   }
 
+  let written: InstanceOutcome[];
+  try {
+    written = await writeWithRetries(context, attach, replace, deps, settings);
+  } catch (error) {
+    if (!(error instanceof CallRefusedError)) throw error;
+    // Refused for the caller (a permission, credentials, a quota exhausted past the budget): no instance
+    // failed; the breaker opens at once and every instance not settled waits in the backlog.
+    outcomes.push(...error.settled);
+    for (const outcome of outcomes) addOutcome(summary, outcome);
+    const settled = new Set(outcomes.map((o) => o.instanceId));
+    const queued = [...attach, ...replace.keys()].filter((id) => !settled.has(id));
+    await openBreaker(keys, `${error.code}: ${error.message}`, deps);
+    await addToBacklog(keys, queued, deps);
+    summary.backlogged.push(...queued);
+    for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
+    for (const instanceId of queued)
+      logInstance(deps.logger, regionId, instanceId, 'Backlogged', error.message);
+    return summary;
+  }
+  outcomes.push(...written);
+
+  for (const outcome of outcomes) addOutcome(summary, outcome);
+  await updateBreaker(keys, breaker, summary, outcomes, deps, settings);
+  for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
+  return summary;
+}
+
+/** The writes, then re-attempts of instances not attachable yet (Pending) with backoff while the budget lasts. */
+async function writeWithRetries(
+  context: ChunkContext,
+  attach: string[],
+  replace: Map<string, string>,
+  deps: EventPathDeps,
+  settings: EventPathSettings,
+): Promise<InstanceOutcome[]> {
   let written = await writeChunks(context, attach, replace);
-  // Re-attempt instances that are not attachable yet (Pending), with backoff, while the budget lasts.
   let delay = settings.initialRetryDelayMs ?? EVENT_PATH_DEFAULTS.initialRetryDelayMs;
   const maxDelay = settings.maxRetryDelayMs ?? EVENT_PATH_DEFAULTS.maxRetryDelayMs;
   for (;;) {
@@ -214,12 +248,34 @@ export async function remediateInstances(
     );
     written = written.map((o) => again.get(o.instanceId) ?? o);
   }
-  outcomes.push(...written);
+  return written;
+}
 
-  for (const outcome of outcomes) addOutcome(summary, outcome);
-  await updateBreaker(keys, breaker, summary, outcomes, deps, settings);
-  for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
-  return summary;
+/** Opens the breaker at once (a call refused for the caller), keeping the failure streak. */
+async function openBreaker(
+  keys: { breaker: string; backlog: string },
+  reason: string,
+  deps: EventPathDeps,
+): Promise<void> {
+  await withLock(keys.breaker, deps, async () => {
+    const now = new Date(deps.clock.now()).toISOString();
+    const state: BreakerState = (await deps.store.getDocument<BreakerState>(keys.breaker)) ?? {
+      state: 'closed',
+      consecutiveFailures: 0,
+      updatedAt: now,
+    };
+    if (state.state !== 'open') {
+      state.state = 'open';
+      state.openedAt = now;
+      state.reason = reason;
+    }
+    state.updatedAt = now;
+    await deps.store.putDocument(keys.breaker, state);
+    deps.logger.error(
+      { breaker: keys.breaker, reason },
+      'event path paused: a call was refused for the caller; new instances go to the backlog until `resume-events`',
+    );
+  });
 }
 
 /** Attach chunks (<= 100 ids each) and replace chunks, in order. */

@@ -134,6 +134,8 @@ export interface RegionCompliance {
   compliantAfter: number;
   /** The sources, when the cloud adapters for them are given (the CLI gives them). */
   sources?: SourceCompliance;
+  /** E.g. the region listed no instance (a missing `ecs:DescribeInstances` looks like that). */
+  warnings?: string[];
 }
 
 /** The compliance report of a whole sweep. */
@@ -431,6 +433,7 @@ export function complianceOf(report: ExecutionReport, resumed = false): RegionCo
     failed,
     notAttempted: c.cancelled + c.pending,
     compliantAfter: c.alreadyAttached + attachedNow,
+    ...(report.warnings ? { warnings: report.warnings } : {}),
   };
 }
 
@@ -480,6 +483,7 @@ export function renderSweepText(report: SweepReport): string {
       `  ${r.regionId}: ${r.state === 'swept' ? `${r.status}${r.resumed ? ' (resumed)' : ''}` : r.state} — ${r.note}${r.executionId ? ` [${r.executionId}]` : ''}`,
     );
     if (r.state !== 'swept') continue;
+    for (const warning of r.warnings ?? []) lines.push(`    warning: ${warning}`);
     lines.push(
       `    evaluated ${r.evaluated}: compliant ${r.compliant}, attached now ${r.attachedNow}${r.replaced ? ` (replaced ${r.replaced})` : ''}, skipped ${sumSkipped(r)}, failed ${r.failed.length}${r.notAttempted ? `, not attempted ${r.notAttempted}` : ''}`,
     );

@@ -26,9 +26,14 @@ function apisFor(
   });
 }
 
-function generatedIds(emulator: EmulatorHandle, regionId: string): string[] {
+/**
+ * The region's instance ids; `vpcOnly` as the planner passes them to DescribeInstanceRamRole (which
+ * refuses classic ids, documented).
+ */
+function generatedIds(emulator: EmulatorHandle, regionId: string, vpcOnly = true): string[] {
   return emulator
     .instances(regionId)
+    .filter((instance) => !vpcOnly || instance.InstanceNetworkType === 'vpc')
     .map((instance) => instance.InstanceId)
     .sort();
 }
@@ -172,7 +177,7 @@ describe('paging and chunking over a generated fleet', () => {
   it('follows NextToken with MaxResults 100 to the end', async () => {
     const apis = apisFor(emulator);
     const region = largestRegion(emulator);
-    const expected = generatedIds(emulator, region);
+    const expected = generatedIds(emulator, region, false);
     expect(expected.length).toBeGreaterThan(100);
     const found = await apis.ecs.describeInstances({ regionId: region });
     expect(found.map((i) => i.instanceId).sort()).toEqual(expected);
@@ -192,6 +197,18 @@ describe('paging and chunking over a generated fleet', () => {
     const truth = new Map(emulator.instances(region).map((i) => [i.InstanceId, i.RamRoleName || undefined]));
     for (const id of ids) expect(roles.get(id)).toBe(truth.get(id));
     expect(apis.stats.for('DescribeInstanceRamRole').calls).toBe(3);
+  });
+
+  it('isolates a classic id refused request-level by DescribeInstanceRamRole (403, documented): no role, neighbours read', async () => {
+    const apis = apisFor(emulator);
+    const region = largestRegion(emulator);
+    const classic = emulator.instances(region).find((i) => i.InstanceNetworkType === 'classic')!.InstanceId;
+    const ids = [...generatedIds(emulator, region).slice(0, 7), classic];
+    const roles = await apis.ecs.describeInstanceRamRoles(region, ids);
+    expect([...roles.keys()].sort()).toEqual([...ids].sort());
+    expect(roles.get(classic)).toBeUndefined();
+    // 1 refused call of 8, then a bisection down to the one id: 2 + 2 + 2 more calls, 4 of 7 refused.
+    expect(apis.stats.for('DescribeInstanceRamRole')).toMatchObject({ calls: 7, failures: 4 });
   });
 
   it('attaches 100 ids in one call', async () => {
@@ -278,11 +295,12 @@ describe('limits and retries against quotas and faults', () => {
     emulator.setFaults({ serverErrorRate: 0.2, unavailableRate: 0.1, resetRate: 0.15 });
     const apis = apisFor(emulator);
     const region = largestRegion(emulator);
-    const expected = generatedIds(emulator, region);
+    const expected = generatedIds(emulator, region, false);
     const found = await apis.ecs.describeInstances({ regionId: region });
     expect(found.map((i) => i.instanceId).sort()).toEqual(expected);
-    const roles = await apis.ecs.describeInstanceRamRoles(region, expected);
-    expect(roles.size).toBe(expected.length);
+    const vpc = generatedIds(emulator, region);
+    const roles = await apis.ecs.describeInstanceRamRoles(region, vpc);
+    expect(roles.size).toBe(vpc.length);
     const total = apis.stats.total();
     expect(total.transient).toBeGreaterThan(0);
     expect(total.retries).toBe(total.transient);

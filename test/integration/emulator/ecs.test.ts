@@ -106,9 +106,28 @@ describe.each(VARIANTS)('ECS 2014-05-26 over %s', (_label, clientOptions) => {
     const response = await ecs.describeInstanceRamRole(
       new $Ecs.DescribeInstanceRamRoleRequest({
         regionId: 'cn-hangzhou',
-        instanceIds: JSON.stringify(['i-hz01', 'i-hz02', 'i-hz03', 'i-unknown']),
+        instanceIds: JSON.stringify(['i-hz01', 'i-hz02', 'i-hz03']),
       }),
     );
+    // Documented refusals (D-DIRR): unknown ids 404, classic ids 403, no filter 403 AllEmpty.
+    const describe = (ids?: string[]) =>
+      failure(
+        ecs.describeInstanceRamRole(
+          new $Ecs.DescribeInstanceRamRoleRequest({
+            regionId: 'cn-hangzhou',
+            ...(ids === undefined ? {} : { instanceIds: JSON.stringify(ids) }),
+          }),
+        ),
+      );
+    expect(await describe(['i-hz01', 'i-unknown'])).toMatchObject({
+      code: 'InvalidInstanceId.NotFound',
+      statusCode: 404,
+    });
+    expect(await describe(['i-hz01', 'i-hz06'])).toMatchObject({
+      code: 'InvalidNetworkType.MismatchRamRole',
+      statusCode: 403,
+    });
+    expect(await describe()).toMatchObject({ code: 'InvalidParameter.AllEmpty', statusCode: 403 });
     expect(response.body!.totalCount).toBe(3);
     expect(
       response.body!.instanceRamRoleSets!.instanceRamRoleSet!.map((s) => [s.instanceId, s.ramRoleName]),
@@ -312,15 +331,22 @@ describe('ECS paging and switches', () => {
     expect(response.body!.nextToken).toBeUndefined();
   });
 
-  it('rejects attach on a Pending instance per instance by default, and allows it with pendingAttach "allow"', async () => {
+  it('refuses a whole attach call holding a Pending instance with 403 IncorrectInstanceStatus by default; per instance or allowed by switch', async () => {
     emulator = await startTestEmulator();
     const request = new $Ecs.AttachInstanceRamRoleRequest({
       regionId: 'cn-hangzhou',
       ramRoleName: DESIGNATED_ROLE,
-      instanceIds: '["i-hz05"]',
+      instanceIds: '["i-hz01","i-hz05"]',
     });
+    await expect(ecsClient(emulator).attachInstanceRamRole(request)).rejects.toMatchObject({
+      code: 'IncorrectInstanceStatus',
+      statusCode: 403,
+    });
+    expect(emulator.instances().find((i) => i.InstanceId === 'i-hz01')!.RamRoleName).toBe('');
+    await emulator.close();
+    emulator = await startTestEmulator({ pendingAttach: 'reject' });
     const rejected = await ecsClient(emulator).attachInstanceRamRole(request);
-    expect(rejected.body!.attachInstanceRamRoleResults!.attachInstanceRamRoleResult![0]).toMatchObject({
+    expect(rejected.body!.attachInstanceRamRoleResults!.attachInstanceRamRoleResult![1]).toMatchObject({
       code: 'IncorrectInstanceStatus',
       success: false,
     });
@@ -328,6 +354,20 @@ describe('ECS paging and switches', () => {
     emulator = await startTestEmulator({ pendingAttach: 'allow' });
     const allowed = await ecsClient(emulator).attachInstanceRamRole(request);
     expect(allowed.body!.failCount).toBe(0);
+  });
+
+  it('refuses a whole attach call holding an instance with a role when roleAttachedAttach is "call"', async () => {
+    emulator = await startTestEmulator({ roleAttachedAttach: 'call' });
+    await expect(
+      ecsClient(emulator).attachInstanceRamRole(
+        new $Ecs.AttachInstanceRamRoleRequest({
+          regionId: 'cn-hangzhou',
+          ramRoleName: DESIGNATED_ROLE,
+          instanceIds: '["i-hz01","i-hz03"]',
+        }),
+      ),
+    ).rejects.toMatchObject({ code: 'RamRoleAlreadyAttached', statusCode: 403 });
+    expect(emulator.instances().find((i) => i.InstanceId === 'i-hz01')!.RamRoleName).toBe('');
   });
 
   it('re-attaching the same role fails per instance by default and succeeds with sameRoleAttach "succeed"', async () => {

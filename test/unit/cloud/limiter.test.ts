@@ -1,3 +1,5 @@
+import { ThrottlingError } from '@alicloud/openapi-core';
+import { createCaller } from '../../../src/cloud/caller';
 import { ApiLimiter, DEFAULT_QPS, parseQps } from '../../../src/cloud/limiter';
 import { InvalidInputError } from '../../../src/engine/errors';
 import { flushMicrotasks, VirtualClock } from '../../helpers/virtualClock';
@@ -143,5 +145,52 @@ describe('parseQps', () => {
   ])('rejects %j', (text, message) => {
     expect(() => parseQps(text)).toThrow(InvalidInputError);
     expect(() => parseQps(text)).toThrow(message);
+  });
+});
+
+describe('ApiLimiter under a per-minute quota (with the retry path of createCaller)', () => {
+  it('probes at 1 QPS while throttled, learns the window quota and lets it go back to back when the window reopens', async () => {
+    const clock = new VirtualClock(0);
+    const limiter = new ApiLimiter({ clock, qps: { A: 20 }, maxInFlight: 10 });
+    const call = createCaller(limiter, { clock, random: () => 0.5 });
+    // The service: 100 calls per fixed 60 s window and region (ECS: "throttled at minute T, callable at T+1").
+    const used = new Map<string, number>();
+    const starts: number[] = [];
+    let throttled = 0;
+    const service = (region: string) => async () => {
+      const key = `${region}:${Math.floor(clock.now() / 60_000)}`;
+      if ((used.get(key) ?? 0) >= 100) {
+        throttled += 1;
+        throw new ThrottlingError({
+          code: 'Throttling.User',
+          message: 'flow control',
+          statusCode: 400,
+          data: {},
+        });
+      }
+      used.set(key, (used.get(key) ?? 0) + 1);
+      if (region === 'cn-hangzhou') starts.push(clock.now());
+    };
+    const other: number[] = [];
+    await clock.run(
+      Promise.all([
+        ...Array.from({ length: 250 }, () => call('A', service('cn-hangzhou'), 'cn-hangzhou')),
+        // Another region's budget is its own: its calls are not held up by cn-hangzhou's throttling.
+        ...Array.from({ length: 20 }, () =>
+          call('A', async () => void other.push(clock.now()), 'cn-shanghai'),
+        ),
+      ]),
+    );
+    expect(starts).toHaveLength(250);
+    // (They queue for in-flight slots behind cn-hangzhou's first calls, not behind its throttled minute.)
+    expect(Math.max(...other)).toBeLessThan(10_000);
+    // Throttled from ~5 s to 60 s and from ~60.3 s to 120 s, probing about once a second.
+    expect(throttled).toBeLessThan(2 * 60 + 20);
+    expect(limiter.learned('A', 'cn-hangzhou')).toMatchObject({ perWindow: 100, probing: false });
+    // The window after the first throttle: the learned 100 start back to back within a probe interval.
+    const second = starts.filter((t) => t >= 60_000 && t < 120_000);
+    expect(second).toHaveLength(100);
+    expect(second.at(-1)! - 60_000).toBeLessThan(1_100);
+    expect(starts.at(-1)!).toBeLessThan(121_100);
   });
 });

@@ -126,10 +126,10 @@ describe('withRetry', () => {
     expect(stats.for('AttachInstanceRamRole').failures).toBe(1);
   });
 
-  it('gives up after maxAttempts with a retryable CloudApiError', async () => {
+  it('gives up after maxAttempts failed attempts with a retryable CloudApiError', async () => {
     const clock = new VirtualClock();
     const stats = new ApiStats();
-    const attempt = failing(Array.from({ length: 10 }, () => throttling()));
+    const attempt = failing(Array.from({ length: 10 }, () => serverError()));
     const run = withRetry('DescribeInstances', attempt.fn, {
       clock,
       random: () => 0.99,
@@ -138,20 +138,56 @@ describe('withRetry', () => {
     });
     const error = await clock.run(run).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CloudApiError);
-    expect(error).toMatchObject({
-      code: 'Throttling.User',
-      retryable: true,
-      statusCode: 400,
-      requestId: 'req-throttle',
-    });
+    expect(error).toMatchObject({ code: 'InternalError', retryable: true, statusCode: 503 });
     expect(attempt.calls()).toBe(4);
     expect(stats.for('DescribeInstances')).toEqual({
       calls: 4,
       retries: 3,
-      throttled: 4,
-      transient: 0,
+      throttled: 0,
+      transient: 4,
       failures: 1,
     });
+  });
+
+  it('waits out throttling on its own budget: throttled attempts count against neither maxAttempts nor maxTotalMs', async () => {
+    const clock = new VirtualClock();
+    const stats = new ApiStats();
+    // A per-minute window throttled for 59 s: 70 throttled attempts a second apart, then it passes.
+    const attempt = failing([
+      serverError(),
+      ...Array.from({ length: 70 }, () => throttling()),
+      serverError(),
+    ]);
+    const value = await clock.run(
+      withRetry('AttachInstanceRamRole', attempt.fn, {
+        clock,
+        random: () => 0.999,
+        stats,
+        options: { maxAttempts: 3, maxTotalMs: 5_000 },
+      }),
+    );
+    expect(value).toBe('ok');
+    expect(stats.for('AttachInstanceRamRole')).toMatchObject({ calls: 73, throttled: 70, failures: 0 });
+    // Throttled retries back off to at most throttleDelayMs (1 s) each.
+    expect(Math.max(...clock.sleeps.slice(1, 71))).toBeLessThanOrEqual(DEFAULT_RETRY.throttleDelayMs);
+  });
+
+  it('fails with the throttling error once throttleBudgetMs has passed since the first throttle answer', async () => {
+    const clock = new VirtualClock();
+    const attempt = failing(Array.from({ length: 1_000 }, () => throttling()));
+    const error = await clock
+      .run(
+        withRetry('AttachInstanceRamRole', attempt.fn, {
+          clock,
+          random: () => 0.999,
+          options: { throttleBudgetMs: 30_000 },
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'Throttling.User', retryable: true });
+    expect(clock.now()).toBeGreaterThanOrEqual(30_000);
+    expect(clock.now()).toBeLessThan(31_000);
+    expect(DEFAULT_RETRY.throttleBudgetMs).toBeGreaterThanOrEqual(2 * 60_000);
   });
 
   it('keeps every backoff within full-jitter bounds [0, min(max, base*2^n))', async () => {

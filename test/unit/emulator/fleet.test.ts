@@ -95,8 +95,39 @@ describe('QuotaTracker', () => {
     ]);
     expect(quotas.set({ A: null })).toEqual({ B: 0 });
     expect(() => quotas.set({ A: -1 })).toThrow(
-      'quota for A must be a number of calls per second >= 0, got -1',
+      /quota for A must be a number of calls per second >= 0, .*got -1/,
     );
+    expect(() => quotas.set({ A: '5 per minute' })).toThrow(/"N\/Ks" \(e.g. "600\/60s"\)/);
+  });
+
+  it('counts "N/Ks" windows per action and scope; throttled in window T means throttled until T+1', () => {
+    let now = 60_000;
+    const quotas = new QuotaTracker(() => now);
+    quotas.set({ A: '2/60s', B: '1/10(s)' });
+    const three = (scope: string) => [1, 2, 3].map(() => quotas.tryAcquire('A', scope));
+    expect(three('cn-hangzhou')).toEqual([true, true, false]);
+    // Another region has its own budget.
+    expect(three('cn-shanghai')).toEqual([true, true, false]);
+    now = 119_999;
+    expect(quotas.tryAcquire('A', 'cn-hangzhou')).toBe(false);
+    now = 120_000;
+    expect(three('cn-hangzhou')).toEqual([true, true, false]);
+    expect([quotas.tryAcquire('B'), quotas.tryAcquire('B')]).toEqual([true, false]);
+    // Raising the quota starts afresh; within a window a throttled action stays throttled.
+    now = 125_000;
+    quotas.set({ A: '3/60s' });
+    expect(three('cn-hangzhou')).toEqual([true, true, true]);
+  });
+
+  it('answers token buckets (CloudFlow: bucket 10, refill 2/s)', () => {
+    let now = 0;
+    const quotas = new QuotaTracker(() => now);
+    quotas.set({ R: { bucket: 10, refillPerSecond: 2 } });
+    expect(Array.from({ length: 11 }, () => quotas.tryAcquire('R')).filter(Boolean)).toHaveLength(10);
+    now = 499;
+    expect(quotas.tryAcquire('R')).toBe(false);
+    now = 500;
+    expect([quotas.tryAcquire('R'), quotas.tryAcquire('R')]).toEqual([true, false]);
   });
 });
 

@@ -264,6 +264,59 @@ describe('execution state machine', () => {
     });
   });
 
+  it('isolates a request-level IncorrectInstanceStatus (a Pending instance) by bisection: its 99 neighbours are attached', async () => {
+    const { ecs, deps } = setup(100);
+    ecs.refuseCall.set('i-t0042', 'IncorrectInstanceStatus');
+    const created = await createExecution(params({ rc: { Batch: [100] }, mode: 'FailurePause' }), deps, {
+      origin: 'cli',
+    });
+    const report = await runExecution(created.executionId, deps);
+    expect(report.counts).toMatchObject({ attached: 99, failed: 1 });
+    expect(report.instances.find((i) => i.instanceId === 'i-t0042')).toMatchObject({
+      outcome: 'Failed',
+      code: 'IncorrectInstanceStatus',
+    });
+    // Bisection: 1 + 2 per level down to one id (7 levels for 100 ids), never 100 single calls.
+    expect(ecs.attachCount()).toBeLessThanOrEqual(1 + 2 * 7);
+  });
+
+  it.each([
+    [
+      'FailurePause',
+      'Waiting',
+      'InvalidUser.PassRoleForbidden',
+      'ram:PassRole on acs:ram::*:role/EcsAppRole',
+    ],
+    ['Automatic', 'Failed', 'Forbidden.RAM', 'ecs:AttachInstanceRamRole'],
+  ] as const)(
+    'a call refused for the caller (%s) stops before the next call: %s, nothing Failed, the code and the fix reported',
+    async (mode, status, code, grant) => {
+      const { ecs, deps } = setup(500);
+      ecs.refuseCall.set('*', code);
+      const created = await createExecution(params({ rc: { Batch: [500] }, mode }), deps, { origin: 'cli' });
+      const report = await runExecution(created.executionId, deps);
+      expect(report.status).toBe(status);
+      expect(ecs.attachCount()).toBe(1);
+      expect(report.counts.failed).toBe(0);
+      expect(report.refusal).toMatchObject({ code, action: 'AttachInstanceRamRole', instances: 100 });
+      expect(report.statusReason).toContain(code);
+      expect(report.statusReason).toContain(`grant ${grant}`);
+      if (mode === 'FailurePause') {
+        expect(report.pauseReason).toBe('CallRefused');
+        expect(report.counts.pending).toBe(500);
+        expect(report.statusReason).toContain(`\`ecs-role-attach retry ${created.executionId}\``);
+        // The operator fixes the policy and retries: everything is attached.
+        ecs.refuseCall.clear();
+        await controlExecution(created.executionId, 'retry', deps);
+        const done = await runExecution(created.executionId, deps);
+        expect(done).toMatchObject({ status: 'Success', counts: { attached: 500, failed: 0 } });
+        expect(done.refusal).toBeUndefined();
+      } else {
+        expect(report.counts).toMatchObject({ cancelled: 500, pending: 0 });
+      }
+    },
+  );
+
   it('a call that landed but errored is settled as Attached, not Failed', async () => {
     const { ecs, deps } = setup(5);
     ecs.nextAttachError = { error: apiError('ServiceUnavailable', 503), applied: true };
