@@ -72,3 +72,40 @@ export function acceptedCalls(
     Object.entries(calls).map(([action, n]) => [action, n - (throttled[action] ?? 0)]),
   );
 }
+
+/** A quota of `limit` calls per fixed window of `windowSeconds` (Alibaba's `"N/Ks"`). */
+export interface WindowQuota {
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * The floor under fixed windows, for a run that starts at a window boundary: an action with `n` accepted
+ * calls under `N` per `K` s needs `ceil(n / N)` windows, and its last call cannot start before the last of
+ * them opens, `(ceil(n / N) - 1) * K` s after the start. Actions count separately, so the floor is the
+ * slowest action's; latency and the calls of the last window are not counted (a lower bound).
+ *
+ * @example
+ * windowFloor({ DescribeInstanceRamRole: 200, AttachInstanceRamRole: 1000 }, { DescribeInstanceRamRole: { limit: 100, windowSeconds: 10 }, AttachInstanceRamRole: { limit: 100, windowSeconds: 10 } })
+ * // { seconds: 90, bindingAction: 'AttachInstanceRamRole', windows: { DescribeInstanceRamRole: 2, AttachInstanceRamRole: 10 } }
+ */
+export function windowFloor(
+  calls: Readonly<Record<string, number>>,
+  quotas: Readonly<Record<string, WindowQuota>>,
+): { seconds: number; bindingAction: string | undefined; windows: Record<string, number> } {
+  let seconds = 0;
+  let bindingAction: string | undefined;
+  const windows: Record<string, number> = {};
+  for (const [action, n] of Object.entries(calls)) {
+    const quota = quotas[action];
+    if (quota === undefined || quota.limit <= 0 || n <= 0) continue;
+    const needed = Math.ceil(n / quota.limit);
+    windows[action] = needed;
+    const start = (needed - 1) * quota.windowSeconds;
+    if (bindingAction === undefined || start > seconds) {
+      seconds = start;
+      bindingAction = action;
+    }
+  }
+  return { seconds, bindingAction, windows };
+}

@@ -7,8 +7,10 @@
  *   npm run bench -- --only scale --scale-instances 20000
  *   npm run bench -- --only cold-start,burst
  *   npm run bench -- --only console               # the console's 100,000-target execution page
+ *   npm run bench -- --only windowed --windowed-instances 10000
  *
- * Flags: --only <list> (throughput, burst, cold-start, scale, console), --instances <n> (throughput, default 2000),
+ * Flags: --only <list> (throughput, burst, cold-start, scale, console, windowed), --instances <n> (throughput, default 2000),
+ * --windowed-instances <n> (default 10000),
  * --burst-instances <n> (default 1000), --scale-instances <n> (default 100000, also the console benchmark's targets), --cold-runs <n> (default 5),
  * --out <dir> (default bench/results).
  */
@@ -20,8 +22,9 @@ import { benchConsole, type ConsoleResult } from './console.js';
 import { BURST_TARGETS, type BurstResult, benchEventBurst } from './eventBurst.js';
 import { benchScale, type ScaleResult } from './scale.js';
 import { benchThroughput, type ThroughputResult } from './throughput.js';
+import { benchWindowed, WINDOWED_TARGETS, type WindowedResult } from './windowed.js';
 
-export const BENCHMARKS = ['throughput', 'burst', 'cold-start', 'scale', 'console'] as const;
+export const BENCHMARKS = ['throughput', 'burst', 'cold-start', 'scale', 'console', 'windowed'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchOptions {
@@ -29,6 +32,7 @@ export interface BenchOptions {
   instances: number;
   burstInstances: number;
   scaleInstances: number;
+  windowedInstances: number;
   coldRuns: number;
   out: string;
 }
@@ -40,6 +44,7 @@ export function parseBenchArgs(argv: readonly string[], root: string): BenchOpti
     instances: 2000,
     burstInstances: 1000,
     scaleInstances: 100_000,
+    windowedInstances: 10_000,
     coldRuns: 5,
     out: join(root, 'bench/results'),
   };
@@ -76,6 +81,9 @@ export function parseBenchArgs(argv: readonly string[], root: string): BenchOpti
       case '--scale-instances':
         options.scaleInstances = positive(flag, value);
         break;
+      case '--windowed-instances':
+        options.windowedInstances = positive(flag, value);
+        break;
       case '--cold-runs':
         options.coldRuns = positive(flag, value);
         break;
@@ -85,7 +93,7 @@ export function parseBenchArgs(argv: readonly string[], root: string): BenchOpti
         break;
       default:
         throw new Error(
-          `unknown flag ${JSON.stringify(flag)} (flags: --only, --instances, --burst-instances, --scale-instances, --cold-runs, --out)`,
+          `unknown flag ${JSON.stringify(flag)} (flags: --only, --instances, --burst-instances, --scale-instances, --windowed-instances, --cold-runs, --out)`,
         );
     }
     i++;
@@ -223,6 +231,33 @@ export function renderConsole(result: ConsoleResult): string {
   ].join('\n');
 }
 
+export function renderWindowed(result: WindowedResult): string {
+  return [
+    `Windowed quotas: ${result.instances} instances needing the role, ${result.quota} per ECS action and region, 20 ms latency, default settings`,
+    table([
+      ['measure', 'value', 'target', 'met'],
+      ['status', result.status, 'Success', yes(result.status === 'Success')],
+      ['instances attached', `${result.attached} / ${result.instances}`, 'all', yes(result.met.allAttached)],
+      ['failed', String(result.failed), String(WINDOWED_TARGETS.failed), yes(result.met.noFailures)],
+      ['wall time', s(result.wallSeconds), '', ''],
+      [
+        'window floor',
+        `${s(result.floorSeconds)} (${result.bindingAction}: ${result.windows[result.bindingAction ?? ''] ?? 0} windows)`,
+        '',
+        '',
+      ],
+      [
+        'wall / window floor',
+        `${result.floorRatio.toFixed(2)}x`,
+        `<= ${WINDOWED_TARGETS.floorRatio}x`,
+        yes(result.met.floorRatio),
+      ],
+      ['calls by action', byAction(result.callsByAction), '', ''],
+      ['throttled calls (waited out)', byAction(result.throttledByAction), '', ''],
+    ]),
+  ].join('\n');
+}
+
 export function renderScale(result: ScaleResult): string {
   return [
     `Scale: dry run over ${result.instances} instances, no quotas (CLI child process)`,
@@ -275,6 +310,10 @@ async function main(): Promise<void> {
       const result = await benchConsole(options.scaleInstances, log);
       results['console'] = result;
       sections.push(renderConsole(result));
+    } else if (name === 'windowed') {
+      const result = await benchWindowed(options.windowedInstances, log);
+      results['windowed'] = result;
+      sections.push(renderWindowed(result));
     } else {
       const result = await benchScale(options.scaleInstances, root, log);
       results['scale'] = result;

@@ -2,8 +2,26 @@
  * The arithmetic the benchmarks report (bench/floor.ts) and their command line (bench/run.ts): the
  * figures in docs/benchmarks.md are only as good as these.
  */
-import { acceptedCalls, quotaFloor } from '../../bench/floor';
+import { acceptedCalls, quotaFloor, windowFloor } from '../../bench/floor';
 import { parseBenchArgs } from '../../bench/run';
+
+describe('window floor', () => {
+  it('is the start of the last window the slowest action needs, from a window boundary', () => {
+    const window = { limit: 100, windowSeconds: 10 };
+    // 10,000 instances at the CLI defaults: 100 pages, 200 role lookups, 1,000 attach calls of 10 ids.
+    const floor = windowFloor(
+      { DescribeInstances: 100, DescribeInstanceRamRole: 200, AttachInstanceRamRole: 1000, GetRole: 1 },
+      { DescribeInstances: window, DescribeInstanceRamRole: window, AttachInstanceRamRole: window },
+    );
+    expect(floor).toEqual({
+      seconds: 90,
+      bindingAction: 'AttachInstanceRamRole',
+      windows: { DescribeInstances: 1, DescribeInstanceRamRole: 2, AttachInstanceRamRole: 10 },
+    });
+    expect(windowFloor({ A: 101 }, { A: window }).seconds).toBe(10);
+    expect(windowFloor({}, { A: window })).toEqual({ seconds: 0, bindingAction: undefined, windows: {} });
+  });
+});
 
 describe('quota floor', () => {
   it.each([
@@ -45,10 +63,11 @@ describe('quota floor', () => {
 describe('bench command line', () => {
   it('defaults to every benchmark at full size', () => {
     expect(parseBenchArgs([], '/repo')).toEqual({
-      only: ['throughput', 'burst', 'cold-start', 'scale', 'console'],
+      only: ['throughput', 'burst', 'cold-start', 'scale', 'console', 'windowed'],
       instances: 2000,
       burstInstances: 1000,
       scaleInstances: 100_000,
+      windowedInstances: 10_000,
       coldRuns: 5,
       out: '/repo/bench/results',
     });
