@@ -26,8 +26,8 @@ import { ApiStats, type RetryOptions, resolveRetryOptions } from './retry.js';
 export interface OrganizationApisOptions {
   /** The emulator (or another endpoint) instead of Alibaba Cloud. */
   endpoint?: string;
-  /** The caller's credentials; default: the default credential chain. */
-  credential?: Credential | StaticCredentials;
+  /** The caller's credentials (or a member's, to ask STS who they are); default: the default credential chain. */
+  credential?: Credential | StaticCredentials | CredentialSource;
   clock?: Clock;
   random?: RandomSource;
   logger?: Logger;

@@ -7,11 +7,19 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { createCloudApis } from '../../cloud/clients.js';
 import { createCloudFlowApi } from '../../cloud/cloudflow.js';
-import { defaultCredential } from '../../cloud/credentials.js';
-import { createOrganizationApis } from '../../cloud/organization.js';
-import { assertRoleUsable, InvalidInputError, RoleAttachError } from '../../engine/index.js';
+import { type CredentialSource, defaultCredential } from '../../cloud/credentials.js';
+import { createOrganizationApis, sessionNameFor } from '../../cloud/organization.js';
+import {
+  assertRoleUsable,
+  InvalidInputError,
+  type OrganizationAccount,
+  planAccounts,
+  RoleAttachError,
+} from '../../engine/index.js';
+import type { AccountScope } from '../../inputs/accounts.js';
 import { createOssObjectStorage, FsObjectStorage, type ObjectStorage } from '../../store/index.js';
 import type { CommandContext } from '../main.js';
+import { addOrganizationOptions, type OrganizationOptions, organizationFlags } from '../organization.js';
 import { EXIT_CODES, guard, outputFormat, regionList, roleName } from '../runtime.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -20,9 +28,11 @@ export interface DoctorCheck {
   name: string;
   status: CheckStatus;
   detail: string;
+  /** With --accounts: the member account the check ran in (its name starts with the id too). */
+  accountId?: string;
 }
 
-interface DoctorOptions {
+interface DoctorOptions extends OrganizationOptions {
   flow?: string;
   region?: string;
   role?: string;
@@ -38,42 +48,53 @@ export interface DoctorRequest {
   endpoint?: string;
   /** A CloudFlow flow that must exist (in `ECS_ROLE_ATTACH_FLOW_REGION`, else the first region). */
   flow?: string;
+  /** --accounts: the checks of steps 3-4 run in every member instead of the caller's account. */
+  organization?: { scope: AccountScope; assumeRole: string; accountConcurrency: number };
 }
 
 /** Registers `doctor`. */
 export function registerDoctorCommand(program: Command, context: CommandContext): void {
-  program
-    .command('doctor')
-    .description(
-      'Check credentials, account, ECS access per region, the designated role and its ECS trust, and the state store. Read-only: no ECS or RAM write.',
-    )
-    .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
-    .requiredOption('--role <name>', 'the designated instance RAM role')
-    .option(
-      '--state <dir|oss://bucket/prefix>',
-      'the state store to probe (write, read and delete one object)',
-    )
-    .option(
-      '--endpoint <url>',
-      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
-    )
-    .option('--flow <name>', 'a CloudFlow flow that must exist, e.g. ecs-role-attach-bulk-attach')
-    .option('--output <format>', 'text or json', 'text')
+  addOrganizationOptions(
+    program
+      .command('doctor')
+      .description(
+        'Check credentials, account, ECS access per region, the designated role and its ECS trust, and the state store; with --accounts, the same checks in every member account through AssumeRole. Read-only: no ECS or RAM write.',
+      )
+      .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
+      .requiredOption('--role <name>', 'the designated instance RAM role')
+      .option(
+        '--state <dir|oss://bucket/prefix>',
+        'the state store to probe (write, read and delete one object)',
+      )
+      .option(
+        '--endpoint <url>',
+        'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
+      )
+      .option('--flow <name>', 'a CloudFlow flow that must exist, e.g. ecs-role-attach-bulk-attach')
+      .option('--output <format>', 'text or json', 'text'),
+  )
     .addHelpText(
       'after',
       `
 Examples:
   $ ecs-role-attach doctor --region cn-hangzhou --role EcsAppRole
   $ ecs-role-attach doctor --region cn-hangzhou,cn-shanghai --role EcsAppRole --state oss://my-bucket/era --output json
+  $ ecs-role-attach doctor --accounts folder:fd-a1b2c3 --region cn-hangzhou --role EcsAppRole
+
+With --accounts, ECS per region and the role are checked in every member through the role a run assumes
+(checks "<accountId> assume", "<accountId> ecs <region>", "<accountId> role"); a member that cannot be
+assumed fails with the reason and the others are still checked.
 
 Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 invalid flags (nothing called).
-JSON: {"checks":[{"name","status","detail"}]}`,
+JSON: {"checks":[{"name","status","detail","accountId"?}]}`,
     )
     .action((options: DoctorOptions) =>
       guard(context, async () => {
         const format = outputFormat(options.output);
+        const organization = organizationFlags(options);
         const request: DoctorRequest = {
           regions: regionList(options.region),
+          ...(organization === undefined ? {} : { organization }),
           role: roleName(options.role),
           ...(options.state === undefined ? {} : { state: options.state }),
           ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
@@ -113,11 +134,7 @@ export async function runDoctor(request: DoctorRequest): Promise<DoctorCheck[]> 
 
   // 2. Whose credentials they are.
   try {
-    const identity = await createOrganizationApis({
-      credential,
-      retry: { maxAttempts: 2 },
-      ...(request.endpoint === undefined ? {} : { endpoint: request.endpoint }),
-    }).callerIdentity();
+    const identity = await organizationApis(credential, request.endpoint).callerIdentity();
     checks.push({
       name: 'account',
       status: 'ok',
@@ -131,62 +148,12 @@ export async function runDoctor(request: DoctorRequest): Promise<DoctorCheck[]> 
     });
   }
 
-  // 3. ECS per region: a RAM user without ecs:DescribeInstances gets an empty list, not an error.
-  for (const regionId of request.regions) {
-    const cloud = createCloudApis({
-      regionId,
-      credential,
-      ...(request.endpoint === undefined ? {} : { endpoint: request.endpoint }),
-      retry: { maxAttempts: 2 },
-    });
-    try {
-      const instances = await cloud.ecs.describeInstances({ regionId });
-      checks.push(
-        instances.length === 0
-          ? {
-              name: `ecs ${regionId}`,
-              status: 'warn',
-              detail: `DescribeInstances returned no instance in ${regionId}: either the region is empty, or the caller lacks ecs:DescribeInstances (ECS then answers an empty list, not an error); grant policies/operator-policy.json`,
-            }
-          : {
-              name: `ecs ${regionId}`,
-              status: 'ok',
-              detail: `DescribeInstances sees ${instances.length} instance${instances.length === 1 ? '' : 's'} in ${regionId}`,
-            },
-      );
-    } catch (error) {
-      checks.push({
-        name: `ecs ${regionId}`,
-        status: 'fail',
-        detail: `DescribeInstances in ${regionId} failed (${describe(error)}); grant ecs:DescribeInstances (policies/operator-policy.json) and check the region id`,
-      });
-    }
-  }
-
-  // 4. The designated role exists and trusts ECS.
-  const ram = createCloudApis({
-    regionId: request.regions[0]!,
-    credential,
-    ...(request.endpoint === undefined ? {} : { endpoint: request.endpoint }),
-    retry: { maxAttempts: 2 },
-  }).ram;
-  // The same check every run makes before its first write (the engine's assertRoleUsable).
-  try {
-    await assertRoleUsable(ram, request.role);
-    checks.push({
-      name: 'role',
-      status: 'ok',
-      detail: `RAM role "${request.role}" exists and trusts ecs.aliyuncs.com`,
-    });
-  } catch (error) {
-    const notUsable = error instanceof RoleAttachError && error.name === 'RoleNotUsableError';
-    checks.push({
-      name: 'role',
-      status: 'fail',
-      detail: notUsable
-        ? firstLine(error)
-        : `RAM GetRole ${request.role} failed (${describe(error)}); grant ram:GetRole on acs:ram:*:<ACCOUNT_ID>:role/${request.role}`,
-    });
+  // 3-4. ECS per region, the designated role and its trust: in the caller's account, or with --accounts
+  // in every member through the same AssumeRole a run makes.
+  if (request.organization === undefined) {
+    checks.push(...(await accountChecks(credential, request.regions, request.role, request.endpoint)));
+  } else {
+    checks.push(...(await organizationChecks(credential, request, request.organization)));
   }
 
   // 5. The state store: write, read and delete one probe object.
@@ -220,6 +187,182 @@ export async function runDoctor(request: DoctorRequest): Promise<DoctorCheck[]> 
   }
   return checks;
 }
+
+/** ECS per region (a RAM user without ecs:DescribeInstances gets an empty list, not an error), then the role. */
+async function accountChecks(
+  credential: CredentialSource,
+  regions: string[],
+  role: string,
+  endpoint: string | undefined,
+  accountId?: string,
+): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const prefix = accountId === undefined ? '' : `${accountId} `;
+  const tag = accountId === undefined ? {} : { accountId };
+  const where = (regionId: string) => (accountId === undefined ? regionId : `${regionId} of ${accountId}`);
+  for (const regionId of regions) {
+    const cloud = createCloudApis({
+      regionId,
+      credential,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      retry: { maxAttempts: 2 },
+    });
+    try {
+      const instances = await cloud.ecs.describeInstances({ regionId });
+      checks.push(
+        instances.length === 0
+          ? {
+              name: `${prefix}ecs ${regionId}`,
+              status: 'warn',
+              detail: `DescribeInstances returned no instance in ${where(regionId)}: either the region is empty, or the caller lacks ecs:DescribeInstances (ECS then answers an empty list, not an error); grant ${accountId === undefined ? 'policies/operator-policy.json' : 'policies/member-role-policy.json to the assumed role'}`,
+              ...tag,
+            }
+          : {
+              name: `${prefix}ecs ${regionId}`,
+              status: 'ok',
+              detail: `DescribeInstances sees ${instances.length} instance${instances.length === 1 ? '' : 's'} in ${where(regionId)}`,
+              ...tag,
+            },
+      );
+    } catch (error) {
+      checks.push({
+        name: `${prefix}ecs ${regionId}`,
+        status: 'fail',
+        detail: `DescribeInstances in ${where(regionId)} failed (${describe(error)}); grant ecs:DescribeInstances (${accountId === undefined ? 'policies/operator-policy.json' : 'policies/member-role-policy.json'}) and check the region id`,
+        ...tag,
+      });
+    }
+  }
+  const ram = createCloudApis({
+    regionId: regions[0]!,
+    credential,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    retry: { maxAttempts: 2 },
+  }).ram;
+  // The same check every run makes before its first write (the engine's assertRoleUsable).
+  try {
+    await assertRoleUsable(ram, role);
+    checks.push({
+      name: `${prefix}role`,
+      status: 'ok',
+      detail: `RAM role "${role}" exists${accountId === undefined ? '' : ` in ${accountId}`} and trusts ecs.aliyuncs.com`,
+      ...tag,
+    });
+  } catch (error) {
+    const notUsable = error instanceof RoleAttachError && error.name === 'RoleNotUsableError';
+    checks.push({
+      name: `${prefix}role`,
+      status: 'fail',
+      detail: notUsable
+        ? `${accountId === undefined ? '' : `${accountId}: `}${firstLine(error)}`
+        : `RAM GetRole ${role} failed (${describe(error)}); grant ram:GetRole on acs:ram:*:${accountId ?? '<ACCOUNT_ID>'}:role/${role}`,
+      ...tag,
+    });
+  }
+  return checks;
+}
+
+/** The STS and Resource Directory clients of `credential`, retried once like every doctor call. */
+function organizationApis(credential: CredentialSource, endpoint: string | undefined) {
+  return createOrganizationApis({
+    credential,
+    retry: { maxAttempts: 2 },
+    ...(endpoint === undefined ? {} : { endpoint }),
+  });
+}
+
+/**
+ * `--accounts`: the scope resolved through the Resource Directory (as a run resolves it), then per member the
+ * AssumeRole a run makes, STS GetCallerIdentity with the member credential, and the account's own checks
+ * through it. A member that cannot be assumed fails with the reason; the others are still checked.
+ */
+async function organizationChecks(
+  credential: CredentialSource,
+  request: DoctorRequest,
+  organization: NonNullable<DoctorRequest['organization']>,
+): Promise<DoctorCheck[]> {
+  const apis = organizationApis(credential, request.endpoint);
+  let planned: Awaited<ReturnType<typeof planAccounts>>;
+  try {
+    planned = await planAccounts(organization, request.regions, apis);
+  } catch (error) {
+    return [
+      {
+        name: 'organization',
+        status: 'fail',
+        detail: `the Resource Directory could not be read (${describe(error)}); run from the management account (or a delegated administrator) with resourcemanager:ListAccounts, ListAccountsForParent and ListFoldersForParent (policies/organization-policy.json)`,
+      },
+    ];
+  }
+  const leftOut = planned.leftOut.map((left) => `${left.accountId} (${left.reason})`).join(', ');
+  const checks: DoctorCheck[] = [
+    {
+      name: 'organization',
+      status: planned.accounts.length === 0 ? 'fail' : 'ok',
+      detail: `${planned.accounts.length} account${planned.accounts.length === 1 ? '' : 's'} in scope${leftOut === '' ? '' : `; left out: ${leftOut}`}`,
+    },
+  ];
+  const perAccount: DoctorCheck[][] = [];
+  const queue = planned.accounts.map((account, index) => ({ account, index }));
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      perAccount[next.index] = await memberChecks(next.account, credential, apis, request);
+    }
+  };
+  await Promise.all(Array.from({ length: organization.accountConcurrency }, worker));
+  return [...checks, ...perAccount.flat()];
+}
+
+async function memberChecks(
+  account: OrganizationAccount,
+  caller: CredentialSource,
+  apis: ReturnType<typeof organizationApis>,
+  request: DoctorRequest,
+): Promise<DoctorCheck[]> {
+  const { accountId } = account;
+  let credential: CredentialSource = caller;
+  if (!account.management) {
+    const member = apis.assumeRole(accountId, account.assumeRole, DOCTOR_SESSION);
+    try {
+      await member.assume();
+      const identity = await organizationApis(member, request.endpoint).callerIdentity();
+      if (identity.accountId !== accountId) {
+        return [
+          {
+            name: `${accountId} assume`,
+            status: 'fail',
+            detail: `AssumeRole of ${account.assumeRole} answered a credential of account ${identity.accountId}, not ${accountId}`,
+            accountId,
+          },
+        ];
+      }
+      credential = member;
+    } catch (error) {
+      return [
+        {
+          name: `${accountId} assume`,
+          status: 'fail',
+          detail: `STS AssumeRole of acs:ram::${accountId}:role/${account.assumeRole} failed (${describe(error)}); the member needs that role, trusting this account (policies/member-trust-policy.json), or name another with --assume-role; a run reports this member Failed and goes on with the others`,
+          accountId,
+        },
+      ];
+    }
+  }
+  return [
+    {
+      name: `${accountId} assume`,
+      status: 'ok',
+      detail: account.management
+        ? `${accountId} is the calling account: its own credentials are used`
+        : `assumed ${account.assumeRole} in ${accountId}${account.displayName ? ` (${account.displayName})` : ''} as session ${DOCTOR_SESSION}`,
+      accountId,
+    },
+    ...(await accountChecks(credential, account.regions, request.role, request.endpoint, accountId)),
+  ];
+}
+
+/** The STS session name of doctor's member credentials (runs name their execution instead). */
+const DOCTOR_SESSION = sessionNameFor('doctor');
 
 function flowName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/.test(value)) {
