@@ -17,8 +17,10 @@ import {
   InvalidInputError,
   type Logger,
   RoleAttachError,
+  type RoleRules,
   systemClock,
 } from '../engine/index.js';
+import { parseRoleRulesText } from '../inputs/rules.js';
 import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
 import type { CommandContext } from './main.js';
 
@@ -83,6 +85,21 @@ export function roleName(value: string | undefined): string {
     );
   }
   return value!;
+}
+
+/**
+ * `--rules <file>`: a role-rules document (YAML or JSON), validated; errors name the flag and the rule's
+ * field, e.g. `--rules rules[1].role of rule "web" is required`.
+ */
+export function roleRulesFile(path: string): RoleRules {
+  const text = readTextFile(path, '--rules');
+  try {
+    return parseRoleRulesText(text, 'rules');
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const rest = error.field.replace(/^rules\.?/, '');
+    throw new InvalidInputError(rest ? `--rules ${rest}` : '--rules', error.rule, error.value);
+  }
 }
 
 export function outputFormat(value: string | undefined): OutputFormat {

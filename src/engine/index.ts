@@ -122,6 +122,8 @@ export {
   OPERATOR_ACTIONS,
   type OperatorAction,
   OUTCOMES,
+  type RoleRules,
+  RULES_LABEL,
   type TargetsSpec,
   TERMINAL_STATUSES,
 } from './types.js';

@@ -177,10 +177,11 @@ export interface RoleRules {
 }
 
 /**
- * What `ramRoleName` holds for an execution whose roles come from rules: never a valid RAM role name,
- * so it can never be attached by mistake; names locks and event-path documents of rule executions.
+ * What `ramRoleName` holds for an execution whose roles come from rules: never a valid RAM role name
+ * (no `@` in one), so it can never be attached by mistake; a valid store key segment, so it names the
+ * locks and documents of rule executions (`sweep/<region>/@rules`).
  */
-export const RULES_LABEL = '(rules)';
+export const RULES_LABEL = '@rules';
 
 /** Everything that defines an execution; validated at the boundary, stored in execution.json. */
 /**

@@ -11,9 +11,12 @@ import {
   type ExecutionMode,
   OPERATOR_ACTIONS,
   type OperatorAction,
+  type RoleRules,
+  RULES_LABEL,
   type TargetsSpec,
 } from '../engine/types.js';
 import { type AccountScope, parseAccountScope, parseAssumeRole } from './accounts.js';
+import { parseRoleRules } from './rules.js';
 
 /** An instance named by an event, ready for the event path to attach. */
 export interface EventInstance {
@@ -406,7 +409,9 @@ export type RateControlInput = z.infer<typeof rateControlInputSchema>;
 /** The JSON inside the timer trigger's `payload` string. */
 export const sweepPayloadSchema = z.strictObject({
   regions: z.array(regionSchema).min(1, 'must list at least one region'),
-  role: z.string().regex(ROLE_NAME, 'must be a RAM role name (1-64 letters, digits, "." or "-")'),
+  role: z.string().regex(ROLE_NAME, 'must be a RAM role name (1-64 letters, digits, "." or "-")').optional(),
+  /** A role-rules document (object or its JSON/YAML text) instead of `role`. */
+  rules: z.unknown().optional(),
   targets: targetsSchema.optional(),
   rateControl: rateControlInputSchema.optional(),
   mode: z.enum(EXECUTION_MODES).optional(),
@@ -423,7 +428,9 @@ export const sweepPayloadSchema = z.strictObject({
 /** A validated sweep request. `targets` defaults to `{"Type":"All"}` per region downstream. */
 export interface SweepRequest {
   regions: string[];
+  /** {@link RULES_LABEL} (`@rules`) when `rules` assign the role per instance. */
   role: string;
+  rules?: RoleRules;
   targets?: TargetsSpec;
   rateControl?: RateControlInput;
   mode?: ExecutionMode;
@@ -464,8 +471,31 @@ export function decodeTimerEvent(raw: unknown): TimerEvent {
 /** Validates the sweep payload alone (a JSON string or a parsed object); used by s.yaml checks too. */
 export function decodeSweepPayload(payload: unknown): SweepRequest {
   const parsed = parseWith(sweepPayloadSchema, parseJsonPayload(payload, 'payload'), 'payload');
-  const { accounts, excludeAccounts, assumeRole, includeManagement, accountConcurrency, ...request } = parsed;
-  const base = stripUndefined(request) as SweepRequest;
+  const {
+    accounts,
+    excludeAccounts,
+    assumeRole,
+    includeManagement,
+    accountConcurrency,
+    rules,
+    role,
+    ...request
+  } = parsed;
+  if ((rules === undefined) === (role === undefined)) {
+    throw new InvalidInputError(
+      rules === undefined ? 'payload.role' : 'payload.rules',
+      rules === undefined
+        ? 'is required (or give role rules as payload.rules)'
+        : 'and payload.role exclude each other: give one role or role rules',
+      rules ?? role,
+    );
+  }
+  const base = {
+    ...(stripUndefined(request) as Omit<SweepRequest, 'role'>),
+    ...(rules === undefined
+      ? { role: role as string }
+      : { role: RULES_LABEL, rules: parseRoleRules(rules, 'payload.rules') }),
+  } as SweepRequest;
   if (accounts === undefined) {
     const orphans = { excludeAccounts, assumeRole, includeManagement, accountConcurrency };
     for (const [key, value] of Object.entries(orphans)) {

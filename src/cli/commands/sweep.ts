@@ -8,6 +8,8 @@ import {
   type ExecutionMode,
   InvalidInputError,
   organizationSweep,
+  type RoleRules,
+  RULES_LABEL,
   renderSweepText,
   runSweep,
   SOURCE_FIXES,
@@ -38,11 +40,13 @@ import {
   readJsonArgument,
   regionList,
   roleName,
+  roleRulesFile,
 } from '../runtime.js';
 
 interface SweepOptions extends CommonOptions, OrganizationOptions {
   region?: string;
   role?: string;
+  rules?: string;
   targets?: string;
   rateControl?: string;
   mode?: string;
@@ -59,7 +63,8 @@ export function registerSweepCommand(program: Command, context: CommandContext):
           'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
         )
         .requiredOption('--region <ids>', 'region id(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
-        .requiredOption('--role <name>', 'the instance RAM role every instance should bear')
+        .option('--role <name>', 'the instance RAM role every instance should bear')
+        .option('--rules <file>', 'role rules (YAML or JSON) instead of --role: the role per instance')
         .option('--targets <json|@file>', 'OOS targets to sweep (default {"Type":"All"} in each region)')
         .option(
           '--rate-control <json|@file>',
@@ -77,6 +82,7 @@ export function registerSweepCommand(program: Command, context: CommandContext):
       `
 Examples:
   $ ecs-role-attach sweep --region cn-hangzhou,cn-shanghai --role EcsAppRole
+  $ ecs-role-attach sweep --region cn-hangzhou --rules rules.yaml
   $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole --fix templates,metadata
   $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole \\
       --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' --output json
@@ -139,13 +145,29 @@ function fixList(value: string): SourceFix[] {
 export function sweepRequest(options: SweepOptions): {
   regions: string[];
   role: string;
+  rules?: RoleRules;
   targets?: TargetsSpec;
   rateControl?: unknown;
   mode?: ExecutionMode;
   fix?: SourceFix[];
 } {
   const regions = regionList(options.region);
-  const role = roleName(options.role);
+  if (options.rules !== undefined && options.role !== undefined) {
+    throw new InvalidInputError(
+      '--rules',
+      'and --role exclude each other: give one role (--role) or role rules (--rules)',
+      options.rules,
+    );
+  }
+  const rules = options.rules === undefined ? undefined : roleRulesFile(options.rules);
+  if (rules === undefined && options.role === undefined) {
+    throw new InvalidInputError(
+      '--role',
+      'or --rules is required: the role every instance should bear',
+      undefined,
+    );
+  }
+  const role = rules ? RULES_LABEL : roleName(options.role);
   let mode: ExecutionMode | undefined;
   if (options.mode !== undefined) {
     if (!(EXECUTION_MODES as readonly string[]).includes(options.mode)) {
@@ -156,6 +178,7 @@ export function sweepRequest(options: SweepOptions): {
   const request = {
     regions,
     role,
+    ...(rules ? { rules } : {}),
     ...(options.targets === undefined
       ? {}
       : { targets: readJsonArgument(options.targets, '--targets') as TargetsSpec }),
@@ -170,7 +193,12 @@ export function sweepRequest(options: SweepOptions): {
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     const [head = '', ...rest] = error.field.split('.');
-    const flag = head === 'targets' ? '--targets' : head === 'rateControl' ? '--rate-control' : undefined;
+    const flags: Record<string, string> = {
+      targets: '--targets',
+      rateControl: '--rate-control',
+      fix: '--fix',
+    };
+    const flag = flags[head];
     if (!flag) throw error;
     throw new InvalidInputError(rest.length ? `${flag} ${rest.join('.')}` : flag, error.rule, error.value);
   }

@@ -11,7 +11,7 @@
 
 import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
-import { ExecutionNotFoundError, RoleAttachError } from '../errors.js';
+import { ExecutionNotFoundError, InvalidInputError, RoleAttachError } from '../errors.js';
 import { mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
 import { createExecution, runExecution } from '../execution/index.js';
@@ -26,14 +26,19 @@ import type {
   ExecutionParameters,
   ExecutionRecord,
   ExecutionStatus,
+  RoleRules,
   SkipReason,
   TargetsSpec,
 } from '../types.js';
+import { RULES_LABEL } from '../types.js';
 
 /** What a sweep is asked to do (the timer payload, or the CLI's flags), already validated. */
 export interface SweepRequest {
   regions: string[];
+  /** The one role; {@link RULES_LABEL} when `rules` assign the role per instance. */
   role: string;
+  /** Role rules (validated): the role per instance instead of `role`. */
+  rules?: RoleRules;
   /** @default `{"Type":"All"}` in each region */
   targets?: TargetsSpec;
   /** OOS rateControl as written. @default {@link SWEEP_DEFAULTS}.rateControl */
@@ -130,12 +135,30 @@ export interface RegionCompliance {
   failed: { instanceId: string; code: string; message: string }[];
   /** Cancelled (MaxErrors exceeded) or still pending (deadline): will be picked up next time. */
   notAttempted: number;
+  /** Role rules: bearing an accepted role (counted in `compliant`). */
+  accepted?: number;
+  /** Role rules: the same figures per rule, in rule order (instances no rule matched are skipped NoRule). */
+  byRule?: RuleCompliance[];
   /** compliant + attachedNow: instances that bear the role after the sweep. */
   compliantAfter: number;
   /** The sources, when the cloud adapters for them are given (the CLI gives them). */
   sources?: SourceCompliance;
   /** E.g. the region listed no instance (a missing `ecs:DescribeInstances` looks like that). */
   warnings?: string[];
+}
+
+/**
+ * One rule's compliance in one region: compliant = bears the rule's role or an accepted role.
+ */
+export interface RuleCompliance {
+  rule: string;
+  role: string;
+  evaluated: number;
+  compliant: number;
+  attachedNow: number;
+  skipped: number;
+  failed: number;
+  compliantAfter: number;
 }
 
 /** The compliance report of a whole sweep. */
@@ -264,12 +287,15 @@ async function sweepSources(
   runOptions: { deadline?: number },
 ): Promise<SourceCompliance> {
   const { regionId } = parameters;
-  const [templates] = parseSourceInput('templates', {
-    regionId,
-    RamRoleName: parameters.ramRoleName,
-    onConflict: parameters.onConflict,
-    mode: 'Automatic',
-  });
+  // A template carries one role: role rules do not name it (templates take --role).
+  const templates = parameters.rules
+    ? undefined
+    : parseSourceInput('templates', {
+        regionId,
+        RamRoleName: parameters.ramRoleName,
+        onConflict: parameters.onConflict,
+        mode: 'Automatic',
+      })[0];
   const [metadata] = parseSourceInput('harden-metadata', {
     regionId,
     targets: { Type: 'All' },
@@ -283,9 +309,12 @@ async function sweepSources(
     fixed: [],
   };
   const kinds: [SourceFix, ExecutionParameters][] = [
-    ['templates', templates!],
+    ...(templates ? [['templates', templates] as [SourceFix, ExecutionParameters]] : []),
     ['metadata', { ...metadata!, targets: parameters.targets, exclusions: parameters.exclusions }],
   ];
+  if (!templates) {
+    sources.unavailable = ['templates: not checked: role rules assign roles to instances, not to templates'];
+  }
   for (const [name, kindParameters] of kinds) {
     const fixing = fix.includes(name);
     let report: ExecutionReport;
@@ -374,11 +403,18 @@ export function sweepParameters(
   request: SweepRequest,
   settings: Pick<SweepSettings, 'onConflict' | 'exclusions'> = {},
 ): ExecutionParameters {
+  if (request.rules && request.fix?.includes('templates')) {
+    throw new InvalidInputError(
+      'fix',
+      'cannot name templates with role rules: a template carries one role (fix them with templates --role)',
+      request.fix,
+    );
+  }
   // A payload's targets may name one region; each region's execution targets its own.
   const targets = { ...(request.targets ?? SWEEP_DEFAULTS.targets), RegionId: regionId };
   const parameters = parseExecutionInput({
     regionId,
-    RamRoleName: request.role,
+    ...(request.rules ? { rules: request.rules } : { RamRoleName: request.role }),
     targets,
     rateControl: request.rateControl ?? SWEEP_DEFAULTS.rateControl,
     mode: request.mode ?? SWEEP_DEFAULTS.mode,
@@ -391,7 +427,39 @@ export function sweepParameters(
 export function complianceOf(report: ExecutionReport, resumed = false): RegionCompliance {
   const skipped: Partial<Record<SkipReason, string[]>> = {};
   const failed: RegionCompliance['failed'] = [];
+  // Role rules: bearing an accepted role is compliant, not skipped.
+  let accepted = 0;
+  const byRule = new Map<string, RuleCompliance>();
+  for (const rule of report.rules ?? []) {
+    byRule.set(rule.name, {
+      rule: rule.name,
+      role: rule.role,
+      evaluated: 0,
+      compliant: 0,
+      attachedNow: 0,
+      skipped: 0,
+      failed: 0,
+      compliantAfter: 0,
+    });
+  }
   for (const instance of report.instances) {
+    const line = instance.rule === undefined ? undefined : byRule.get(instance.rule);
+    if (line) {
+      line.evaluated += 1;
+      const isCompliant =
+        instance.outcome === 'AlreadyAttached' ||
+        (instance.outcome === 'Skipped' && instance.reason === 'AcceptedRole');
+      const isAttached = instance.outcome === 'Attached' || instance.outcome === 'Replaced';
+      if (isCompliant) line.compliant += 1;
+      if (isAttached) line.attachedNow += 1;
+      if (isCompliant || isAttached) line.compliantAfter += 1;
+      else if (instance.outcome === 'Skipped') line.skipped += 1;
+      if (instance.outcome === 'Failed') line.failed += 1;
+    }
+    if (instance.outcome === 'Skipped' && instance.reason === 'AcceptedRole') {
+      accepted += 1;
+      continue;
+    }
     if (instance.outcome === 'Skipped') {
       const reason = (instance.reason ?? 'Excluded') as SkipReason;
       const list = skipped[reason];
@@ -426,13 +494,14 @@ export function complianceOf(report: ExecutionReport, resumed = false): RegionCo
     status: report.status,
     ...(resumed ? { resumed: true } : {}),
     evaluated: c.total,
-    compliant: c.alreadyAttached,
+    compliant: c.alreadyAttached + accepted,
     attachedNow,
     replaced: c.replaced,
     skipped,
     failed,
     notAttempted: c.cancelled + c.pending,
-    compliantAfter: c.alreadyAttached + attachedNow,
+    compliantAfter: c.alreadyAttached + accepted + attachedNow,
+    ...(report.rules ? { accepted, byRule: [...byRule.values()] } : {}),
     ...(report.warnings ? { warnings: report.warnings } : {}),
   };
 }
@@ -477,13 +546,19 @@ function totalsOf(regions: RegionCompliance[]): SweepReport['totals'] {
 
 /** One line per region plus totals, for logs and terminals. */
 export function renderSweepText(report: SweepReport): string {
-  const lines = [`Sweep of role ${report.role} (like Cloud Config rule ecs-instance-ram-role-attached):`];
+  const what = report.role === RULES_LABEL ? 'role rules' : `role ${report.role}`;
+  const lines = [`Sweep of ${what} (like Cloud Config rule ecs-instance-ram-role-attached):`];
   for (const r of report.regions) {
     lines.push(
       `  ${r.regionId}: ${r.state === 'swept' ? `${r.status}${r.resumed ? ' (resumed)' : ''}` : r.state} — ${r.note}${r.executionId ? ` [${r.executionId}]` : ''}`,
     );
     if (r.state !== 'swept') continue;
     for (const warning of r.warnings ?? []) lines.push(`    warning: ${warning}`);
+    for (const rule of r.byRule ?? []) {
+      lines.push(
+        `    rule ${rule.rule} -> ${rule.role}: evaluated ${rule.evaluated}, compliant ${rule.compliant}, attached now ${rule.attachedNow}, skipped ${rule.skipped}, failed ${rule.failed}`,
+      );
+    }
     lines.push(
       `    evaluated ${r.evaluated}: compliant ${r.compliant}, attached now ${r.attachedNow}${r.replaced ? ` (replaced ${r.replaced})` : ''}, skipped ${sumSkipped(r)}, failed ${r.failed.length}${r.notAttempted ? `, not attempted ${r.notAttempted}` : ''}`,
     );

@@ -5,11 +5,11 @@
  */
 import { createHandler } from '../../../functions/sweep/index';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import type { OrganizationReport, SweepReport } from '../../../src/engine/index';
+import { type OrganizationReport, RULES_LABEL, type SweepReport } from '../../../src/engine/index';
 import { sweepLockName } from '../../../src/engine/paths/sweep';
 import type { Logger } from '../../../src/engine/ports';
 import { FsExecutionStore } from '../../../src/store/index';
-import { tempState } from '../../helpers/cli';
+import { fleetId, tempState } from '../../helpers/cli';
 import {
   admin,
   DESIGNATED_ROLE,
@@ -20,6 +20,7 @@ import {
 
 import { timerEvent } from '../../helpers/events';
 import { MEMBER_IDS, organizationFleet } from '../../helpers/organization';
+import { expectedRole, expectedRule, RULE_ROLES, RULES, teamsFleet } from '../../helpers/rulesFleet';
 
 let emulator: EmulatorHandle | undefined;
 afterEach(async () => {
@@ -105,6 +106,49 @@ describe('sweep handler', () => {
       ],
     });
     expect(JSON.stringify(logger.lines)).not.toContain(TEST_CREDENTIALS.plain.accessKeySecret);
+  });
+
+  it('a payload with role rules gives each instance its rule role and logs compliance per rule', async () => {
+    emulator = await startTestEmulator({ fleet: teamsFleet() });
+    const logger = recordingLogger();
+    const handler = createHandler({ env: env(tempState()), logger });
+    // The rules document as YAML text inside the JSON payload, as a timer trigger would carry it.
+    const report = (await handler(
+      buffer({ regions: ['cn-hangzhou'], rules: RULES }),
+      context,
+    )) as SweepReport;
+    expect(report.role).toBe(RULES_LABEL);
+    for (let index = 0; index < 60; index++) {
+      const instance = emulator.instances('cn-hangzhou').find((i) => i.InstanceId === fleetId(index));
+      expect([fleetId(index), instance?.RamRoleName]).toEqual([fleetId(index), expectedRole(index)]);
+    }
+    const region = report.regions[0]!;
+    expect(region.byRule?.map((r) => [r.rule, r.role, r.evaluated, r.compliantAfter])).toEqual(
+      RULE_ROLES.map(([rule, role]) => {
+        const count = Array.from({ length: 60 }, (_, i) => i).filter((i) => expectedRule(i) === rule).length;
+        return [rule, role, count, count];
+      }),
+    );
+    expect(region).toMatchObject({ accepted: 1, skipped: { NoRule: [56, 57, 58, 59].map(fleetId) } });
+    const summary = logger.lines.find((line) => line.msg === 'sweep compliance')!.obj as {
+      regions: { byRule?: unknown }[];
+    };
+    expect(summary.regions[0]?.byRule).toEqual(region.byRule);
+  });
+
+  it('refuses a payload with a bad rules document naming the rule and field, with zero calls', async () => {
+    emulator = await startTestEmulator({ fleet: teamsFleet() });
+    const handler = createHandler({ env: env(tempState()), logger: recordingLogger() });
+    await expect(
+      handler(
+        buffer({ regions: ['cn-hangzhou'], rules: RULES.replace('role: WebAppRole', "role: ''") }),
+        context,
+      ),
+    ).rejects.toThrow(/payload\.rules\.rules\[1\]\.role of rule "web" is required/);
+    await expect(
+      handler(buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, rules: RULES }), context),
+    ).rejects.toThrow(/payload\.rules and payload\.role exclude each other/);
+    expect(await calls()).toEqual({});
   });
 
   it('never overlaps a sweep that holds the lock', async () => {

@@ -6,16 +6,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCloudApis } from '../../../src/cloud/clients';
-import type { EmulatorHandle, FleetFile } from '../../../src/emulator/index';
-import { trustPolicyFor } from '../../../src/emulator/index';
+import type { EmulatorHandle } from '../../../src/emulator/index';
 import { createExecution, type EngineDeps, runExecution } from '../../../src/engine/execution/index';
 import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { SweepReport } from '../../../src/engine/paths/sweep';
 import type { ExecutionStore } from '../../../src/engine/ports';
 import { silentLogger, systemClock } from '../../../src/engine/ports';
 import { parseExecutionInput } from '../../../src/inputs/parameters';
 import { FsExecutionStore } from '../../../src/store/index';
 import { emulatorFlags, fleetId, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
-import { admin, startTestEmulator, TEST_ACCOUNT_ID, TEST_CREDENTIALS } from '../../helpers/emulator';
+import { admin, startTestEmulator } from '../../helpers/emulator';
+import { expectedRole, expectedRule, POLICY, RULE_ROLES, RULES, teamsFleet } from '../../helpers/rulesFleet';
 
 interface Truth {
   InstanceId: string;
@@ -23,88 +24,6 @@ interface Truth {
   RamRolePolicy: string;
   AttachCount: number;
   DetachCount: number;
-}
-
-const POLICY = '{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}';
-
-/** Three teams and a default; LegacyAppRole is accepted as it is. */
-const RULES = `
-rules:
-  - name: payments
-    match: { tags: { app: payments }, resourceGroupId: rg-prod }
-    role: PaymentsAppRole
-    policy: '${POLICY}'
-  - name: web
-    match: { tags: { app: web } }
-    role: WebAppRole
-    onConflict: replace
-  - name: batch
-    match: { vpcId: vpc-batch }
-    role: BatchAppRole
-  - name: default
-    match: { tags: { env: '*' } }
-    role: EcsAppRole
-acceptedRoles: [LegacyAppRole]
-`;
-
-const ROLES = [
-  'PaymentsAppRole',
-  'WebAppRole',
-  'BatchAppRole',
-  'EcsAppRole',
-  'LegacyAppRole',
-  'OtherEcsRole',
-];
-
-/**
- * 60 instances: 0-11 payments (rg-prod; 10 and 11 in rg-other, so the default catches them), 12-29 web
- * (13 bears OtherEcsRole: replaced), 30-39 in vpc-batch, 40-55 env only (default; 41 bears
- * LegacyAppRole: accepted), 56-59 no tags at all (no rule).
- */
-function teamsFleet(): FleetFile {
-  return {
-    accountId: TEST_ACCOUNT_ID,
-    credentials: [TEST_CREDENTIALS.plain, TEST_CREDENTIALS.sts],
-    roles: ROLES.map((RoleName) => ({
-      RoleName,
-      AssumeRolePolicyDocument: trustPolicyFor('ecs.aliyuncs.com'),
-    })),
-    instances: Array.from({ length: 60 }, (_, index) => {
-      const base = {
-        InstanceId: fleetId(index),
-        RegionId: 'cn-hangzhou',
-        Status: 'Running' as const,
-        ResourceGroupId: 'rg-other',
-      };
-      if (index < 12)
-        return {
-          ...base,
-          ResourceGroupId: index < 10 ? 'rg-prod' : 'rg-other',
-          Tags: { app: 'payments', env: 'prod' },
-        };
-      if (index < 30)
-        return {
-          ...base,
-          Tags: { app: 'web', env: 'prod' },
-          ...(index === 13 ? { RamRoleName: 'OtherEcsRole' } : {}),
-        };
-      if (index < 40) return { ...base, VpcId: 'vpc-batch', Tags: { team: 'batch' } };
-      if (index < 56)
-        return { ...base, Tags: { env: 'dev' }, ...(index === 41 ? { RamRoleName: 'LegacyAppRole' } : {}) };
-      return base;
-    }),
-  };
-}
-
-/** The role each instance should end with, worked out here independently of the product. */
-function expectedRole(index: number): string {
-  if (index < 10) return 'PaymentsAppRole';
-  if (index < 12) return 'EcsAppRole'; // payments tags, other resource group: the default rule
-  if (index < 30) return 'WebAppRole';
-  if (index < 40) return 'BatchAppRole';
-  if (index === 41) return 'LegacyAppRole';
-  if (index < 56) return 'EcsAppRole';
-  return '';
 }
 
 let emulator: EmulatorHandle | undefined;
@@ -341,5 +260,145 @@ describe('run --rules against the emulator', () => {
       expect(instance.RamRoleName).toBe(expectedRole(index));
       if (expectedRole(index) !== '' && index !== 41) expect(instance.AttachCount).toBe(1);
     }
+  });
+});
+
+describe('sweep --rules against the emulator', () => {
+  /** The teams fleet with two instances already bearing their rule's role. */
+  function sweptFleet() {
+    const fleet = teamsFleet();
+    fleet.instances![0]!.RamRoleName = 'PaymentsAppRole';
+    fleet.instances![20]!.RamRoleName = 'WebAppRole';
+    return fleet;
+  }
+
+  /** Per-rule compliance worked out from the fleet: compliant = the rule's role or an accepted role. */
+  function expectedByRule(fleet: ReturnType<typeof sweptFleet>) {
+    const roles = new Map(RULE_ROLES);
+    const lines = RULE_ROLES.map(([rule, role]) => ({
+      rule,
+      role,
+      evaluated: 0,
+      compliant: 0,
+      attachedNow: 0,
+      skipped: 0,
+      failed: 0,
+      compliantAfter: 0,
+    }));
+    fleet.instances!.forEach((instance, index) => {
+      const rule = expectedRule(index);
+      const line = lines.find((l) => l.rule === rule);
+      if (!line) return;
+      line.evaluated += 1;
+      const before = instance.RamRoleName ?? '';
+      if (before === roles.get(line.rule) || before === 'LegacyAppRole') line.compliant += 1;
+      else if (before === '' || line.rule === 'web')
+        line.attachedNow += 1; // web replaces other roles
+      else line.skipped += 1;
+      line.compliantAfter = line.compliant + line.attachedNow;
+    });
+    return lines;
+  }
+
+  function sweepRules(state: string, ...args: string[]) {
+    return runCli([
+      'sweep',
+      '--region',
+      'cn-hangzhou',
+      '--endpoint',
+      emulator!.endpoint,
+      '--state',
+      state,
+      '--quiet',
+      ...args,
+    ]);
+  }
+
+  it('reports compliance per rule, attaches each rule role, and a second sweep finds all compliant', async () => {
+    const fleet = sweptFleet();
+    emulator = await startTestEmulator({ fleet });
+    const state = tempState();
+    const rules = rulesFile(RULES);
+    const result = await sweepRules(state, '--rules', rules, '--output', 'json');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = result.json<SweepReport>();
+    expect(report.role).toBe('@rules');
+    const [region] = report.regions;
+    const byRule = expectedByRule(fleet);
+    expect(region?.byRule).toEqual(byRule);
+    const sum = (key: 'compliant' | 'attachedNow') => byRule.reduce((n, line) => n + line[key], 0);
+    const noRule = [56, 57, 58, 59].map(fleetId);
+    expect(region).toMatchObject({
+      state: 'swept',
+      status: 'Success',
+      evaluated: 60,
+      compliant: sum('compliant'),
+      accepted: 1,
+      attachedNow: sum('attachedNow'),
+      replaced: 1,
+      skipped: { NoRule: noRule },
+      failed: [],
+      compliantAfter: sum('compliant') + sum('attachedNow'),
+    });
+    // The CLI reports the sources beside: templates are not judged by role rules.
+    expect(region?.sources?.unavailable).toEqual([
+      'templates: not checked: role rules assign roles to instances, not to templates',
+    ]);
+
+    const world = await truth();
+    for (let index = 0; index < 60; index++) {
+      expect([fleetId(index), world.get(fleetId(index))?.RamRoleName]).toEqual([
+        fleetId(index),
+        expectedRole(index),
+      ]);
+    }
+    expect(world.get(fleetId(0))?.AttachCount).toBe(0);
+    expect(world.get(fleetId(41))?.AttachCount).toBe(0);
+    const attachCalls = emulator.stats().calls['AttachInstanceRamRole'];
+
+    // Again: nothing left to do; every instance with a rule is compliant, none attached.
+    const again = await sweepRules(state, '--rules', rules);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Sweep of role rules /);
+    for (const line of byRule) {
+      expect(again.stdout).toContain(
+        `rule ${line.rule} -> ${line.role}: evaluated ${line.evaluated}, compliant ${line.compliantAfter}, attached now 0, skipped 0, failed 0`,
+      );
+    }
+    expect(again.stdout).toMatch(/evaluated 60: compliant 56, attached now 0, skipped 4/);
+    expect(emulator.stats().calls['AttachInstanceRamRole']).toBe(attachCalls);
+  });
+
+  it.each([
+    [['--role', 'EcsAppRole'], /--rules and --role exclude each other/],
+    [['--fix', 'templates'], /--fix cannot name templates with role rules/],
+  ])('refuses --rules with %j: exit 2, zero cloud calls', async (extra, message) => {
+    emulator = await startTestEmulator({ fleet: sweptFleet() });
+    const result = await sweepRules(tempState(), '--rules', rulesFile(RULES), ...extra);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(totalCalls()).toBe(0);
+  });
+
+  it('refuses a bad rules document naming the rule and field, with zero cloud calls', async () => {
+    emulator = await startTestEmulator({ fleet: sweptFleet() });
+    const result = await sweepRules(
+      tempState(),
+      '--rules',
+      rulesFile(RULES.replace('role: WebAppRole', "role: ''")),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ --rules rules\[1\]\.role of rule "web" is required/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(totalCalls()).toBe(0);
+  });
+
+  it('neither --role nor --rules is refused', async () => {
+    emulator = await startTestEmulator({ fleet: sweptFleet() });
+    const result = await sweepRules(tempState());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--role or --rules is required/);
+    expect(totalCalls()).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/engine/errors';
+import { RULES_LABEL } from '../../../src/engine/types';
 import {
   decodeControlRequest,
   decodeInstanceEvents,
@@ -392,6 +393,82 @@ describe('decodeTimerEvent', () => {
     ],
   ])('rejects %s', (_label, event, field, rule) => {
     const error = invalid(() => decodeTimerEvent(asFcEvent(event)));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(rule);
+  });
+
+  const RULES = {
+    rules: [
+      { name: 'web', match: { tags: { app: 'web' } }, role: 'WebAppRole' },
+      { name: 'default', match: {}, role: 'EcsAppRole' },
+    ],
+    acceptedRoles: ['LegacyAppRole'],
+  };
+
+  it.each([
+    ['an object', RULES],
+    ['its JSON text', JSON.stringify(RULES)],
+    [
+      'its YAML text',
+      'rules:\n  - {name: web, match: {tags: {app: web}}, role: WebAppRole}\n  - {name: default, match: {}, role: EcsAppRole}\nacceptedRoles: [LegacyAppRole]\n',
+    ],
+  ])('takes role rules as %s instead of role', (_label, rules) => {
+    const request = decodeSweepPayload({ regions: ['cn-hangzhou'], rules });
+    expect(request.role).toBe(RULES_LABEL);
+    expect(request.rules?.rules.map((r) => [r.name, r.role])).toEqual([
+      ['web', 'WebAppRole'],
+      ['default', 'EcsAppRole'],
+    ]);
+    expect(request.rules?.acceptedRoles).toEqual(['LegacyAppRole']);
+  });
+
+  it.each([
+    [
+      'neither role nor rules',
+      { regions: ['cn-hangzhou'] },
+      'payload.role',
+      'is required (or give role rules',
+    ],
+    [
+      'both role and rules',
+      { regions: ['cn-hangzhou'], role: 'r', rules: RULES },
+      'payload.rules',
+      'exclude each other',
+    ],
+    [
+      'an unknown key in a rule',
+      { regions: ['cn-hangzhou'], rules: { rules: [{ name: 'a', match: {}, role: 'R', colour: 1 }] } },
+      'payload.rules.rules[0].colour',
+      'rule "a"',
+    ],
+    [
+      'an empty role',
+      { regions: ['cn-hangzhou'], rules: { rules: [{ name: 'a', match: {}, role: '' }] } },
+      'payload.rules.rules[0].role',
+      'rule "a"',
+    ],
+    [
+      'a rule after match {}',
+      {
+        regions: ['cn-hangzhou'],
+        rules: {
+          rules: [
+            { name: 'all', match: {}, role: 'R' },
+            { name: 'web', match: { tags: { app: 'web' } }, role: 'W' },
+          ],
+        },
+      },
+      'payload.rules.rules[1].match',
+      'rule "web" can never match',
+    ],
+    [
+      'rules text that is not YAML',
+      { regions: ['cn-hangzhou'], rules: 'rules: [' },
+      'payload.rules',
+      'YAML or JSON',
+    ],
+  ])('rejects %s, naming the field', (_label, payload, field, rule) => {
+    const error = invalid(() => decodeTimerEvent(asFcEvent(timerEvent(payload))));
     expect(error.field).toBe(field);
     expect(error.message).toContain(rule);
   });
