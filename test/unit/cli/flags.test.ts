@@ -51,10 +51,10 @@ describe('flag rejection (exit 2, the flag named, nothing called)', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('sweep without --role names the missing flag', async () => {
+  it('sweep without --role (or --rules) names the missing flag', async () => {
     const result = await runCli(['sweep', '--region', 'cn-hangzhou']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("required option '--role <name>' not specified");
+    expect(result.stderr).toContain('--role or --rules is required');
   });
 
   it('rollback of an unknown execution exits 1 with the id named', async () => {
