@@ -121,6 +121,8 @@ export const behaviourSchema = z.strictObject({
   classicInDescribeRole: z.enum(['error', 'list']).optional(),
   describeRoleWithoutFilter: z.enum(['all-empty', 'missing-parameter']).optional(),
   lastPageNextToken: z.enum(['empty', 'absent']).optional(),
+  metadataEndpointParam: z.enum(['required', 'optional']).optional(),
+  ossSignatureV1: z.enum(['reject', 'accept']).optional(),
 });
 
 const accountIdSchema = z.string().regex(/^\d{1,20}$/, 'must be digits');

@@ -27,6 +27,7 @@ export {
   countOutcomes,
   decidedOutcomes,
   type ExecutionReport,
+  emptyRegionWarning,
   type IntentEntry,
 } from './execution/state.js';
 export {

@@ -11,6 +11,7 @@ import { type CredentialSource, defaultCredential } from '../../cloud/credential
 import { createOrganizationApis, sessionNameFor } from '../../cloud/organization.js';
 import {
   assertRoleUsable,
+  emptyRegionWarning,
   InvalidInputError,
   type OrganizationAccount,
   planAccounts,
@@ -214,7 +215,7 @@ async function accountChecks(
           ? {
               name: `${prefix}ecs ${regionId}`,
               status: 'warn',
-              detail: `DescribeInstances returned no instance in ${where(regionId)}: either the region is empty, or the caller lacks ecs:DescribeInstances (ECS then answers an empty list, not an error); grant ${accountId === undefined ? 'policies/operator-policy.json' : 'policies/member-role-policy.json to the assumed role'}`,
+              detail: `${emptyRegionWarning(where(regionId), false)}; ${accountId === undefined ? 'policies/operator-policy.json grants it' : 'policies/member-role-policy.json grants it to the assumed role'}`,
               ...tag,
             }
           : {

@@ -217,9 +217,10 @@ export interface ExecutionReport {
 /**
  * The warning for a region whose DescribeInstances listed no instance: real ECS answers a RAM user without
  * `ecs:DescribeInstances` with an empty list, not an error, so a mis-scoped policy looks like an empty fleet.
+ * The one wording of `run`, `sweep` and `doctor`; `forTargets` when the listing was filtered by targets.
  */
-export function emptyRegionWarning(regionId: string): string {
-  return `DescribeInstances listed no instance in ${regionId} for these targets; if instances exist there, grant ecs:DescribeInstances to the caller (without it ECS answers an empty list, not an error)`;
+export function emptyRegionWarning(regionId: string, forTargets = true): string {
+  return `DescribeInstances listed no instance in ${regionId}${forTargets ? ' for these targets' : ''}; if instances exist there, grant ecs:DescribeInstances to the caller (without it ECS answers an empty list, not an error)`;
 }
 
 export function toReported(instanceId: string, outcome: InstanceOutcome | undefined): ReportedInstance {

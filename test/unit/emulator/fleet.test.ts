@@ -1,8 +1,15 @@
 import { FaultInjector } from '../../../src/emulator/faults';
-import { FleetState, parseFleetFile, trustPolicyFor, trustsEcs } from '../../../src/emulator/fleet';
+import {
+  behaviourSchema,
+  FleetState,
+  parseFleetFile,
+  trustPolicyFor,
+  trustsEcs,
+} from '../../../src/emulator/fleet';
 import { GENERATED_FLEET_SHARES, generateFleet } from '../../../src/emulator/generate';
 import { seededRandom } from '../../../src/emulator/prng';
 import { QuotaTracker } from '../../../src/emulator/quotas';
+import { DEFAULT_BEHAVIOUR } from '../../../src/emulator/server';
 
 describe('generateFleet', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -56,6 +63,22 @@ describe('fleet file validation and trust policies', () => {
     expect(() => parseFleetFile({ instances: [], extra: 1 })).toThrow(/extra/);
     expect(() => parseFleetFile({ instances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-1' }] })).toThrow(
       /duplicate InstanceId "i-1"/,
+    );
+  });
+
+  it('accepts every behaviour switch of the emulator in "behaviour", and only those', () => {
+    expect(Object.keys(behaviourSchema.shape).sort()).toEqual(Object.keys(DEFAULT_BEHAVIOUR).sort());
+    const fleet = parseFleetFile({
+      instances: [],
+      behaviour: { ossSignatureV1: 'accept', metadataEndpointParam: 'optional', pendingAttach: 'reject' },
+    });
+    expect(fleet.behaviour).toEqual({
+      ossSignatureV1: 'accept',
+      metadataEndpointParam: 'optional',
+      pendingAttach: 'reject',
+    });
+    expect(() => parseFleetFile({ instances: [], behaviour: { ossSignatureV1: 'maybe' } })).toThrow(
+      /behaviour\.ossSignatureV1/,
     );
   });
 
