@@ -131,13 +131,18 @@ export function organizationDeps(
   };
 }
 
-/** Prints an organization report; exit 0 Success without failures, 3 Waiting/Running, 1 otherwise. */
+/**
+ * Prints an organization report; exit 0 Success without failures (or a dry run where no child would fail),
+ * 3 Waiting/Running, 1 otherwise.
+ */
 export function printOrganizationReport(
   context: CommandContext,
   report: OrganizationReport,
   format: OutputFormat,
 ): number {
   context.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : renderOrganizationText(report));
+  if (report.status === 'Planned')
+    return report.totals.childrenByStatus.Failed ? EXIT_CODES.failed : EXIT_CODES.success;
   if (report.status === 'Waiting' || report.status === 'Running') return EXIT_CODES.waiting;
   return report.status === 'Success' && report.totals.failed === 0 ? EXIT_CODES.success : EXIT_CODES.failed;
 }

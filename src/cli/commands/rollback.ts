@@ -5,12 +5,20 @@
  */
 import type { Command } from 'commander';
 import {
+  createOrganization,
   createRollback,
+  dryRunOrganization,
   type ExecutionReport,
   getExecutionReport,
+  isOrganizationId,
+  loadOrganization,
+  organizationReport,
+  planOrganizationRollback,
   runExecution,
+  runOrganization,
 } from '../../engine/index.js';
 import type { CommandContext } from '../main.js';
+import { organizationApis, organizationDeps, printOrganizationReport } from '../organization.js';
 import { createProgressReporter } from '../progress.js';
 import {
   addCommonOptions,
@@ -43,6 +51,10 @@ export function registerRollbackCommand(program: Command, context: CommandContex
 Examples:
   $ ecs-role-attach rollback exec-20260105T030000Z-4f3a9c --dry-run
   $ ecs-role-attach rollback exec-20260105T030000Z-4f3a9c --output json
+  $ ecs-role-attach rollback org-20260105T030000Z-7b1d2e --dry-run
+
+An organization execution (org-…) rolls back through its children: a new parent whose child in each
+(account, region) that changed something rolls that child back, through the same AssumeRole.
 
 Exit codes: 0 Success (or dry run), 1 Failed or Cancelled, 2 invalid input, 3 Waiting (paused:
 resume | retry | cancel the rollback execution like any other).`,
@@ -50,6 +62,13 @@ resume | retry | cancel the rollback execution like any other).`,
     .action((executionId: string, options: RollbackOptions) =>
       guard(context, async () => {
         const format = outputFormat(options.output);
+        if (isOrganizationId(executionId)) {
+          return printOrganizationReport(
+            context,
+            await rollbackOrganization(executionId, options, context),
+            format,
+          );
+        }
         const store = openStore(options);
         const target = await getExecutionReport(executionId, store);
         const reporter =
@@ -77,4 +96,24 @@ resume | retry | cancel the rollback execution like any other).`,
         }
       }),
     );
+}
+
+/**
+ * The rollback of a parent execution: a new parent (kind `rollback`) with one child per original child that
+ * changed something; given the id of such a rollback parent, drives it on (after a crash).
+ */
+async function rollbackOrganization(
+  organizationId: string,
+  options: RollbackOptions,
+  context: CommandContext,
+) {
+  const store = openStore(options);
+  const record = await loadOrganization(organizationId, store);
+  const deps = organizationDeps(options, organizationApis(options), context);
+  if (record.kind === 'rollback') {
+    return options.dryRun === true ? organizationReport(record) : runOrganization(organizationId, deps);
+  }
+  const plan = await planOrganizationRollback(organizationId, store);
+  if (options.dryRun === true) return dryRunOrganization(plan, deps);
+  return runOrganization((await createOrganization(plan, deps)).organizationId, deps);
 }

@@ -2,12 +2,14 @@ import { type Command, Option } from 'commander';
 import {
   createExecution,
   createOrganization,
+  dryRunOrganization,
   type EngineDeps,
   type ExecutionParameters,
   InvalidInputError,
   isOrganizationId,
   loadOrganization,
   type OperatorAction,
+  type OrganizationPlan,
   organizationReport,
   runExecution,
   runOrganization,
@@ -254,7 +256,6 @@ async function runOrganizationCommand(
   organization: NonNullable<ReturnType<typeof organizationFlags>>,
   context: CommandContext,
 ): Promise<number> {
-  if (options.dryRun) throw new InvalidInputError('--dry-run', 'is not available with --accounts yet', true);
   const regions = [...new Set((options.region ?? '').split(',').map((r) => r.trim()))].filter(
     (r) => r !== '',
   );
@@ -263,16 +264,15 @@ async function runOrganizationCommand(
   const parameters = regions.map((region) => runParameters({ ...options, region }))[0]!;
   const apis = organizationApis(options);
   const deps = organizationDeps(options, apis, context);
-  const planned = await createOrganization(
-    {
-      input: { kind: 'run', parameters },
-      origin: 'cli',
-      ...(await planAccounts(organization, regions, apis)),
-      accountConcurrency: organization.accountConcurrency,
-    },
-    deps,
-  );
-  const report = await runOrganization(planned.organizationId, deps);
+  const plan: OrganizationPlan = {
+    input: { kind: 'run', parameters },
+    origin: 'cli',
+    ...(await planAccounts(organization, regions, apis)),
+    accountConcurrency: organization.accountConcurrency,
+  };
+  const report = options.dryRun
+    ? await dryRunOrganization(plan, deps)
+    : await runOrganization((await createOrganization(plan, deps)).organizationId, deps);
   return printOrganizationReport(context, report, outputFormat(options.output));
 }
 

@@ -37,6 +37,8 @@ import {
 export interface RollbackOptions {
   /** Plan only: read the current roles and report what would happen (status `Planned`); zero writes. */
   dryRun?: boolean;
+  /** A caller-chosen id (an organization rollback derives its children's ids from the parent's). */
+  executionId?: string;
 }
 
 /**
@@ -98,7 +100,7 @@ export async function createRollback(
     targets: { Type: 'ResourceIds', ResourceIds: ids, RegionId: regionId },
     exclusions: { tags: [], instanceIds: [] },
   };
-  const rollbackId = newExecutionId(deps.clock.now(), deps.random);
+  const rollbackId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
   const work = targets.filter((target) => !target.decided).map((target) => target.instanceId);
   const plan: ExecutionPlan = {
     executionId: rollbackId,

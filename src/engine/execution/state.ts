@@ -101,7 +101,10 @@ export function applyEntry(
   }
 }
 
-export function countOutcomes(total: number, outcomes: Iterable<InstanceOutcome>): ExecutionCounts {
+export function countOutcomes(
+  total: number,
+  outcomes: Iterable<{ outcome: InstanceOutcome['outcome'] }>,
+): ExecutionCounts {
   const counts: ExecutionCounts = {
     total,
     attached: 0,

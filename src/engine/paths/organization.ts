@@ -13,7 +13,8 @@
 import { CloudApiError, ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
 import type { EngineDeps } from '../execution/index.js';
 import { controlExecution, createExecution, getExecutionReport, runExecution } from '../execution/index.js';
-import type { ExecutionReport } from '../execution/state.js';
+import { createRollback } from '../execution/rollback.js';
+import { countOutcomes, type ExecutionReport } from '../execution/state.js';
 import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, LEASE_DEFAULTS } from '../lease.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
@@ -58,16 +59,24 @@ export interface OrganizationChild {
   failuresByCode?: Record<string, number>;
 }
 
-/** What every child does: a sweep of the role, or the same execution parameters in each (account, region). */
+/**
+ * What every child does: a sweep of the role, the same execution parameters in each (account, region), or
+ * the rollback of the same child of another parent (`of`).
+ */
 export type OrganizationInput =
   | { kind: 'sweep'; request: SweepRequest; settings: Pick<SweepSettings, 'onConflict' | 'exclusions'> }
-  | { kind: 'run'; parameters: ExecutionParameters };
+  | { kind: 'run'; parameters: ExecutionParameters }
+  | { kind: 'rollback'; of: string; ramRoleName: string };
 
 /** organizations/<id> */
 export interface OrganizationRecord {
   organizationId: string;
-  /** `sweep`: children attach what lacks the role (origin sweep); `run`: children run the given targets. */
-  kind: 'run' | 'sweep';
+  /**
+   * `sweep`: children attach what lacks the role (origin sweep); `run`: children run the given targets;
+   * `rollback`: each child rolls back the same (account, region) child of `rollbackOf`.
+   */
+  kind: OrganizationInput['kind'];
+  rollbackOf?: string;
   origin: ExecutionRecord['origin'];
   createdAt: string;
   updatedAt: string;
@@ -84,9 +93,19 @@ export interface OrganizationRecord {
 }
 
 /** The execution parameters of the child in `regionId` (the targets follow the child's region). */
-export function childParameters(input: OrganizationInput, regionId: string): ExecutionParameters {
+export function childParameters(
+  input: Exclude<OrganizationInput, { kind: 'rollback' }>,
+  regionId: string,
+): ExecutionParameters {
   if (input.kind === 'sweep') return sweepParameters(regionId, input.request, input.settings);
   return { ...input.parameters, regionId, targets: { ...input.parameters.targets, RegionId: regionId } };
+}
+
+/** The role a parent is about (the sweep's or run's role, or the role its original attached). */
+function roleOf(input: OrganizationInput): string {
+  if (input.kind === 'sweep') return input.request.role;
+  if (input.kind === 'rollback') return input.ramRoleName;
+  return input.parameters.ramRoleName;
 }
 
 /** Engine deps for the regions of one account. Throws (e.g. CloudApiError `NoPermission`) when the account cannot be reached. */
@@ -128,32 +147,47 @@ export function childExecutionId(organizationId: string, accountId: string, regi
   return `${organizationId}.${accountId}.${regionId}`;
 }
 
+/** What a parent execution is planned from (the accounts already resolved). */
+export interface OrganizationPlan {
+  input: OrganizationInput;
+  origin: ExecutionRecord['origin'];
+  accounts: OrganizationAccount[];
+  leftOut: OrganizationRecord['leftOut'];
+  accountConcurrency?: number;
+  organizationId?: string;
+}
+
 /** Plans a parent execution: one Pending child per (account, region); stores it. Makes no cloud call. */
 export async function createOrganization(
-  plan: {
-    input: OrganizationInput;
-    origin: ExecutionRecord['origin'];
-    accounts: OrganizationAccount[];
-    leftOut: OrganizationRecord['leftOut'];
-    accountConcurrency?: number;
-    organizationId?: string;
-  },
+  plan: OrganizationPlan,
   deps: Pick<OrganizationDeps, 'store' | 'clock' | 'random'>,
 ): Promise<OrganizationRecord> {
+  const record = newOrganizationRecord(plan, deps);
+  await deps.store.putDocument(organizationKey(record.organizationId), record);
+  return record;
+}
+
+function newOrganizationRecord(
+  plan: OrganizationPlan,
+  deps: Pick<OrganizationDeps, 'clock' | 'random'>,
+): OrganizationRecord {
   const organizationId =
     plan.organizationId ?? newExecutionId(deps.clock.now(), deps.random).replace(/^exec-/, 'org-');
   const at = new Date(deps.clock.now()).toISOString();
   // Every child's parameters are checked before anything is stored: an invalid input makes zero calls.
-  for (const account of plan.accounts)
-    for (const regionId of account.regions) childParameters(plan.input, regionId);
-  const record: OrganizationRecord = {
+  const input = plan.input;
+  if (input.kind !== 'rollback')
+    for (const account of plan.accounts)
+      for (const regionId of account.regions) childParameters(input, regionId);
+  return {
     organizationId,
     kind: plan.input.kind,
+    ...(plan.input.kind === 'rollback' ? { rollbackOf: plan.input.of } : {}),
     origin: plan.origin,
     createdAt: at,
     updatedAt: at,
     status: 'Running',
-    ramRoleName: plan.input.kind === 'sweep' ? plan.input.request.role : plan.input.parameters.ramRoleName,
+    ramRoleName: roleOf(plan.input),
     input: plan.input,
     accountConcurrency: plan.accountConcurrency ?? ORGANIZATION_DEFAULTS.accountConcurrency,
     accounts: plan.accounts,
@@ -167,8 +201,6 @@ export async function createOrganization(
       })),
     ),
   };
-  await deps.store.putDocument(organizationKey(organizationId), record);
-  return record;
 }
 
 /** Where the last organization sweep of a role is named (one open organization sweep per role). */
@@ -183,7 +215,7 @@ function openSweepKey(role: string): string {
  */
 export async function organizationSweep(
   role: string,
-  plan: () => Promise<Parameters<typeof createOrganization>[0]>,
+  plan: () => Promise<OrganizationPlan>,
   deps: OrganizationDeps,
   options: { deadline?: number } = {},
 ): Promise<OrganizationReport> {
@@ -246,15 +278,13 @@ export async function runOrganization(
     if (options.action === 'cancel') {
       await cancelChildren(record, deps);
     } else {
-      const queue = record.accounts.filter((account) =>
-        record.children.some((c) => c.accountId === account.accountId && OPEN.has(c.status)),
+      await forEachAccount(
+        record,
+        deps,
+        save,
+        (child, engine) => runChild(record, child, engine, options),
+        options.deadline,
       );
-      const worker = async () => {
-        for (let account = queue.shift(); account; account = queue.shift()) {
-          await runAccount(record, account, deps, options, save);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, record.accountConcurrency) }, worker));
     }
     settleParent(record);
     await save();
@@ -264,12 +294,35 @@ export async function runOrganization(
   }
 }
 
+/** What is done to one open child, with the engine deps of its account and region. */
+type ChildStep = (child: OrganizationChild, engine: EngineDeps) => Promise<void>;
+
+/** `step` for every open child, `accountConcurrency` accounts at once, the regions of one account in turn. */
+async function forEachAccount(
+  record: OrganizationRecord,
+  deps: OrganizationDeps,
+  save: () => Promise<void>,
+  step: ChildStep,
+  deadline?: number,
+): Promise<void> {
+  const queue = record.accounts.filter((account) =>
+    record.children.some((c) => c.accountId === account.accountId && OPEN.has(c.status)),
+  );
+  const worker = async () => {
+    for (let account = queue.shift(); account; account = queue.shift()) {
+      await runAccount(record, account, deps, save, step, deadline);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, record.accountConcurrency) }, worker));
+}
+
 async function runAccount(
   record: OrganizationRecord,
   account: OrganizationAccount,
   deps: OrganizationDeps,
-  options: { action?: OperatorAction; deadline?: number },
   save: () => Promise<void>,
+  step: ChildStep,
+  deadline: number | undefined,
 ): Promise<void> {
   const children = record.children.filter((c) => c.accountId === account.accountId && OPEN.has(c.status));
   let depsFor: (regionId: string) => EngineDeps;
@@ -302,8 +355,8 @@ async function runAccount(
     return;
   }
   for (const child of children) {
-    if (options.deadline !== undefined && deps.clock.now() >= options.deadline) return;
-    await runChild(record, child, depsFor(child.regionId), options);
+    if (deadline !== undefined && deps.clock.now() >= deadline) return;
+    await step(child, depsFor(child.regionId));
     deps.onChild?.(child, record);
     await save();
   }
@@ -320,11 +373,18 @@ async function runChild(
       if (error instanceof ExecutionNotFoundError) return undefined;
       throw error;
     });
+    const input = record.input;
     if (!existing) {
-      await createExecution(childParameters(record.input, child.regionId), engine, {
-        origin: record.origin,
-        executionId: child.executionId,
-      });
+      if (input.kind === 'rollback') {
+        await createRollback(childExecutionId(input.of, child.accountId, child.regionId), engine, {
+          executionId: child.executionId,
+        });
+      } else {
+        await createExecution(childParameters(input, child.regionId), engine, {
+          origin: record.origin,
+          executionId: child.executionId,
+        });
+      }
     } else if (existing.record.status === 'Waiting') {
       if (options.action === undefined) {
         recordReport(child, await getExecutionReport(child.executionId, engine.store));
@@ -371,6 +431,116 @@ function recordReport(child: OrganizationChild, report: ExecutionReport): void {
       byCode[instance.code ?? 'Unknown'] = (byCode[instance.code ?? 'Unknown'] ?? 0) + 1;
   }
   child.failuresByCode = byCode;
+}
+
+/**
+ * A dry run of a parent: the accounts reached as a run reaches them (AssumeRole), every child planned with
+ * `dryRun` (the targets read, nothing written, nothing stored) and its predicted outcomes counted. The
+ * report has status `Planned`; a member that cannot be reached, or a child that cannot be planned (an
+ * unusable role), is `Failed` with the reason, as it would be in the run.
+ */
+export async function dryRunOrganization(
+  plan: OrganizationPlan,
+  deps: OrganizationDeps,
+): Promise<OrganizationReport> {
+  const record = newOrganizationRecord(plan, deps);
+  const nothingStored = async () => {};
+  await forEachAccount(record, deps, nothingStored, (child, engine) => planChild(record, child, engine));
+  const failed = record.children.filter((c) => c.status === 'Failed').length;
+  const unplanned = record.children.filter((c) => c.status === 'Pending').length;
+  record.status = 'Planned';
+  const reasons = [
+    ...(failed > 0 ? [`${failed} of ${record.children.length} children would fail`] : []),
+    ...(unplanned > 0 ? [`${unplanned} could not be planned now (throttled or unreachable)`] : []),
+  ];
+  if (reasons.length > 0) record.statusReason = reasons.join('; ');
+  return organizationReport(record);
+}
+
+async function planChild(
+  record: OrganizationRecord,
+  child: OrganizationChild,
+  engine: EngineDeps,
+): Promise<void> {
+  try {
+    const input = record.input;
+    const report =
+      input.kind === 'rollback'
+        ? await createRollback(childExecutionId(input.of, child.accountId, child.regionId), engine, {
+            dryRun: true,
+          })
+        : await createExecution(childParameters(input, child.regionId), engine, {
+            origin: record.origin,
+            dryRun: true,
+          });
+    recordReport(child, report);
+    // A dry-run report counts nothing as done: the parent sums the predicted outcomes instead.
+    child.counts = countOutcomes(
+      report.instances.length,
+      report.instances.flatMap((i) => (i.outcome === 'Pending' ? [] : [{ outcome: i.outcome }])),
+    );
+  } catch (error) {
+    if (!(error instanceof RoleAttachError)) throw error;
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof CloudApiError && error.retryable) {
+      child.reason = `not planned: ${error.message}`;
+      return;
+    }
+    child.status = 'Failed';
+    child.reason = error.message;
+    if (typeof code === 'string') child.code = code;
+  }
+}
+
+/**
+ * The plan of the rollback of a parent: one child per child of the original that changed something
+ * (attached or replaced a role), each rolling back that child's execution; accounts with nothing to undo
+ * are left out with the reason. Reads the store only.
+ *
+ * @throws {@link InvalidActionError} when the original is still open, or is itself a rollback.
+ */
+export async function planOrganizationRollback(
+  organizationId: string,
+  store: ExecutionStore,
+): Promise<OrganizationPlan> {
+  const original = await loadOrganization(organizationId, store);
+  if (original.kind === 'rollback') {
+    throw new InvalidActionError(
+      organizationId,
+      'roll back',
+      `a rollback of ${original.rollbackOf ?? 'another execution'}`,
+      'Run the original again instead; nothing was changed.',
+    );
+  }
+  if (!TERMINAL_STATUSES.includes(original.status)) {
+    throw new InvalidActionError(
+      organizationId,
+      'roll back',
+      original.status,
+      `Cancel it first (\`ecs-role-attach cancel ${organizationId}\`), or let it finish; nothing was changed.`,
+    );
+  }
+  const changed = (child: OrganizationChild) =>
+    (child.counts?.attached ?? 0) + (child.counts?.replaced ?? 0) > 0;
+  const accounts: OrganizationAccount[] = [];
+  const leftOut: OrganizationRecord['leftOut'] = [];
+  for (const account of original.accounts) {
+    const children = original.children.filter((c) => c.accountId === account.accountId);
+    const regions = children.filter(changed).map((c) => c.regionId);
+    if (regions.length > 0) accounts.push({ ...account, regions });
+    else
+      leftOut.push({
+        accountId: account.accountId,
+        reason: `nothing to roll back (${children.map((c) => `${c.regionId} ${c.status}`).join(', ')})`,
+      });
+  }
+  return {
+    input: { kind: 'rollback', of: organizationId, ramRoleName: original.ramRoleName },
+    origin: 'rollback',
+    accounts,
+    leftOut,
+    accountConcurrency: original.accountConcurrency,
+  };
 }
 
 async function cancelChildren(record: OrganizationRecord, deps: OrganizationDeps): Promise<void> {
@@ -436,9 +606,12 @@ function settleParent(record: OrganizationRecord): void {
 export interface OrganizationReport {
   organizationId: string;
   kind: OrganizationRecord['kind'];
+  /** `Planned` for a dry run (the counts are the predicted outcomes; nothing was written or stored). */
   status: ExecutionStatus;
   statusReason?: string;
   ramRoleName: string;
+  /** A rollback parent: the parent it rolls back. */
+  rollbackOf?: string;
   accounts: {
     accountId: string;
     displayName: string;
@@ -462,6 +635,9 @@ export interface OrganizationReport {
     notAttempted: number;
     /** alreadyAttached + attached + replaced. */
     compliantAfter: number;
+    /** Rollback parents: roles detached, and previous roles restored. */
+    detached: number;
+    restored: number;
   };
   /** Failed instances by code, plus account- and child-level failures (one per child). */
   failuresByCode: Record<string, number>;
@@ -480,6 +656,8 @@ export function organizationReport(record: OrganizationRecord): OrganizationRepo
     failed: 0,
     notAttempted: 0,
     compliantAfter: 0,
+    detached: 0,
+    restored: 0,
   };
   const failuresByCode: Record<string, number> = {};
   for (const child of record.children) {
@@ -493,6 +671,8 @@ export function organizationReport(record: OrganizationRecord): OrganizationRepo
       totals.skipped += c.skipped;
       totals.failed += c.failed;
       totals.notAttempted += c.cancelled + c.pending;
+      totals.detached += c.detached ?? 0;
+      totals.restored += c.restored ?? 0;
     }
     for (const [code, n] of Object.entries(child.failuresByCode ?? {}))
       failuresByCode[code] = (failuresByCode[code] ?? 0) + n;
@@ -500,13 +680,14 @@ export function organizationReport(record: OrganizationRecord): OrganizationRepo
       failuresByCode[child.code] = (failuresByCode[child.code] ?? 0) + 1;
   }
   totals.compliantAfter = totals.alreadyAttached + totals.attached + totals.replaced;
-  const order: ChildStatus[] = ['Failed', 'Pending', 'Running', 'Waiting', 'Cancelled', 'Success'];
+  const order: ChildStatus[] = ['Failed', 'Pending', 'Running', 'Waiting', 'Cancelled', 'Planned', 'Success'];
   return {
     organizationId: record.organizationId,
     kind: record.kind,
     status: record.status,
     ...(record.statusReason ? { statusReason: record.statusReason } : {}),
     ramRoleName: record.ramRoleName,
+    ...(record.rollbackOf === undefined ? {} : { rollbackOf: record.rollbackOf }),
     accounts: record.accounts.map((account) => {
       const regions = record.children.filter((c) => c.accountId === account.accountId);
       const status = order.find((s) => regions.some((c) => c.status === s)) ?? 'Success';
@@ -520,9 +701,21 @@ export function organizationReport(record: OrganizationRecord): OrganizationRepo
 
 /** One line per account and region, then totals, for terminals and logs. */
 export function renderOrganizationText(report: OrganizationReport): string {
+  const planned = report.status === 'Planned';
+  const rollback = report.kind === 'rollback';
+  const what = rollback
+    ? `rollback of ${report.rollbackOf ?? '?'}, role ${report.ramRoleName}`
+    : `${report.kind} of role ${report.ramRoleName}`;
   const lines = [
-    `Organization execution ${report.organizationId} (${report.kind} of role ${report.ramRoleName}): ${report.status}${report.statusReason ? ` — ${report.statusReason}` : ''}`,
+    planned
+      ? `Organization dry run (${what}): plan only, nothing written or stored${report.statusReason ? ` — ${report.statusReason}` : ''}`
+      : `Organization execution ${report.organizationId} (${what}): ${report.status}${report.statusReason ? ` — ${report.statusReason}` : ''}`,
   ];
+  const would = planned ? 'would be ' : '';
+  const changes = (c: Pick<ExecutionCounts, 'attached' | 'replaced' | 'detached' | 'restored'>) =>
+    rollback
+      ? `${would}detached ${c.detached ?? 0}, ${would}restored ${c.restored ?? 0}`
+      : `${would}attached ${c.attached + c.replaced}`;
   for (const account of report.accounts) {
     lines.push(
       `  account ${account.accountId}${account.displayName ? ` (${account.displayName})` : ''}: ${account.status}`,
@@ -530,10 +723,10 @@ export function renderOrganizationText(report: OrganizationReport): string {
     for (const child of account.regions) {
       const c = child.counts;
       const figures = c
-        ? ` — targets ${c.total}: already ${c.alreadyAttached}, attached ${c.attached + c.replaced}, skipped ${c.skipped}, failed ${c.failed}${c.cancelled + c.pending ? `, not attempted ${c.cancelled + c.pending}` : ''}`
+        ? ` — targets ${c.total}: ${rollback ? '' : `already ${c.alreadyAttached}, `}${changes(c)}, ${would}skipped ${c.skipped}, ${would}failed ${c.failed}${c.cancelled + c.pending ? `, not attempted ${c.cancelled + c.pending}` : ''}`
         : '';
       lines.push(
-        `    ${child.regionId}: ${child.status}${figures}${child.reason && child.status !== 'Success' ? ` (${child.reason})` : ''} [${child.executionId}]`,
+        `    ${child.regionId}: ${child.status}${figures}${child.reason && child.status !== 'Success' ? ` (${child.reason})` : ''}${planned ? '' : ` [${child.executionId}]`}`,
       );
     }
   }
@@ -542,14 +735,21 @@ export function renderOrganizationText(report: OrganizationReport): string {
   lines.push(
     `  total: ${t.accounts} accounts, ${t.children} account-regions (${Object.entries(t.childrenByStatus)
       .map(([s, n]) => `${n} ${s}`)
-      .join(
-        ', ',
-      )}); ${t.targets} instances: ${t.compliantAfter} bear ${report.ramRoleName} now (${t.alreadyAttached} already, ${t.attached + t.replaced} attached now), ${t.skipped} skipped, ${t.failed} failed${t.notAttempted ? `, ${t.notAttempted} not attempted` : ''}`,
+      .join(', ')}); ${t.targets} instances: ${
+      rollback
+        ? changes(t)
+        : planned
+          ? `${t.alreadyAttached} bear ${report.ramRoleName} already, ${changes(t)}`
+          : `${t.compliantAfter} bear ${report.ramRoleName} now (${t.alreadyAttached} already, ${t.attached + t.replaced} attached now)`
+    }, ${would}skipped ${t.skipped}, ${would}failed ${t.failed}${t.notAttempted && !planned ? `, ${t.notAttempted} not attempted` : ''}`,
   );
   const codes = Object.entries(report.failuresByCode);
   if (codes.length > 0)
     lines.push(`  failures by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   if (report.status === 'Waiting' || report.status === 'Running')
     lines.push(`  next: ecs-role-attach resume ${report.organizationId}`);
+  const ended = !planned && report.status !== 'Waiting' && report.status !== 'Running';
+  if (ended && !rollback && t.attached + t.replaced > 0)
+    lines.push(`  undo: ecs-role-attach rollback ${report.organizationId} --dry-run`);
   return `${lines.join('\n')}\n`;
 }

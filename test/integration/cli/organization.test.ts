@@ -4,6 +4,7 @@
  * against the emulator's truth per account, and the emulator checks that no credential reached another
  * account's instances.
  */
+import { readdirSync } from 'node:fs';
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import type { OrganizationReport } from '../../../src/engine/index';
 import { runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
@@ -162,5 +163,155 @@ describe('ecs-role-attach run --accounts, resume and cancel through the parent',
     const cancel = await cli('cancel', state, paused.organizationId);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toMatch(/has ended|Success/);
+  });
+});
+
+/** Every file under a state directory (a dry run must leave it empty). */
+function storedFiles(state: string): string[] {
+  return readdirSync(state, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
+}
+
+function writeCalls(): string[] {
+  return Object.keys(emulator!.stats().calls).filter((action) =>
+    /^(Attach|Detach|Modify|Create|Delete|Replace)/.test(action),
+  );
+}
+
+describe('ecs-role-attach run --accounts --dry-run', () => {
+  it('prints a per-account and region plan with predicted outcomes; zero writes, nothing stored', async () => {
+    emulator = await startTestEmulator({
+      fleet: organizationFleet({
+        2: { roles: [{ RoleName: DESIGNATED_ROLE, AssumeRolePolicyDocument: '{}' }] },
+      }),
+    });
+    const state = tempState();
+    const result = await cli(
+      'run',
+      state,
+      '--accounts',
+      'all',
+      '--region',
+      'cn-hangzhou,cn-shanghai',
+      '--role',
+      DESIGNATED_ROLE,
+      '--targets',
+      '{"Type":"All"}',
+      '--dry-run',
+    );
+    const report = result.json<OrganizationReport>();
+    // Member 2 cannot be assumed: the plan says so, and the exit code too.
+    expect(result.code).toBe(1);
+    expect(report.status).toBe('Planned');
+    expect(report.statusReason).toBe('2 of 6 children would fail');
+    expect(report.accounts.map((a) => [a.accountId, a.status])).toEqual([
+      [MEMBER_IDS[0], 'Planned'],
+      [MEMBER_IDS[1], 'Failed'],
+      [MEMBER_IDS[2], 'Planned'],
+    ]);
+    const planned = report.accounts[0]!.regions[1]!;
+    expect(planned).toMatchObject({ regionId: 'cn-shanghai', status: 'Planned' });
+    expect(planned.counts).toMatchObject({ total: 3, alreadyAttached: 1, attached: 2, pending: 0 });
+    expect(report.totals).toMatchObject({ children: 6, targets: 12, alreadyAttached: 4, attached: 8 });
+    expect(report.failuresByCode).toEqual({ 'EntityNotExist.Role': 2 });
+    expect(writeCalls()).toEqual([]);
+    expect(storedFiles(state)).toEqual([]);
+    for (const accountId of MEMBER_IDS) expect(lacking(accountId)).toHaveLength(6);
+
+    const text = await runCli([
+      'run',
+      '--endpoint',
+      emulator.endpoint,
+      '--state',
+      state,
+      '--quiet',
+      '--accounts',
+      MEMBER_IDS[0],
+      '--region',
+      'cn-hangzhou',
+      '--role',
+      DESIGNATED_ROLE,
+      '--targets',
+      '{"Type":"All"}',
+      '--dry-run',
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Organization dry run (run of role');
+    expect(text.stdout).toContain('cn-hangzhou: Planned — targets 3: already 1, would be attached 2');
+    expect(writeCalls()).toEqual([]);
+  });
+});
+
+describe('ecs-role-attach rollback <org-id>', () => {
+  it('rolls a parent back through its children: dry run first, then exactly what each child attached', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    const state = tempState();
+    const swept = (await sweep(state, '--accounts', 'all')).json<OrganizationReport>();
+    expect(swept.totals.attached).toBe(18);
+    const dry = await cli('rollback', state, swept.organizationId, '--dry-run');
+    const predicted = dry.json<OrganizationReport>();
+    expect(dry.code).toBe(0);
+    expect(predicted).toMatchObject({
+      status: 'Planned',
+      kind: 'rollback',
+      rollbackOf: swept.organizationId,
+    });
+    expect(predicted.totals).toMatchObject({ children: 9, targets: 18, detached: 18 });
+    expect(writeCalls()).toEqual(['AttachInstanceRamRole']);
+
+    const done = await cli('rollback', state, swept.organizationId);
+    const report = done.json<OrganizationReport>();
+    expect(done.code).toBe(0);
+    expect(report).toMatchObject({ status: 'Success', kind: 'rollback', rollbackOf: swept.organizationId });
+    expect(report.totals).toMatchObject({ children: 9, detached: 18, restored: 0, failed: 0 });
+    // Each child rolled back its own original: ids derive from the rollback parent's.
+    const child = report.accounts[0]!.regions[0]!;
+    expect(child.executionId).toBe(`${report.organizationId}.${MEMBER_IDS[0]}.cn-hangzhou`);
+    const stats = emulator.stats();
+    for (const accountId of MEMBER_IDS) {
+      // One call per region (a call carries up to 100 instances), in the instance's own account.
+      expect(stats.accounts[accountId]?.['DetachInstanceRamRole']).toBe(3);
+      // Back to before the sweep: only the instances that bore the role before still bear it.
+      expect(lacking(accountId)).toHaveLength(6);
+    }
+    expect(emulator.crossAccountAttempts()).toEqual([]);
+    expect(
+      emulator.sessions().filter((s) => s.sessionName === `ecs-role-attach.${report.organizationId}`),
+    ).toHaveLength(3);
+
+    // A rollback parent is not rolled back again; its id given again shows it (it has ended).
+    const again = await cli('rollback', state, report.organizationId);
+    expect(again.code).toBe(0);
+    expect(again.json<OrganizationReport>().status).toBe('Success');
+    expect(emulator.stats().calls['DetachInstanceRamRole']).toBe(9);
+  });
+
+  it('refuses to roll back a parent that is still open, naming what to do', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    emulator.setFaults({ instanceErrors: { 'i-m1ha1': 'IncorrectInstanceStatus' } });
+    const state = tempState();
+    const paused = await cli(
+      'run',
+      state,
+      '--accounts',
+      MEMBER_IDS[0],
+      '--region',
+      'cn-hangzhou',
+      '--role',
+      DESIGNATED_ROLE,
+      '--targets',
+      '{"Type":"All"}',
+      '--mode',
+      'FailurePause',
+      '--rate-control',
+      '{"Mode":"Concurrency","Concurrency":1,"MaxErrors":0}',
+    );
+    expect(paused.code).toBe(3);
+    const id = paused.json<OrganizationReport>().organizationId;
+    const refused = await cli('rollback', state, id);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Cannot roll back execution ${id}: it is Waiting. Cancel it first`);
+    expect(emulator.stats().calls['DetachInstanceRamRole']).toBeUndefined();
   });
 });

@@ -91,6 +91,8 @@ describe('organizationReport', () => {
       failed: 1,
       notAttempted: 0,
       compliantAfter: 14,
+      detached: 0,
+      restored: 0,
     });
     expect(report.failuresByCode).toEqual({ 'Forbidden.Lock': 1, NoPermission: 2 });
   });
