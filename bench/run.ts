@@ -215,7 +215,24 @@ export function renderConsole(result: ConsoleResult): string {
     table([
       ['measure', 'value', 'target', 'met'],
       ['status --output json (in process, median of 3)', ms(result.statusMs), 'baseline', ''],
-      ['first page (reads plan and journal once)', ms(result.firstPageMs), '', ''],
+      [
+        'first view after start (execution.json + summary.json)',
+        `${ms(result.firstPageMs)} (${(result.firstRatio * 100).toFixed(1)}% of status)`,
+        `< ${result.targets_.pageMs} ms`,
+        yes(result.met.firstPageMs),
+      ],
+      [
+        '  then page 2 (waits for plan and journal, read in the background)',
+        ms(result.backgroundLoadMs),
+        '',
+        '',
+      ],
+      [
+        'first view of a store without summary.json (reads plan and journal)',
+        ms(result.firstPageWithoutSummaryMs),
+        '',
+        '',
+      ],
       [
         `following pages, median of ${result.pageMs.count}`,
         `${ms(result.pageMs.median)} (${(result.ratio * 100).toFixed(1)}% of status)`,
@@ -309,7 +326,7 @@ async function main(): Promise<void> {
       results['coldStart'] = result;
       sections.push(renderColdStart(result));
     } else if (name === 'console') {
-      const result = await benchConsole(options.scaleInstances, log);
+      const result = await benchConsole(options.scaleInstances, root, log);
       results['console'] = result;
       sections.push(renderConsole(result));
     } else if (name === 'windowed') {

@@ -20,6 +20,7 @@ export {
   runExecution,
 } from './execution/index.js';
 export { createRollback } from './execution/rollback.js';
+export { saveRecordAndSummary } from './execution/runner.js';
 export {
   applyEntry,
   type BatchStatus,
@@ -29,6 +30,9 @@ export {
   type ExecutionReport,
   emptyRegionWarning,
   type IntentEntry,
+  SUMMARY_LIMITS,
+  summarizeExecution,
+  summaryMatches,
 } from './execution/state.js';
 export {
   type EventPathSummary,
@@ -119,6 +123,7 @@ export {
   type ExecutionPlan,
   type ExecutionRecord,
   type ExecutionStatus,
+  type ExecutionSummary,
   type InstanceInfo,
   type InstanceOutcome,
   type JournalEntry,
@@ -126,6 +131,7 @@ export {
   OPERATOR_ACTIONS,
   type OperatorAction,
   OUTCOMES,
+  type OutcomeGroup,
   type RoleRules,
   RULES_LABEL,
   type TargetsSpec,

@@ -7,6 +7,7 @@
 import type {
   ExecutionPlan,
   ExecutionRecord,
+  ExecutionSummary,
   InstanceInfo,
   JournalEntry,
   NewJournalEntry,
@@ -92,6 +93,10 @@ export interface ExecutionStore {
   /** Throws {@link ExecutionNotFoundError} when absent. */
   load(executionId: string): Promise<StoredExecution>;
   saveRecord(record: ExecutionRecord): Promise<void>;
+  /** Saves executions/<id>/summary.json; the runner saves it just before the record it describes. */
+  saveSummary(summary: ExecutionSummary): Promise<void>;
+  /** The saved summary; undefined when there is none (an execution stored before summaries existed). */
+  loadSummary(executionId: string): Promise<ExecutionSummary | undefined>;
   /** Appends one entry with the next seq and returns it as stored. */
   append(executionId: string, entry: NewJournalEntry): Promise<JournalEntry>;
   /** Every execution record, newest first. */

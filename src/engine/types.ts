@@ -327,6 +327,39 @@ export interface ExecutionRecord {
   taskToken?: string;
 }
 
+export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';
+
+/** A failure code or skip reason with how many instances it has and the first few of them. */
+export interface OutcomeGroup {
+  key: string;
+  count: number;
+  /** The first message seen (failures), and how many other distinct messages there are. */
+  message?: string;
+  otherMessages: number;
+  /** The first instance ids, in plan order (at most SUMMARY_LIMITS.groupSample). */
+  sample: string[];
+}
+
+/**
+ * executions/<id>/summary.json: what a reader shows of an execution without its plan and journal (the
+ * console's first view of a 100,000-target execution), saved with execution.json, whose counts it does
+ * not repeat. It describes the journal as it was when the record with the same `updatedAt` and `status`
+ * was saved; beside any other record it is stale and readers derive the state instead.
+ */
+export interface ExecutionSummary {
+  executionId: string;
+  updatedAt: string;
+  status: ExecutionStatus;
+  batches: { index: number; size: number; status: BatchStatus }[];
+  /** Failures by code and skips by reason, largest first. */
+  failures: OutcomeGroup[];
+  skipped: OutcomeGroup[];
+  /** Instances in intents without a result (calls in flight, or a crashed run's). */
+  inFlight: number;
+  /** The first targets in plan order (at most SUMMARY_LIMITS.head) and their outcomes, if any. */
+  head: { instanceId: string; outcome?: InstanceOutcome }[];
+}
+
 /** Journal entries (executions/<id>/journal/<seq>.json); `seq` assigned by the store, strictly increasing. */
 export type JournalEntry =
   | {

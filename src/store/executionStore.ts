@@ -5,6 +5,7 @@
  * ```
  * executions/<id>/execution.json      ExecutionRecord
  * executions/<id>/plan.json           ExecutionPlan
+ * executions/<id>/summary.json        ExecutionSummary (saved with execution.json; absent in older stores)
  * executions/<id>/journal/<seq>.json  JournalEntry, seq zero-padded to 10 digits (lexicographic = numeric)
  * locks/<name>.json                   { owner, acquiredAt, expiresAt }
  * docs/<key>.json                     any small JSON document
@@ -16,6 +17,7 @@ import {
   type ExecutionPlan,
   type ExecutionRecord,
   type ExecutionStore,
+  type ExecutionSummary,
   type JournalEntry,
   type NewJournalEntry,
   RoleAttachError,
@@ -147,6 +149,15 @@ export class ObjectExecutionStore implements ExecutionStore {
     await this.storage.putObject(recordKey(id), toJson(record));
   }
 
+  public async saveSummary(summary: ExecutionSummary): Promise<void> {
+    const id = checkSegment('executionId', summary.executionId);
+    await this.storage.putObject(summaryKey(id), toJson(summary));
+  }
+
+  public async loadSummary(executionId: string): Promise<ExecutionSummary | undefined> {
+    return this.readJson<ExecutionSummary>(summaryKey(checkSegment('executionId', executionId)));
+  }
+
   public async append(executionId: string, entry: NewJournalEntry): Promise<JournalEntry> {
     const id = checkSegment('executionId', executionId);
     let seq = this.nextSeq.get(id);
@@ -275,6 +286,11 @@ export function recordKey(executionId: string): string {
 /** executions/<id>/plan.json */
 export function planKey(executionId: string): string {
   return `executions/${executionId}/plan.json`;
+}
+
+/** executions/<id>/summary.json */
+export function summaryKey(executionId: string): string {
+  return `executions/${executionId}/summary.json`;
 }
 
 /** executions/<id>/journal/<seq, 10 digits>.json */

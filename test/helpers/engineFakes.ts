@@ -16,6 +16,7 @@ import type {
 import type {
   ExecutionPlan,
   ExecutionRecord,
+  ExecutionSummary,
   InstanceInfo,
   JournalEntry,
   NewJournalEntry,
@@ -198,6 +199,7 @@ export class MemoryStore implements ExecutionStore {
     { record: ExecutionRecord; plan: ExecutionPlan; journal: JournalEntry[] }
   >();
   readonly #documents = new Map<string, unknown>();
+  readonly #summaries = new Map<string, ExecutionSummary>();
   readonly #locks = new Map<string, { owner: string; expires: number }>();
   /** Fail the append whose 1-based count equals this number (simulates a crash). */
   public crashOnAppend: number | undefined;
@@ -215,6 +217,13 @@ export class MemoryStore implements ExecutionStore {
     const stored = this.#executions.get(record.executionId);
     if (!stored) throw new ExecutionNotFoundError(record.executionId, 'memory');
     stored.record = clone(record);
+  }
+  public async saveSummary(summary: ExecutionSummary): Promise<void> {
+    this.#summaries.set(summary.executionId, clone(summary));
+  }
+  public async loadSummary(id: string): Promise<ExecutionSummary | undefined> {
+    const summary = this.#summaries.get(id);
+    return summary && clone(summary);
   }
   public async append(id: string, entry: NewJournalEntry): Promise<JournalEntry> {
     this.appends += 1;

@@ -1,14 +1,16 @@
 /**
- * The console's live, in-memory view of executions, kept fast for 100,000 targets: the plan is read
- * once (it never changes), the journal is followed from the last seq read (only new entries are read
- * and folded in with the engine's own {@link applyEntry}), and execution.json is re-read on every
- * request (one small object). A page of the per-instance table is then a filter and a slice in memory,
- * never a reload of the whole execution as `status --output json` does.
+ * The console's live, in-memory view of executions, kept fast for 100,000 targets. The first view of an
+ * execution is drawn from execution.json and the summary the engine saves with it (summary.json: batch
+ * statuses, failure and skip groups, the first page of targets), two small reads, while the plan and the
+ * journal load in the background. From then on the plan is kept (it never changes), the journal is
+ * followed from the last seq read (only new entries are read and folded in with the engine's own
+ * {@link applyEntry}), and execution.json is re-read on every request (one small object). A page of the
+ * per-instance table is then a filter and a slice in memory, never a reload of the whole execution as
+ * `status --output json` does. A store without summaries (written before they existed), or a summary
+ * that does not match the record, is read the full way on the first view too.
  */
 import {
   applyEntry,
-  type BatchStatus,
-  batchStatus,
   countOutcomes,
   decidedOutcomes,
   type ExecutionCounts,
@@ -16,36 +18,26 @@ import {
   type ExecutionRecord,
   type InstanceOutcome,
   type IntentEntry,
+  type ExecutionSummary as StoredSummary,
+  SUMMARY_LIMITS,
+  summarizeExecution,
+  summaryMatches,
   TERMINAL_STATUSES,
 } from '../../engine/index.js';
 import type { ObjectExecutionStore } from '../../store/index.js';
 
+export type { OutcomeGroup } from '../../engine/index.js';
+
 /** What a filter on the instance table can select: a terminal outcome, or `Pending`. */
 export type OutcomeFilter = InstanceOutcome['outcome'] | 'Pending';
 
-/** A failure code or skip reason with how many instances it has and the first few of them. */
-export interface OutcomeGroup {
-  key: string;
-  count: number;
-  /** The first message seen (failures), and how many other distinct messages there are. */
-  message?: string;
-  otherMessages: number;
-  /** Up to {@link GROUP_SAMPLE} instance ids, in plan order. */
-  sample: string[];
-}
-
 /** How many instances a failure or skip group lists on the page (the table shows all of them). */
-export const GROUP_SAMPLE = 20;
+export const GROUP_SAMPLE = SUMMARY_LIMITS.groupSample;
 
-/** Figures derived from the state, recomputed only when the journal or the record changed. */
-export interface ExecutionSummary {
+/** What the execution page shows above its table: the engine's summary and the record's counts. */
+export type ExecutionSummary = Pick<StoredSummary, 'batches' | 'failures' | 'skipped' | 'inFlight'> & {
   counts: ExecutionCounts;
-  batches: { index: number; size: number; status: BatchStatus }[];
-  failures: OutcomeGroup[];
-  skipped: OutcomeGroup[];
-  /** Writes recorded as intents whose results are not in yet (calls in flight, or a crashed run's). */
-  inFlight: number;
-}
+};
 
 /** One row of the per-instance table. */
 export interface InstanceRow {
@@ -75,8 +67,15 @@ export interface InstancePage {
   pages: number;
 }
 
+/** What the execution page reads: the record, the figures above the table, one page of the table. */
+export interface ExecutionPageSource {
+  readonly record: ExecutionRecord;
+  summary(): ExecutionSummary;
+  instances(query: InstanceQuery): InstancePage;
+}
+
 /** The state the console keeps of one execution. */
-export class ExecutionView {
+export class ExecutionView implements ExecutionPageSource {
   public record: ExecutionRecord;
   public readonly plan: ExecutionPlan;
   private readonly outcomes: Map<string, InstanceOutcome>;
@@ -117,37 +116,29 @@ export class ExecutionView {
   }
 
   public summary(): ExecutionSummary {
-    this.cached ??= this.summarize();
+    if (!this.cached) {
+      const { batches, failures, skipped, inFlight } = summarizeExecution(
+        this.record,
+        this.plan,
+        this.outcomes,
+        this.intents.values(),
+      );
+      const counts = countOutcomes(this.plan.targets.length, this.outcomes.values());
+      this.cached = { counts, batches, failures, skipped, inFlight };
+    }
     return this.cached;
   }
 
-  private summarize(): ExecutionSummary {
-    const failures = new Map<string, OutcomeGroup & { messages: Set<string> }>();
-    const skipped = new Map<string, OutcomeGroup & { messages: Set<string> }>();
-    // One pass over the plan: the groups, and the outcomes in plan order for the table's filters.
-    const aligned: (InstanceOutcome | undefined)[] = new Array(this.plan.targets.length);
-    for (const [index, target] of this.plan.targets.entries()) {
-      const outcome = this.outcomes.get(target.instanceId);
-      aligned[index] = outcome;
-      if (outcome?.outcome === 'Failed') group(failures, outcome.code, target.instanceId, outcome.message);
-      if (outcome?.outcome === 'Skipped') group(skipped, outcome.reason, target.instanceId, outcome.message);
-    }
-    const finish = (groups: Map<string, OutcomeGroup & { messages: Set<string> }>): OutcomeGroup[] =>
-      [...groups.values()]
-        .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key))
-        .map(({ messages: _messages, ...rest }) => rest);
-    this.aligned = aligned;
-    return {
-      counts: countOutcomes(this.plan.targets.length, this.outcomes.values()),
-      batches: this.plan.batches.map((batch) => ({
-        index: batch.index,
-        size: batch.instanceIds.length,
-        status: batchStatus(batch.instanceIds, this.outcomes),
-      })),
-      failures: finish(failures),
-      skipped: finish(skipped),
-      inFlight: [...this.intents.values()].reduce((n, intent) => n + intent.instanceIds.length, 0),
-    };
+  /** Derives the figures and the table's filter array now (they are otherwise derived on first use). */
+  public prepare(): void {
+    this.summary();
+    this.alignedOutcomes();
+  }
+
+  /** Outcomes in plan order, for the table's filters. */
+  private alignedOutcomes(): (InstanceOutcome | undefined)[] {
+    this.aligned ??= this.plan.targets.map((target) => this.outcomes.get(target.instanceId));
+    return this.aligned;
   }
 
   /** One page of the per-instance table, in plan order. */
@@ -165,8 +156,7 @@ export class ExecutionView {
       for (const target of targets.slice(from, from + query.pageSize)) rows.push(this.row(target.instanceId));
     } else {
       const from = (page - 1) * query.pageSize;
-      if (!this.aligned) this.summary();
-      const aligned = this.aligned ?? [];
+      const aligned = this.alignedOutcomes();
       for (let index = 0; index < targets.length; index += 1) {
         const outcome = aligned[index];
         if (query.outcome !== undefined && (outcome?.outcome ?? 'Pending') !== query.outcome) continue;
@@ -193,28 +183,67 @@ export class ExecutionView {
   }
 
   private row(instanceId: string): InstanceRow {
-    const outcome = this.outcomes.get(instanceId);
-    if (!outcome) return { instanceId, outcome: 'Pending' };
-    const row: InstanceRow = { instanceId, outcome: outcome.outcome };
-    switch (outcome.outcome) {
-      case 'Failed':
-        row.detail = outcome.code;
-        row.message = outcome.message;
-        break;
-      case 'Skipped':
-        row.detail = outcome.reason;
-        if (outcome.message !== undefined) row.message = outcome.message;
-        break;
-      case 'Replaced':
-      case 'Restored':
-        row.message = `previous role ${outcome.previousRole || '(none)'}`;
-        break;
-      case 'Detached':
-        row.message = `detached ${outcome.role}`;
-        break;
-    }
-    return row;
+    return rowOf(instanceId, this.outcomes.get(instanceId));
   }
+}
+
+/**
+ * The first view of an execution from its record and the summary saved with it: the figures above the
+ * table and the table's first page, without the plan or the journal.
+ */
+export class SummaryView implements ExecutionPageSource {
+  public constructor(
+    public readonly record: ExecutionRecord,
+    private readonly stored: StoredSummary,
+  ) {}
+
+  /** It can draw this page of the table: the first, unfiltered, within the summary's head. */
+  public covers(query: InstanceQuery): boolean {
+    return (
+      query.page === 1 &&
+      query.outcome === undefined &&
+      query.detail === undefined &&
+      !query.search?.trim() &&
+      (query.pageSize <= this.stored.head.length || this.stored.head.length === this.record.counts.total)
+    );
+  }
+
+  public summary(): ExecutionSummary {
+    const { batches, failures, skipped, inFlight } = this.stored;
+    return { counts: this.record.counts, batches, failures, skipped, inFlight };
+  }
+
+  public instances(query: InstanceQuery): InstancePage {
+    const total = this.record.counts.total;
+    const rows = this.stored.head
+      .slice(0, query.pageSize)
+      .map((target) => rowOf(target.instanceId, target.outcome));
+    return { rows, matching: total, page: 1, pages: Math.max(1, Math.ceil(total / query.pageSize)) };
+  }
+}
+
+/** One row of the table for a target and its outcome (none yet: Pending). */
+function rowOf(instanceId: string, outcome: InstanceOutcome | undefined): InstanceRow {
+  if (!outcome) return { instanceId, outcome: 'Pending' };
+  const row: InstanceRow = { instanceId, outcome: outcome.outcome };
+  switch (outcome.outcome) {
+    case 'Failed':
+      row.detail = outcome.code;
+      row.message = outcome.message;
+      break;
+    case 'Skipped':
+      row.detail = outcome.reason;
+      if (outcome.message !== undefined) row.message = outcome.message;
+      break;
+    case 'Replaced':
+    case 'Restored':
+      row.message = `previous role ${outcome.previousRole || '(none)'}`;
+      break;
+    case 'Detached':
+      row.message = `detached ${outcome.role}`;
+      break;
+  }
+  return row;
 }
 
 /** The failure code or skip reason of an outcome. */
@@ -232,54 +261,81 @@ function matchesOutcome(outcome: InstanceOutcome | undefined, search: string): b
   return message?.toLowerCase().includes(search) ?? false;
 }
 
-function group(
-  groups: Map<string, OutcomeGroup & { messages: Set<string> }>,
-  key: string,
-  instanceId: string,
-  message: string | undefined,
-): void {
-  let entry = groups.get(key);
-  if (!entry) {
-    entry = { key, count: 0, otherMessages: 0, sample: [], messages: new Set() };
-    if (message !== undefined) entry.message = message;
-    groups.set(key, entry);
-  }
-  entry.count += 1;
-  if (entry.sample.length < GROUP_SAMPLE) entry.sample.push(instanceId);
-  if (message !== undefined && !entry.messages.has(message)) {
-    entry.messages.add(message);
-    entry.otherMessages = entry.messages.size - 1;
-  }
-}
-
 /**
  * The views of the executions the console has shown, at most `capacity` of them (least recently used
  * dropped first: a 100,000-target view holds its plan and outcomes, some tens of MB).
  */
 export class ExecutionViews {
   private readonly views = new Map<string, ExecutionView>();
+  /** Full views being read (plan and journal), by execution id. */
+  private readonly loading = new Map<string, Promise<ExecutionView>>();
 
   public constructor(
     private readonly store: ObjectExecutionStore,
     private readonly capacity = 8,
   ) {}
 
-  /** The execution's view, refreshed from the store. Throws ExecutionNotFoundError when absent. */
-  public async get(executionId: string): Promise<ExecutionView> {
-    let view = this.views.get(executionId);
-    if (view) {
-      this.views.delete(executionId);
-    } else {
+  /**
+   * What the execution page needs for `query`. Until the execution's full view is loaded, the first,
+   * unfiltered page comes from the summary saved with the record (when it matches it), and the full
+   * view loads in the background; any other page waits for it.
+   */
+  public async page(executionId: string, query: InstanceQuery): Promise<ExecutionPageSource> {
+    if (!this.views.has(executionId)) {
       const record = await this.store.loadRecord(executionId);
-      view = new ExecutionView(record, await this.store.loadPlan(executionId));
+      const stored = await this.store.loadSummary(executionId);
+      if (summaryMatches(stored, record)) {
+        const view = new SummaryView(record, stored);
+        if (view.covers(query)) {
+          // Its errors surface on the next request that needs the full view.
+          this.load(executionId).catch(() => undefined);
+          return view;
+        }
+      }
     }
+    return this.get(executionId);
+  }
+
+  /** The execution's full view, refreshed from the store. Throws ExecutionNotFoundError when absent. */
+  public async get(executionId: string): Promise<ExecutionView> {
+    const view = this.views.get(executionId);
+    if (!view) return this.load(executionId);
+    this.remember(executionId, view);
+    await view.refresh(this.store);
+    return view;
+  }
+
+  /** Resolves when no full view is loading. */
+  public async loaded(): Promise<void> {
+    while (this.loading.size > 0) await Promise.allSettled([...this.loading.values()]);
+  }
+
+  /** Reads the plan and the journal once, however many requests ask meanwhile. */
+  private load(executionId: string): Promise<ExecutionView> {
+    let pending = this.loading.get(executionId);
+    if (!pending) {
+      pending = (async () => {
+        const record = await this.store.loadRecord(executionId);
+        const view = new ExecutionView(record, await this.store.loadPlan(executionId));
+        await view.refresh(this.store);
+        // Derived here, in the background, rather than by the first request that needs them.
+        view.prepare();
+        this.remember(executionId, view);
+        return view;
+      })().finally(() => this.loading.delete(executionId));
+      this.loading.set(executionId, pending);
+    }
+    return pending;
+  }
+
+  /** Keeps the view as the most recently used, dropping the least recently used beyond capacity. */
+  private remember(executionId: string, view: ExecutionView): void {
+    this.views.delete(executionId);
     this.views.set(executionId, view);
     while (this.views.size > this.capacity) {
       const oldest = this.views.keys().next().value;
       if (oldest === undefined) break;
       this.views.delete(oldest);
     }
-    await view.refresh(this.store);
-    return view;
   }
 }

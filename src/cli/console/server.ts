@@ -76,7 +76,7 @@ export interface ConsoleHandle {
   origin: string;
   port: number;
   token: string;
-  /** Resolves when no execution is being driven by this console. */
+  /** Resolves when no execution is being driven, nor read in the background, by this console. */
   idle(): Promise<void>;
   /** Stops listening and waits for the executions it drives to stop at their next pause or end. */
   close(): Promise<void>;
@@ -174,6 +174,7 @@ class ConsoleApp {
 
   public async idle(): Promise<void> {
     while (this.drives.size > 0) await Promise.allSettled([...this.drives.values()]);
+    await this.views.loaded();
   }
 
   public async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -276,7 +277,6 @@ class ConsoleApp {
   }
 
   private async execution(executionId: string, url: URL): Promise<Answer> {
-    const view = await this.views.get(executionId);
     const query: InstanceQuery = {
       page: positiveInteger(url, 'page') ?? 1,
       pageSize: CONSOLE_DEFAULTS.pageSize,
@@ -287,6 +287,7 @@ class ConsoleApp {
     if (detail) query.detail = detail;
     const search = url.searchParams.get('q');
     if (search) query.search = search.slice(0, 200);
+    const view = await this.views.page(executionId, query);
     const driving = this.drives.has(executionId);
     const live = driving || !TERMINAL_STATUSES.includes(view.record.status);
     const flash = url.searchParams.get('flash');

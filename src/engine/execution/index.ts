@@ -36,6 +36,7 @@ import {
   cancelRequestKey,
   markCancelHandled,
   pendingTargets,
+  saveRecordAndSummary,
   setStatus,
 } from './runner.js';
 import {
@@ -320,8 +321,7 @@ async function applyDecision(
     setStatus(record, 'Running');
   }
   record.updatedAt = at;
-  record.counts = countOutcomes(state.plan.targets.length, state.outcomes.values());
-  await deps.store.saveRecord(record);
+  await saveRecordAndSummary(deps.store, record, state.plan, state.outcomes, state.openIntents);
   deps.logger.info({ executionId, action, status: record.status }, 'operator decision recorded');
   return buildReport(state);
 }

@@ -11,6 +11,7 @@ import type { ExecutionStore } from '../ports.js';
 import { chunkLayout } from '../rateControl.js';
 import { type Assignment, assignmentKey, assignmentOf } from '../rules.js';
 import type {
+  ExecutionPlan,
   ExecutionRecord,
   InstanceOutcome,
   NewJournalEntry,
@@ -25,6 +26,7 @@ import {
   type ExecutionReport,
   type ExecutionState,
   type IntentEntry,
+  summarizeExecution,
 } from './state.js';
 
 /** One API write over up to 100 instances, as its journal intent names it. */
@@ -83,6 +85,22 @@ export function cancelReason(state: Pick<ExecutionState, 'outcomes'>): string {
   let never = 0;
   for (const outcome of state.outcomes.values()) if (outcome.outcome === 'Cancelled') never += 1;
   return `cancelled by the operator; ${never} targets were never attempted`;
+}
+
+/**
+ * Saves execution.json with its counts and, just before it, its summary (summary.json). A crash between
+ * the two leaves a summary that does not match the record, which readers then ignore.
+ */
+export async function saveRecordAndSummary(
+  store: ExecutionStore,
+  record: ExecutionRecord,
+  plan: Pick<ExecutionPlan, 'targets' | 'batches'>,
+  outcomes: Map<string, InstanceOutcome>,
+  openIntents: Iterable<IntentEntry>,
+): Promise<void> {
+  record.counts = countOutcomes(plan.targets.length, outcomes.values());
+  await store.saveSummary(summarizeExecution(record, plan, outcomes, openIntents));
+  await store.saveRecord({ ...record });
 }
 
 /** Marks a pending cancel request as done, so that it is never applied again. */
@@ -516,8 +534,13 @@ export abstract class BatchRunner {
   async #saveRecord(): Promise<void> {
     this.#savedAt = this.deps.clock.now();
     this.record.updatedAt = this.now();
-    this.record.counts = this.#counts();
-    await this.deps.store.saveRecord({ ...this.record });
+    await saveRecordAndSummary(
+      this.deps.store,
+      this.record,
+      this.state.plan,
+      this.state.outcomes,
+      this.openIntents.values(),
+    );
   }
 
   #emitProgress(batch: PlannedBatch): void {

@@ -5,15 +5,20 @@
 import type { StoredExecution } from '../ports.js';
 import { assignmentOf } from '../rules.js';
 import type {
+  BatchStatus,
   CallRefusal,
   ExecutionCounts,
   ExecutionPlan,
   ExecutionRecord,
   ExecutionStatus,
+  ExecutionSummary,
   InstanceOutcome,
   JournalEntry,
+  OutcomeGroup,
   PlannedTarget,
 } from '../types.js';
+
+export type { BatchStatus };
 
 export type IntentEntry = Extract<JournalEntry, { type: 'intent' }>;
 
@@ -186,8 +191,6 @@ export interface RuleReport {
   counts: ExecutionCounts;
 }
 
-export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';
-
 /** The `--output json` document, shared by every shell (CLI, workflow, sweep). */
 export interface ExecutionReport {
   executionId: string;
@@ -339,4 +342,85 @@ export function conflictOutcome(instanceId: string, currentRole: string, roleNam
     code: 'OtherRole',
     message: `bears role ${currentRole}, not ${roleName}; onConflict is fail (use replace to swap it)`,
   };
+}
+
+/** How much of an execution its summary carries. */
+export const SUMMARY_LIMITS = {
+  /** Targets in `head`: one page of the console's instance table. */
+  head: 100,
+  /** Instance ids listed per failure or skip group (the console's table lists all of them). */
+  groupSample: 20,
+} as const;
+
+/**
+ * The summary of an execution's state (see {@link ExecutionSummary}), in one pass over the plan; the
+ * counts stay in the record ({@link countOutcomes}).
+ */
+export function summarizeExecution(
+  record: Pick<ExecutionRecord, 'executionId' | 'updatedAt' | 'status'>,
+  plan: Pick<ExecutionPlan, 'targets' | 'batches'>,
+  outcomes: Map<string, InstanceOutcome>,
+  openIntents: Iterable<IntentEntry>,
+): ExecutionSummary {
+  const failures = new Map<string, OutcomeGroup & { messages: Set<string> }>();
+  const skipped = new Map<string, OutcomeGroup & { messages: Set<string> }>();
+  for (const target of plan.targets) {
+    const outcome = outcomes.get(target.instanceId);
+    if (outcome?.outcome === 'Failed') addToGroup(failures, outcome.code, target.instanceId, outcome.message);
+    if (outcome?.outcome === 'Skipped')
+      addToGroup(skipped, outcome.reason, target.instanceId, outcome.message);
+  }
+  let inFlight = 0;
+  for (const intent of openIntents) inFlight += intent.instanceIds.length;
+  return {
+    executionId: record.executionId,
+    updatedAt: record.updatedAt,
+    status: record.status,
+    batches: plan.batches.map((batch) => ({
+      index: batch.index,
+      size: batch.instanceIds.length,
+      status: batchStatus(batch.instanceIds, outcomes),
+    })),
+    failures: finishGroups(failures),
+    skipped: finishGroups(skipped),
+    inFlight,
+    head: plan.targets.slice(0, SUMMARY_LIMITS.head).map(({ instanceId }) => {
+      const outcome = outcomes.get(instanceId);
+      return outcome ? { instanceId, outcome } : { instanceId };
+    }),
+  };
+}
+
+/** The summary describes this record's journal (it was saved with it). */
+export function summaryMatches(
+  summary: ExecutionSummary | undefined,
+  record: Pick<ExecutionRecord, 'updatedAt' | 'status'>,
+): summary is ExecutionSummary {
+  return summary?.updatedAt === record.updatedAt && summary.status === record.status;
+}
+
+function addToGroup(
+  groups: Map<string, OutcomeGroup & { messages: Set<string> }>,
+  key: string,
+  instanceId: string,
+  message: string | undefined,
+): void {
+  let group = groups.get(key);
+  if (!group) {
+    group = { key, count: 0, otherMessages: 0, sample: [], messages: new Set() };
+    if (message !== undefined) group.message = message;
+    groups.set(key, group);
+  }
+  group.count += 1;
+  if (group.sample.length < SUMMARY_LIMITS.groupSample) group.sample.push(instanceId);
+  if (message !== undefined && !group.messages.has(message)) {
+    group.messages.add(message);
+    group.otherMessages = group.messages.size - 1;
+  }
+}
+
+function finishGroups(groups: Map<string, OutcomeGroup & { messages: Set<string> }>): OutcomeGroup[] {
+  return [...groups.values()]
+    .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key))
+    .map(({ messages: _messages, ...rest }) => rest);
 }

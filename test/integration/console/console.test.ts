@@ -3,6 +3,9 @@
  * and a decision taken in the console leaving the same journal as the CLI's. Real CLI code, real SDKs,
  * the emulator.
  */
+
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConsoleHandle } from '../../../src/cli/console/server';
 import { startConsole } from '../../../src/cli/console/server';
 import type { EmulatorHandle } from '../../../src/emulator/index';
@@ -83,11 +86,11 @@ async function normalizedJournal(executionId: string, first: number): Promise<un
 beforeAll(async () => {
   useEmulatorCredentials();
   emulator = await startTestEmulator({
-    fleet: cliFleet(50),
-    // The third instance of each execution below fails: 0-9, 10-19, 20-29, 30-39, 40-49.
+    fleet: cliFleet(60),
+    // The third instance of each execution below fails: 0-9, 10-19, 20-29, 30-39, 40-49, 50-59.
     faults: {
       instanceErrors: Object.fromEntries(
-        [2, 12, 22, 32, 42].map((i) => [fleetId(i), 'InternalError.Forced']),
+        [2, 12, 22, 32, 42, 52].map((i) => [fleetId(i), 'InternalError.Forced']),
       ),
     },
   });
@@ -222,5 +225,40 @@ describe('ecs-role-attach console over HTTP', () => {
     const store = openExecutionStore(state);
     expect((await store.loadRecord(viaConsole)).status).toBe('Success');
     expect(await normalizedJournal(viaConsole, 40)).toEqual(await normalizedJournal(viaCli, 30));
+  });
+
+  it('draws the first view from summary.json, and the same page from plan and journal without it', async () => {
+    const id = await pausedExecution(50);
+    const store = openExecutionStore(state);
+    const record = await store.loadRecord(id);
+    const summary = await store.loadSummary(id);
+    expect(summary).toMatchObject({ updatedAt: record.updatedAt, status: 'Waiting' });
+    /** The page as a console started now answers it (the CSRF token differs by design). */
+    const firstView = async (query = ''): Promise<string> => {
+      const fresh = await startConsole({ state });
+      try {
+        const response = await fetch(`${fresh.origin}/executions/${id}${query}`, {
+          headers: { authorization: `Bearer ${fresh.token}` },
+        });
+        expect(response.status).toBe(200);
+        return (await response.text()).replace(/name="csrf" value="[^"]+"/, 'name="csrf" value=""');
+      } finally {
+        await fresh.close();
+      }
+    };
+    const fromSummary = await firstView();
+    expect(fromSummary).toMatch(/InternalError\.Forced/);
+    // The summary is what that first view read: a matching summary that says otherwise shows through,
+    // while page 2 (which needs the whole execution) and a summary of another record do not.
+    const marked = JSON.stringify(summary).replaceAll('InternalError.Forced', 'FromTheSummary');
+    await store.saveSummary(JSON.parse(marked));
+    expect(await firstView()).toMatch(/FromTheSummary/);
+    expect(await firstView('?page=2')).not.toMatch(/FromTheSummary/);
+    await store.saveSummary({ ...JSON.parse(marked), updatedAt: '2026-01-01T00:00:00.000Z' });
+    expect(await firstView()).toBe(fromSummary);
+    // A store written before summaries existed.
+    rmSync(join(state, 'executions', id, 'summary.json'));
+    expect(await store.loadSummary(id)).toBeUndefined();
+    expect(await firstView()).toBe(fromSummary);
   });
 });
