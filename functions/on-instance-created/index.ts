@@ -1,7 +1,8 @@
 /**
  * FC entry point of `on-instance-created` (handler `index.handler`): EventBridge delivers one CloudEvent or
  * an array (ECS `ecs:Instance:StateChange`, ActionTrail `RunInstances` / `CreateInstance`); the role is
- * attached per region through the event path engine. Returns
+ * attached per region through the event path engine (`RAM_ROLE_NAME`, or the role per instance from the
+ * `ROLE_RULES` document). Returns
  * `{"attached":[],"alreadyAttached":[],"skipped":[],"failed":[],"backlogged":[],"ignoredEvents":n}`.
  */
 import {
@@ -24,6 +25,8 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
     const { instances, ignored } = decodeInstanceEvents(event, { accountId: config.accountId });
     for (const entry of ignored) logger.info({ ...entry }, 'event ignored');
     const deadline = runtime.deadline(stepBudgetMs(runtime.timeoutSeconds));
+    // ROLE_RULES instead of RAM_ROLE_NAME: the role per instance (a store document is read now).
+    const rules = instances.length > 0 ? await runtime.roleRules() : undefined;
     const summaries = await Promise.all(
       [...groupByRegion(instances)].map(([regionId, instanceIds]) =>
         remediateInstances(
@@ -32,6 +35,7 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
           { ...runtime.cloud(regionId), ...runtime, owner: runtime.requestId },
           {
             ramRoleName: config.ramRoleName,
+            ...(rules ? { rules } : {}),
             onConflict: config.onConflict,
             exclusions: { tags: config.excludeTags, instanceIds: [] },
             breakerThreshold: config.breakerThreshold,

@@ -3,7 +3,14 @@
  * context. Validated in one pass; an invalid value fails the invocation before any cloud call with a
  * message that names the variable, the rule and the value.
  */
-import { CONFLICT_POLICIES, type ConflictPolicy, InvalidInputError } from '../../src/engine/index.js';
+import {
+  CONFLICT_POLICIES,
+  type ConflictPolicy,
+  InvalidInputError,
+  type RoleRules,
+  RULES_LABEL,
+} from '../../src/engine/index.js';
+import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { parseTagFilter } from '../../src/inputs/targets.js';
 
 /** Where executions are stored: a local directory, or an OSS bucket and key prefix. */
@@ -21,9 +28,20 @@ export const RATE_LIMITED_ACTIONS = [
 ] as const;
 export type RateLimitedAction = (typeof RATE_LIMITED_ACTIONS)[number];
 
+/**
+ * `ROLE_RULES`: a role-rules document inline (JSON or YAML text), or `store:<key>`, the JSON document
+ * `docs/<key>.json` of the state store, read on every invocation (so it can change without a redeploy).
+ */
+export type RoleRulesSource = { kind: 'inline'; rules: RoleRules } | { kind: 'store'; key: string };
+
 export interface FunctionConfig {
-  /** `RAM_ROLE_NAME`: the designated instance RAM role. Required. */
+  /**
+   * `RAM_ROLE_NAME`: the designated instance RAM role; `@rules` ({@link RULES_LABEL}) when `ROLE_RULES`
+   * assigns the role per instance instead. One of the two is required.
+   */
   ramRoleName: string;
+  /** `ROLE_RULES` (exclusive with `RAM_ROLE_NAME`). */
+  roleRules?: RoleRulesSource;
   /** `STATE`. @default `{ kind: 'fs', directory: '/tmp/ecs-role-attach' }` */
   state: StateLocation;
   /** `ENDPOINT_OVERRIDE`: send every API call here (the emulator). Absent in the cloud. */
@@ -84,11 +102,25 @@ export function loadFunctionConfig(
     return value === undefined || value === '' ? undefined : value;
   };
 
-  const ramRoleName = read('RAM_ROLE_NAME');
-  if (ramRoleName === undefined) {
-    throw new InvalidInputError('RAM_ROLE_NAME', 'is required (the designated instance RAM role)', undefined);
+  const roleRulesValue = read('ROLE_RULES');
+  const givenRole = read('RAM_ROLE_NAME');
+  if (roleRulesValue !== undefined && givenRole !== undefined) {
+    throw new InvalidInputError(
+      'ROLE_RULES',
+      'and RAM_ROLE_NAME exclude each other: set one role (RAM_ROLE_NAME) or role rules (ROLE_RULES)',
+      roleRulesValue.length > 80 ? `${roleRulesValue.slice(0, 80)}…` : roleRulesValue,
+    );
   }
-  if (!ROLE_NAME.test(ramRoleName)) {
+  const roleRules = roleRulesValue === undefined ? undefined : parseRoleRulesSource(roleRulesValue);
+  const ramRoleName = roleRules ? RULES_LABEL : givenRole;
+  if (ramRoleName === undefined) {
+    throw new InvalidInputError(
+      'RAM_ROLE_NAME',
+      'is required (the designated instance RAM role), or ROLE_RULES (role rules)',
+      undefined,
+    );
+  }
+  if (!roleRules && !ROLE_NAME.test(ramRoleName)) {
     throw new InvalidInputError(
       'RAM_ROLE_NAME',
       'must be a RAM role name (1-64 letters, digits, "." or "-")',
@@ -123,6 +155,7 @@ export function loadFunctionConfig(
 
   return {
     ramRoleName,
+    ...(roleRules ? { roleRules } : {}),
     state: parseState(read('STATE') ?? FUNCTION_CONFIG_DEFAULTS.state),
     ...(endpointOverride === undefined ? {} : { endpointOverride }),
     qps: parseQps(read('QPS')),
@@ -132,6 +165,28 @@ export function loadFunctionConfig(
     accountId,
     regionId,
   };
+}
+
+const STORE_KEY = /^[A-Za-z0-9._:=@-]+(\/[A-Za-z0-9._:=@-]+)*$/;
+
+/**
+ * `ROLE_RULES`: `store:<key>` names a document of the state store; anything else is the document itself.
+ * @throws {@link InvalidInputError} naming `ROLE_RULES` and the rule's field, e.g.
+ *   `ROLE_RULES rules[1].role of rule "web" is required`.
+ */
+export function parseRoleRulesSource(value: string): RoleRulesSource {
+  if (value.startsWith('store:')) {
+    const key = value.slice('store:'.length);
+    if (!STORE_KEY.test(key) || key.split('/').some((segment) => segment === '.' || segment === '..')) {
+      throw new InvalidInputError(
+        'ROLE_RULES',
+        'must be store:<key> with a key of letters, digits and . _ - : = @ in /-separated segments (the document docs/<key>.json of STATE)',
+        value,
+      );
+    }
+    return { kind: 'store', key };
+  }
+  return { kind: 'inline', rules: parseRoleRulesAs(value, 'ROLE_RULES') };
 }
 
 /**

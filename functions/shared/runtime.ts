@@ -23,14 +23,17 @@ import {
   type EcsApi,
   type EngineDeps,
   type ExecutionStore,
+  InvalidInputError,
   type Logger,
   memoizeRoleChecks,
   type OrganizationDeps,
   type RamApi,
   type RandomSource,
   type RoleInfo,
+  type RoleRules,
   systemClock,
 } from '../../src/engine/index.js';
+import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { openExecutionStore } from '../../src/store/index.js';
 import { type FunctionConfig, loadFunctionConfig } from './config.js';
 
@@ -74,6 +77,12 @@ export interface FunctionRuntime {
   deadline(budgetMs: number): number;
   /** The function's timeout in seconds. @default 60 when the context does not say */
   timeoutSeconds: number;
+  /**
+   * `ROLE_RULES`, validated: the inline document, or the store document read now (so that a changed
+   * document applies from the next invocation). `undefined` when the function runs with `RAM_ROLE_NAME`.
+   * @throws {@link InvalidInputError} naming `ROLE_RULES` (a missing or invalid document) before any cloud call.
+   */
+  roleRules(): Promise<RoleRules | undefined>;
 }
 
 /** GetRole answers reused across invocations of one warm instance. */
@@ -175,7 +184,23 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
     },
     deadline: (budgetMs) => clock.now() + budgetMs,
     timeoutSeconds: context.function?.timeout ?? 60,
+    roleRules: () => readRoleRules(config, store),
   };
+}
+
+async function readRoleRules(config: FunctionConfig, store: ExecutionStore): Promise<RoleRules | undefined> {
+  const source = config.roleRules;
+  if (source?.kind !== 'store') return source?.rules;
+  const name = `ROLE_RULES (store document ${source.key})`;
+  const document = await store.getDocument<unknown>(source.key);
+  if (document === undefined) {
+    throw new InvalidInputError(
+      'ROLE_RULES',
+      `names store document docs/${source.key}.json, which does not exist in STATE`,
+      `store:${source.key}`,
+    );
+  }
+  return parseRoleRulesAs(document, name);
 }
 
 function credentialFor(context: FcContext, env: Readonly<Record<string, string | undefined>>): Credential {

@@ -47,9 +47,12 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
         const engine = { ...runtime.engine(regionId), owner: runtime.requestId };
         // resumeEventPath merges them with the default tag (mergeExclusions).
         const exclusions = { tags: config.excludeTags, instanceIds: [] };
+        // A role named by the request resumes that role's event path; else the function's own (ROLE_RULES too).
+        const rules = request.ramRoleName === undefined ? await runtime.roleRules() : undefined;
         const resumed = await resumeEventPath(regionId, request.ramRoleName ?? config.ramRoleName, engine, {
           onConflict: config.onConflict,
           exclusions,
+          ...(rules ? { rules } : {}),
         });
         const execution =
           resumed.execution && (await runStep(resumed.execution.executionId, engine, budget()));

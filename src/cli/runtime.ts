@@ -18,9 +18,10 @@ import {
   type Logger,
   RoleAttachError,
   type RoleRules,
+  RULES_LABEL,
   systemClock,
 } from '../engine/index.js';
-import { parseRoleRulesText } from '../inputs/rules.js';
+import { parseRoleRulesAs } from '../inputs/rules.js';
 import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
 import type { CommandContext } from './main.js';
 
@@ -92,14 +93,29 @@ export function roleName(value: string | undefined): string {
  * field, e.g. `--rules rules[1].role of rule "web" is required`.
  */
 export function roleRulesFile(path: string): RoleRules {
-  const text = readTextFile(path, '--rules');
-  try {
-    return parseRoleRulesText(text, 'rules');
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    const rest = error.field.replace(/^rules\.?/, '');
-    throw new InvalidInputError(rest ? `--rules ${rest}` : '--rules', error.rule, error.value);
+  return parseRoleRulesAs(readTextFile(path, '--rules'), '--rules');
+}
+
+/**
+ * `--role <name>` or `--rules <file>` (exactly one): the role label (the role, or `@rules`) and the rules.
+ * @param what says what the role is for in the "required" message, e.g. `the role every instance should bear`.
+ */
+export function roleOrRules(
+  options: { role?: string; rules?: string },
+  what: string,
+): { role: string; rules?: RoleRules } {
+  if (options.rules !== undefined && options.role !== undefined) {
+    throw new InvalidInputError(
+      '--rules',
+      'and --role exclude each other: give one role (--role) or role rules (--rules)',
+      options.rules,
+    );
   }
+  if (options.rules === undefined && options.role === undefined) {
+    throw new InvalidInputError('--role', `or --rules is required: ${what}`, undefined);
+  }
+  if (options.rules === undefined) return { role: roleName(options.role) };
+  return { role: RULES_LABEL, rules: roleRulesFile(options.rules) };
 }
 
 export function outputFormat(value: string | undefined): OutputFormat {

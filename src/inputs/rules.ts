@@ -70,6 +70,21 @@ export function parseRoleRulesText(text: string, source: string): RoleRules {
 }
 
 /**
+ * A rules document (an object, or its JSON/YAML text) from the input named `source` (a flag, a variable),
+ * with errors naming it before the document's own path: `--rules rules[1].role of rule "web" is required`,
+ * `ROLE_RULES rules[0].policy ...`.
+ */
+export function parseRoleRulesAs(document: unknown, source: string): RoleRules {
+  try {
+    return parseRoleRules(document, 'rules');
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    const rest = error.field.replace(/^rules\.?/, '');
+    throw new InvalidInputError(rest ? `${source} ${rest}` : source, error.rule, error.value);
+  }
+}
+
+/**
  * Validates a rules document (an object, or its JSON/YAML text).
  *
  * @param prefix names the document in error fields, e.g. `params.rules` -> `params.rules.rules[1].role`.

@@ -20,11 +20,13 @@ import {
   guard,
   outputFormat,
   printReport,
+  roleOrRules,
 } from '../runtime.js';
 
 interface ResumeEventsOptions extends CommonOptions {
   region?: string;
   role?: string;
+  rules?: string;
   onConflict?: string;
   excludeTag?: string[];
 }
@@ -37,7 +39,11 @@ export function registerEventsCommand(program: Command, context: CommandContext)
       'Close the event path circuit breaker of a (region, role) and run its backlog as a batch execution.',
     )
     .requiredOption('--region <id>', 'region of the event path, e.g. cn-hangzhou')
-    .requiredOption('--role <name>', 'the designated role of the event path (RAM_ROLE_NAME of the function)')
+    .option('--role <name>', 'the designated role of the event path (RAM_ROLE_NAME of the function)')
+    .option(
+      '--rules <file>',
+      'instead of --role: the role rules of the event path (the ROLE_RULES document of the function)',
+    )
     .option('--state <location>', "the functions' state: oss://bucket/prefix (their STATE) or a directory")
     .option('--endpoint <url>', 'send every API call to this endpoint (e.g. the emulator)')
     .option('--on-conflict <policy>', 'instances bearing another role: skip (default), fail or replace')
@@ -67,13 +73,15 @@ export function registerEventsCommand(program: Command, context: CommandContext)
             onConflict,
           );
         }
+        const { role, rules } = roleOrRules(options, 'the event path to resume');
         const deps = { ...engineDeps(regionId, options), owner: CLI_OWNER };
-        const resumed = await resumeEventPath(regionId, options.role ?? '', deps, {
+        const resumed = await resumeEventPath(regionId, role, deps, {
           onConflict: onConflict as ConflictPolicy,
           exclusions: parseExclusions(options.excludeTag ?? [], []),
+          ...(rules ? { rules } : {}),
         });
         context.stderr.write(
-          `ecs-role-attach: event path ${regionId}/${options.role} ${resumed.wasOpen ? 'was paused and is' : 'is'} running again; ${resumed.backlog} queued instances.\n`,
+          `ecs-role-attach: event path ${regionId}/${role} ${resumed.wasOpen ? 'was paused and is' : 'is'} running again; ${resumed.backlog} queued instances.\n`,
         );
         if (!resumed.execution) {
           if (format === 'json') context.stdout.write(`${JSON.stringify(resumed)}\n`);

@@ -9,7 +9,6 @@ import {
   InvalidInputError,
   organizationSweep,
   type RoleRules,
-  RULES_LABEL,
   renderSweepText,
   runSweep,
   SOURCE_FIXES,
@@ -39,8 +38,7 @@ import {
   outputFormat,
   readJsonArgument,
   regionList,
-  roleName,
-  roleRulesFile,
+  roleOrRules,
 } from '../runtime.js';
 
 interface SweepOptions extends CommonOptions, OrganizationOptions {
@@ -152,22 +150,7 @@ export function sweepRequest(options: SweepOptions): {
   fix?: SourceFix[];
 } {
   const regions = regionList(options.region);
-  if (options.rules !== undefined && options.role !== undefined) {
-    throw new InvalidInputError(
-      '--rules',
-      'and --role exclude each other: give one role (--role) or role rules (--rules)',
-      options.rules,
-    );
-  }
-  const rules = options.rules === undefined ? undefined : roleRulesFile(options.rules);
-  if (rules === undefined && options.role === undefined) {
-    throw new InvalidInputError(
-      '--role',
-      'or --rules is required: the role every instance should bear',
-      undefined,
-    );
-  }
-  const role = rules ? RULES_LABEL : roleName(options.role);
+  const { role, rules } = roleOrRules(options, 'the role every instance should bear');
   let mode: ExecutionMode | undefined;
   if (options.mode !== undefined) {
     if (!(EXECUTION_MODES as readonly string[]).includes(options.mode)) {

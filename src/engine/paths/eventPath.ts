@@ -30,8 +30,9 @@ import { mergeExclusions } from '../exclusions.js';
 import { createExecution, type EngineDeps } from '../execution/index.js';
 import type { ExecutionReport } from '../execution/state.js';
 import { conflictOutcome } from '../execution/state.js';
-import { assertRoleUsable, planExecution } from '../planner.js';
+import { assertRolesUsable, planExecution } from '../planner.js';
 import type { Clock, EcsApi, ExecutionStore, Logger, RamApi, RoleInfo } from '../ports.js';
+import { type Assignment, assignmentKey, assignmentOf } from '../rules.js';
 import type {
   ConflictPolicy,
   Exclusions,
@@ -40,7 +41,9 @@ import type {
   ExecutionPlan,
   InstanceOutcome,
   RateControl,
+  RoleRules,
 } from '../types.js';
+import { RULES_LABEL } from '../types.js';
 
 /** Defaults of the event path, in one place. */
 export const EVENT_PATH_DEFAULTS = {
@@ -88,7 +91,10 @@ export function eventPathKeys(regionId: string, ramRoleName: string): { breaker:
 }
 
 export interface EventPathSettings {
+  /** The one role; {@link RULES_LABEL} (ignored) when `rules` assign the role per instance. */
   ramRoleName: string;
+  /** Role rules (validated, e.g. `ROLE_RULES`): the role, policy and conflict policy per instance. */
+  rules?: RoleRules;
   onConflict: ConflictPolicy;
   /** The deployment's exclusions, merged by {@link mergeExclusions} (the default tag always excludes). */
   exclusions: Exclusions;
@@ -142,7 +148,8 @@ export async function remediateInstances(
   const summary = emptySummary();
   const ids = [...new Set(instanceIds)];
   if (ids.length === 0) return summary;
-  const keys = eventPathKeys(regionId, settings.ramRoleName);
+  const label = settings.rules ? RULES_LABEL : settings.ramRoleName;
+  const keys = eventPathKeys(regionId, label);
   const breaker = await deps.store.getDocument<BreakerState>(keys.breaker);
   if (breaker?.state === 'open') {
     await addToBacklog(keys, ids, deps);
@@ -154,7 +161,8 @@ export async function remediateInstances(
 
   const parameters: ExecutionParameters = {
     regionId,
-    ramRoleName: settings.ramRoleName,
+    ramRoleName: label,
+    ...(settings.rules ? { rules: settings.rules } : {}),
     targets: { Type: 'ResourceIds', ResourceIds: ids, RegionId: regionId },
     rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: 0 },
     mode: 'Automatic',
@@ -164,7 +172,7 @@ export async function remediateInstances(
   let plan: ExecutionPlan;
   try {
     // The role first (memoised per warm instance): an unusable role costs no DescribeInstances either.
-    await assertRoleUsable(deps.ram, settings.ramRoleName);
+    await assertRolesUsable(deps.ram, parameters);
     plan = await planExecution(`event-${deps.owner}`, parameters, deps);
   } catch (error) {
     if (!(error instanceof RoleNotUsableError)) throw error;
@@ -183,21 +191,28 @@ export async function remediateInstances(
     for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
     return summary;
   }
-  const context: ChunkContext = { ecs: deps.ecs, regionId, ramRoleName: settings.ramRoleName };
   const outcomes: InstanceOutcome[] = [];
-  const attach: string[] = [];
-  const replace = new Map<string, string>();
+  // AttachInstanceRamRole takes one role and one policy per call: one group of writes per assignment.
+  const groups = new Map<string, WriteGroup>();
+  const assigned = new Map<string, Assignment>();
   for (const target of plan.targets) {
+    const assignment = assignmentOf(parameters, target);
+    if (target.rule !== undefined) assigned.set(target.instanceId, assignment);
     if (target.decided) outcomes.push(target.decided);
     else if (target.work === 'conflict') {
-      outcomes.push(conflictOutcome(target.instanceId, target.currentRole ?? '', settings.ramRoleName));
-    } else if (target.work === 'replace') replace.set(target.instanceId, target.currentRole ?? '');
-    else attach.push(target.instanceId);
+      outcomes.push(conflictOutcome(target.instanceId, target.currentRole ?? '', assignment.role));
+    } else {
+      const group = groupFor(groups, assignment, { ecs: deps.ecs, regionId });
+      if (target.work === 'replace') group.replace.set(target.instanceId, target.currentRole ?? '');
+      else group.attach.push(target.instanceId);
+    }
   }
+  const log = (outcome: InstanceOutcome) =>
+    logOutcome(deps.logger, regionId, outcome, summary, assigned.get(outcome.instanceId));
 
   let written: InstanceOutcome[];
   try {
-    written = await writeWithRetries(context, attach, replace, deps, settings);
+    written = await writeWithRetries([...groups.values()], deps, settings);
   } catch (error) {
     if (!(error instanceof CallRefusedError)) throw error;
     // Refused for the caller (a permission, credentials, a quota exhausted past the budget): no instance
@@ -205,11 +220,13 @@ export async function remediateInstances(
     outcomes.push(...error.settled);
     for (const outcome of outcomes) addOutcome(summary, outcome);
     const settled = new Set(outcomes.map((o) => o.instanceId));
-    const queued = [...attach, ...replace.keys()].filter((id) => !settled.has(id));
+    const queued = [...groups.values()]
+      .flatMap((group) => [...group.attach, ...group.replace.keys()])
+      .filter((id) => !settled.has(id));
     await openBreaker(keys, `${error.code}: ${error.message}`, deps);
     await addToBacklog(keys, queued, deps);
     summary.backlogged.push(...queued);
-    for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
+    for (const outcome of outcomes) log(outcome);
     for (const instanceId of queued)
       logInstance(deps.logger, regionId, instanceId, 'Backlogged', error.message);
     return summary;
@@ -218,19 +235,64 @@ export async function remediateInstances(
 
   for (const outcome of outcomes) addOutcome(summary, outcome);
   await updateBreaker(keys, breaker, summary, outcomes, deps, settings);
-  for (const outcome of outcomes) logOutcome(deps.logger, regionId, outcome, summary);
+  for (const outcome of outcomes) log(outcome);
   return summary;
 }
 
-/** The writes, then re-attempts of instances not attachable yet (Pending) with backoff while the budget lasts. */
+/** The writes of one (role, policy). */
+interface WriteGroup {
+  context: ChunkContext;
+  attach: string[];
+  /** Instance id -> the role it bears now (replace). */
+  replace: Map<string, string>;
+}
+
+function groupFor(
+  groups: Map<string, WriteGroup>,
+  assignment: Assignment,
+  base: Pick<ChunkContext, 'ecs' | 'regionId'>,
+): WriteGroup {
+  const key = assignmentKey(assignment);
+  let group = groups.get(key);
+  if (!group) {
+    const context: ChunkContext = {
+      ...base,
+      ramRoleName: assignment.role,
+      ...(assignment.policy === undefined ? {} : { policy: assignment.policy }),
+    };
+    group = { context, attach: [], replace: new Map() };
+    groups.set(key, group);
+  }
+  return group;
+}
+
+/**
+ * The writes of every group, then re-attempts of instances not attachable yet (Pending) with backoff
+ * while the budget lasts (all groups in each round, so that no group waits on another's backoff).
+ * A call refused for the caller throws {@link CallRefusedError} whose `settled` holds every outcome so far.
+ */
 async function writeWithRetries(
-  context: ChunkContext,
-  attach: string[],
-  replace: Map<string, string>,
+  groups: WriteGroup[],
   deps: EventPathDeps,
   settings: EventPathSettings,
 ): Promise<InstanceOutcome[]> {
-  let written = await writeChunks(context, attach, replace);
+  let written: InstanceOutcome[] = [];
+  const groupOf = new Map<string, WriteGroup>();
+  const guarded = async (write: () => Promise<InstanceOutcome[]>) => {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof CallRefusedError)) throw error;
+      // Everything written so far stays known, the refused call's own outcomes last.
+      const known = new Map(written.map((o) => [o.instanceId, o]));
+      for (const outcome of error.settled) known.set(outcome.instanceId, outcome);
+      throw error.withSettled([...known.values()]);
+    }
+  };
+  for (const group of groups) {
+    for (const id of [...group.attach, ...group.replace.keys()]) groupOf.set(id, group);
+    written.push(...(await guarded(() => writeChunks(group.context, group.attach, group.replace))));
+  }
   let delay = settings.initialRetryDelayMs ?? EVENT_PATH_DEFAULTS.initialRetryDelayMs;
   const maxDelay = settings.maxRetryDelayMs ?? EVENT_PATH_DEFAULTS.maxRetryDelayMs;
   for (;;) {
@@ -238,14 +300,14 @@ async function writeWithRetries(
     if (waiting.length === 0 || deps.clock.now() + delay >= settings.deadline) break;
     await deps.clock.sleep(delay);
     delay = Math.min(delay * 2, maxDelay);
-    const again = new Map(
-      (
-        await attachChunks(
-          context,
-          waiting.map((o) => o.instanceId),
-        )
-      ).map((o) => [o.instanceId, o]),
-    );
+    const again = new Map<string, InstanceOutcome>();
+    for (const group of groups) {
+      const ids = waiting.map((o) => o.instanceId).filter((id) => groupOf.get(id) === group);
+      if (ids.length === 0) continue;
+      for (const outcome of await guarded(() => attachChunks(group.context, ids))) {
+        again.set(outcome.instanceId, outcome);
+      }
+    }
     written = written.map((o) => again.get(o.instanceId) ?? o);
   }
   return written;
@@ -434,8 +496,16 @@ async function withLock<T>(
   }
 }
 
-function logOutcome(logger: Logger, regionId: string, outcome: InstanceOutcome, summary: EventPathSummary) {
+function logOutcome(
+  logger: Logger,
+  regionId: string,
+  outcome: InstanceOutcome,
+  summary: EventPathSummary,
+  assignment?: Assignment,
+) {
   const backlogged = summary.backlogged.includes(outcome.instanceId);
+  // Role rules: each line names the instance's rule and the role it assigns.
+  const rule = assignment ? { rule: assignment.rule, role: assignment.role } : {};
   switch (outcome.outcome) {
     case 'Failed':
       logInstance(
@@ -447,16 +517,18 @@ function logOutcome(logger: Logger, regionId: string, outcome: InstanceOutcome, 
         {
           code: outcome.code,
           ...(backlogged ? { backlogged } : {}),
+          ...rule,
         },
       );
       return;
     case 'Skipped':
       logInstance(logger, regionId, outcome.instanceId, 'Skipped', outcome.message, {
         reason: outcome.reason,
+        ...rule,
       });
       return;
     default:
-      logInstance(logger, regionId, outcome.instanceId, outcome.outcome);
+      logInstance(logger, regionId, outcome.instanceId, outcome.outcome, undefined, rule);
   }
 }
 
@@ -500,8 +572,11 @@ export async function resumeEventPath(
     exclusions: Exclusions;
     rateControl?: RateControl;
     mode?: ExecutionMode;
+    /** Role rules of the event path (`ROLE_RULES`); `ramRoleName` is then {@link RULES_LABEL}. */
+    rules?: RoleRules;
   },
 ): Promise<ResumeEventsResult> {
+  if (settings.rules) ramRoleName = RULES_LABEL;
   const keys = eventPathKeys(regionId, ramRoleName);
   return withLock(keys.breaker, deps, async () => {
     const breaker = await deps.store.getDocument<BreakerState>(keys.breaker);
@@ -517,6 +592,7 @@ export async function resumeEventPath(
         {
           regionId,
           ramRoleName,
+          ...(settings.rules ? { rules: settings.rules } : {}),
           targets: { Type: 'ResourceIds', ResourceIds: backlog, RegionId: regionId },
           rateControl: settings.rateControl ?? EVENT_PATH_DEFAULTS.backlogRateControl,
           mode: settings.mode ?? 'Automatic',

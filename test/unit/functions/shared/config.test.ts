@@ -106,6 +106,60 @@ describe('loadFunctionConfig', () => {
   });
 });
 
+describe('ROLE_RULES', () => {
+  const { RAM_ROLE_NAME: _role, ...noRole } = base;
+  const RULES_JSON = JSON.stringify({
+    rules: [
+      { name: 'web', match: { tags: { app: 'web' } }, role: 'WebAppRole' },
+      { name: 'default', match: {}, role: 'EcsAppRole' },
+    ],
+  });
+
+  it.each([
+    ['JSON', RULES_JSON],
+    [
+      'YAML',
+      'rules:\n  - {name: web, match: {tags: {app: web}}, role: WebAppRole}\n  - {name: default, match: {}, role: EcsAppRole}\n',
+    ],
+  ])('takes an inline %s document instead of RAM_ROLE_NAME', (_label, value) => {
+    const config = loadFunctionConfig({ ...noRole, ROLE_RULES: value });
+    expect(config.ramRoleName).toBe('@rules');
+    expect(config.roleRules?.kind).toBe('inline');
+    const rules = config.roleRules?.kind === 'inline' ? config.roleRules.rules : undefined;
+    expect(rules?.rules.map((r) => r.role)).toEqual(['WebAppRole', 'EcsAppRole']);
+  });
+
+  it('takes store:<key>, a document of the state store read per invocation', () => {
+    expect(loadFunctionConfig({ ...noRole, ROLE_RULES: 'store:config/role-rules' }).roleRules).toEqual({
+      kind: 'store',
+      key: 'config/role-rules',
+    });
+  });
+
+  it.each([
+    ['together with RAM_ROLE_NAME', { ...base, ROLE_RULES: RULES_JSON }, 'ROLE_RULES', 'exclude each other'],
+    ['neither', noRole, 'RAM_ROLE_NAME', 'is required (the designated instance RAM role), or ROLE_RULES'],
+    [
+      'an empty role',
+      { ...noRole, ROLE_RULES: '{"rules":[{"name":"web","match":{},"role":""}]}' },
+      'ROLE_RULES rules[0].role',
+      'of rule "web" is required',
+    ],
+    [
+      'an unknown key',
+      { ...noRole, ROLE_RULES: '{"rules":[{"name":"web","match":{"tag":{}},"role":"R"}]}' },
+      'ROLE_RULES rules[0].match.tag',
+      'of rule "web"',
+    ],
+    ['text that is no document', { ...noRole, ROLE_RULES: '{"rules": [' }, 'ROLE_RULES', 'YAML or JSON'],
+    ['a bad store key', { ...noRole, ROLE_RULES: 'store:../secrets' }, 'ROLE_RULES', 'store:<key>'],
+  ])('refuses %s, naming the variable and the field', (_label, env, field, rule) => {
+    const error = invalid(() => loadFunctionConfig(env));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(rule);
+  });
+});
+
 describe('parseState', () => {
   it.each([
     ['oss://bucket-1', { kind: 'oss', bucket: 'bucket-1', prefix: '' }],
