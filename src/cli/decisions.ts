@@ -12,11 +12,15 @@
 import { createCloudFlowApi } from '../cloud/cloudflow.js';
 import {
   controlExecution,
+  controlOrganizationStep,
   controlStep,
   type EngineDeps,
   type ExecutionReport,
   getExecutionReport,
+  loadOrganization,
   type OperatorAction,
+  type OrganizationReport,
+  organizationReport,
   runExecution,
   systemClock,
 } from '../engine/index.js';
@@ -104,4 +108,37 @@ export async function takeDecision(
       : await controlExecution(executionId, action, engine);
   if (action === 'cancel') return { report: await getExecutionReport(executionId, store), handedBack: false };
   return { report, handedBack: false, drive: () => runExecution(executionId, engine) };
+}
+
+/**
+ * A parent (`org-…`) a CloudFlow workflow waits on (task token stored): the decision is recorded for the
+ * flow's next Step, which applies it to every Waiting child, and the flow is resumed (ReportTaskSucceeded).
+ * Undefined for a parent no workflow waits on (the caller runs it with the decision itself).
+ */
+export async function takeParentDecision(
+  organizationId: string,
+  action: OperatorAction,
+  options: DecisionOptions,
+): Promise<{ report: OrganizationReport; handedBack: boolean; notice: string } | undefined> {
+  const store = openStore(options);
+  const record = await loadOrganization(organizationId, store);
+  if (record.taskToken === undefined) return undefined;
+  const endpoint = options.flowEndpoint ?? options.endpoint;
+  const regionId =
+    process.env['ECS_ROLE_ATTACH_FLOW_REGION'] ?? record.accounts[0]?.regions[0] ?? 'cn-hangzhou';
+  const result = await controlOrganizationStep(organizationId, action, {
+    store,
+    clock: systemClock,
+    logger: cliLogger(),
+    flow: createCloudFlowApi({ regionId, ...(endpoint === undefined ? {} : { endpoint }) }),
+    owner: options.owner ?? CLI_OWNER,
+    canTakeOver: isDeadLocalProcess,
+  });
+  return {
+    report: organizationReport(await loadOrganization(organizationId, store)),
+    handedBack: result.callbackReported,
+    notice: result.callbackReported
+      ? `${action} recorded for ${organizationId}; the waiting CloudFlow workflow was resumed (ReportTaskSucceeded) and drives it on`
+      : `${action} recorded for ${organizationId}; CloudFlow refused the stored task token (${result.callbackRefused ?? 'unknown'}): run \`ecs-role-attach resume ${organizationId}\` to drive it from here`,
+  };
 }

@@ -74,10 +74,15 @@ export {
   sweepParameters,
 } from './paths/sweep.js';
 export {
+  awaitOrganizationStep,
   awaitStep,
+  controlOrganizationStep,
   controlStep,
   decodeWorkflowRequest,
+  organizationFlowState,
+  planOrganizationStep,
   planStep,
+  runOrganizationStep,
   runStep,
   stepBudgetMs,
 } from './paths/workflow.js';

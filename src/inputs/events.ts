@@ -406,6 +406,65 @@ export const rateControlInputSchema = z.discriminatedUnion(
 );
 export type RateControlInput = z.infer<typeof rateControlInputSchema>;
 
+/** The organization keys of a payload (the sweep timer payload, the workflow input). */
+const organizationShape = {
+  /** Organization scope (README "Organization scope"): `all`, `folder:<folderId>` or comma-separated account ids. */
+  accounts: z.string().min(1).optional(),
+  excludeAccounts: z.array(z.string()).optional(),
+  /** @default "ResourceDirectoryAccountAccessRole" */
+  assumeRole: z.string().optional(),
+  includeManagement: z.boolean().optional(),
+  /** @default 4 */
+  accountConcurrency: z.number().int().min(1).max(100).optional(),
+};
+
+/** A payload's organization scope, validated (`accounts` and the keys that go with it). */
+export interface OrganizationSelection {
+  scope: AccountScope;
+  assumeRole: string;
+  accountConcurrency: number;
+}
+
+/**
+ * The organization of a payload's {@link organizationShape} keys, or undefined without `accounts` (the
+ * other keys are then refused, naming `<prefix>.<key>`).
+ */
+function organizationOf(
+  keys: {
+    accounts?: string | undefined;
+    excludeAccounts?: string[] | undefined;
+    assumeRole?: string | undefined;
+    includeManagement?: boolean | undefined;
+    accountConcurrency?: number | undefined;
+  },
+  prefix: string,
+): OrganizationSelection | undefined {
+  const { accounts, excludeAccounts, assumeRole, includeManagement, accountConcurrency } = keys;
+  if (accounts === undefined) {
+    const orphans = { excludeAccounts, assumeRole, includeManagement, accountConcurrency };
+    for (const [key, value] of Object.entries(orphans)) {
+      if (value !== undefined)
+        throw new InvalidInputError(`${prefix}.${key}`, `needs ${prefix}.accounts`, value);
+    }
+    return undefined;
+  }
+  const scope = parseAccountScope(
+    {
+      accounts,
+      ...(excludeAccounts === undefined || excludeAccounts.length === 0
+        ? {}
+        : { excludeAccounts: excludeAccounts.join(',') }),
+      ...(includeManagement ? { includeManagement } : {}),
+    },
+    { accounts: `${prefix}.accounts`, excludeAccounts: `${prefix}.excludeAccounts`, files: false },
+  );
+  return {
+    scope,
+    assumeRole: parseAssumeRole(assumeRole, `${prefix}.assumeRole`),
+    accountConcurrency: accountConcurrency ?? 4,
+  };
+}
+
 /** The JSON inside the timer trigger's `payload` string. */
 export const sweepPayloadSchema = z.strictObject({
   regions: z.array(regionSchema).min(1, 'must list at least one region'),
@@ -415,14 +474,7 @@ export const sweepPayloadSchema = z.strictObject({
   targets: targetsSchema.optional(),
   rateControl: rateControlInputSchema.optional(),
   mode: z.enum(EXECUTION_MODES).optional(),
-  /** Organization scope (README "Organization scope"): `all`, `folder:<folderId>` or comma-separated account ids. */
-  accounts: z.string().min(1).optional(),
-  excludeAccounts: z.array(z.string()).optional(),
-  /** @default "ResourceDirectoryAccountAccessRole" */
-  assumeRole: z.string().optional(),
-  includeManagement: z.boolean().optional(),
-  /** @default 4 */
-  accountConcurrency: z.number().int().min(1).max(100).optional(),
+  ...organizationShape,
 });
 
 /** A validated sweep request. `targets` defaults to `{"Type":"All"}` per region downstream. */
@@ -496,28 +548,45 @@ export function decodeSweepPayload(payload: unknown): SweepRequest {
       ? { role: role as string }
       : { role: RULES_LABEL, rules: parseRoleRules(rules, 'payload.rules') }),
   } as SweepRequest;
-  if (accounts === undefined) {
-    const orphans = { excludeAccounts, assumeRole, includeManagement, accountConcurrency };
-    for (const [key, value] of Object.entries(orphans)) {
-      if (value !== undefined) throw new InvalidInputError(`payload.${key}`, 'needs payload.accounts', value);
-    }
-    return base;
-  }
-  const scope = parseAccountScope(
-    {
-      accounts,
-      ...(excludeAccounts === undefined ? {} : { excludeAccounts: excludeAccounts.join(',') }),
-      ...(includeManagement ? { includeManagement } : {}),
-    },
-    { accounts: 'payload.accounts', excludeAccounts: 'payload.excludeAccounts', files: false },
+  const organization = organizationOf(
+    { accounts, excludeAccounts, assumeRole, includeManagement, accountConcurrency },
+    'payload',
   );
+  return organization === undefined ? base : { ...base, organization };
+}
+
+const workflowOrganizationSchema = z.looseObject({
+  ...organizationShape,
+  /** The regions of every account (default: the input's `regionId` alone). */
+  regions: z.array(regionSchema).min(1, 'must list at least one region').optional(),
+});
+
+/**
+ * Splits the workflow's execution input into the organization keys (`accounts`, `excludeAccounts`,
+ * `assumeRole`, `includeManagement`, `accountConcurrency`, `regions`) and the execution parameters left
+ * for `parseExecutionInput`. Without `accounts` the input is one execution as before (and the other
+ * organization keys are refused, naming `params.<key>`).
+ */
+export function splitWorkflowInput(input: unknown): {
+  parameters: unknown;
+  organization?: OrganizationSelection & { regions: string[] };
+} {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return { parameters: input };
+  const { accounts, excludeAccounts, assumeRole, includeManagement, accountConcurrency, regions, ...rest } =
+    parseWith(workflowOrganizationSchema, input, 'params');
+  const organization = organizationOf(
+    { accounts, excludeAccounts, assumeRole, includeManagement, accountConcurrency },
+    'params',
+  );
+  if (organization === undefined) {
+    if (regions !== undefined)
+      throw new InvalidInputError('params.regions', 'needs params.accounts', regions);
+    return { parameters: input };
+  }
+  const regionIds = [...new Set(regions ?? [String(rest['regionId'] ?? '')])];
   return {
-    ...base,
-    organization: {
-      scope,
-      assumeRole: parseAssumeRole(assumeRole, 'payload.assumeRole'),
-      accountConcurrency: accountConcurrency ?? 4,
-    },
+    parameters: { ...rest, regionId: regionIds[0] },
+    organization: { ...organization, regions: regionIds },
   };
 }
 

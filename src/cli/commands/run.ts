@@ -15,7 +15,7 @@ import {
   runOrganization,
 } from '../../engine/index.js';
 import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
-import { takeDecision } from '../decisions.js';
+import { takeDecision, takeParentDecision } from '../decisions.js';
 import type { CommandContext } from '../main.js';
 import {
   addOrganizationOptions,
@@ -186,6 +186,13 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
         guard(context, async () => {
           const format = outputFormat(options.output);
           if (isOrganizationId(executionId)) {
+            const parent = action && (await takeParentDecision(executionId, action, options));
+            if (parent) {
+              context.stderr.write(`ecs-role-attach: ${parent.notice}\n`);
+              // Handed back to the waiting flow: its next Step applies the decision.
+              const code = printOrganizationReport(context, parent.report, format);
+              return parent.handedBack ? 0 : code;
+            }
             const apis = organizationApis(options);
             const report =
               action === undefined

@@ -90,6 +90,10 @@ export interface OrganizationRecord {
   /** Accounts the scope named but the parent leaves out, with the reason. */
   leftOut: { accountId: string; reason: string }[];
   children: OrganizationChild[];
+  /** A CloudFlow workflow's task token while it waits on this Waiting parent (workflow.ts). */
+  taskToken?: string;
+  /** An operator's decision recorded for the next run (a workflow's control): applied, then cleared. */
+  decision?: OperatorAction;
 }
 
 /** The execution parameters of the child in `regionId` (the targets follow the child's region). */
@@ -203,6 +207,33 @@ function newOrganizationRecord(
   };
 }
 
+function organizationLock(organizationId: string): string {
+  return `organization/${organizationId}`;
+}
+
+/**
+ * Runs `body` on the parent record under the parent's lock (the one {@link runOrganization} holds) and
+ * stores the record after it; throws ExecutionBusyError while another process runs the parent.
+ */
+export async function updateOrganization<T>(
+  organizationId: string,
+  deps: Pick<OrganizationDeps, 'store' | 'clock' | 'canTakeOver'> & { owner: string },
+  body: (record: OrganizationRecord) => Promise<T>,
+): Promise<T> {
+  const lock = organizationLock(organizationId);
+  if (!(await deps.store.tryLock(lock, deps.owner, LEASE_DEFAULTS.ttlMs, deps.canTakeOver)))
+    throw new ExecutionBusyError(organizationId, 'another process runs this organization execution');
+  try {
+    const record = await loadOrganization(organizationId, deps.store);
+    const result = await body(record);
+    record.updatedAt = new Date(deps.clock.now()).toISOString();
+    await deps.store.putDocument(organizationKey(organizationId), record);
+    return result;
+  } finally {
+    await deps.store.unlock(lock, deps.owner);
+  }
+}
+
 /** Where the last organization sweep of a role is named (one open organization sweep per role). */
 function openSweepKey(role: string): string {
   return `organization-sweeps/${role}`;
@@ -256,7 +287,7 @@ export async function runOrganization(
   options: { action?: OperatorAction; deadline?: number } = {},
 ): Promise<OrganizationReport> {
   const owner = deps.owner ?? `org:${Math.floor(deps.random() * 2 ** 48).toString(16)}`;
-  const lock = `organization/${organizationId}`;
+  const lock = organizationLock(organizationId);
   if (!(await deps.store.tryLock(lock, owner, LEASE_DEFAULTS.ttlMs, deps.canTakeOver)))
     throw new ExecutionBusyError(organizationId, 'another process runs this organization execution');
   try {
@@ -266,6 +297,10 @@ export async function runOrganization(
         throw new InvalidActionError(organizationId, options.action, record.status, 'it has ended');
       return organizationReport(record);
     }
+    // A decision a workflow's control recorded applies now (an explicit one wins), once.
+    const decided = record.decision;
+    delete record.decision;
+    if (options.action === undefined && decided !== undefined) options = { ...options, action: decided };
     let saving = Promise.resolve();
     const save = () => {
       record.updatedAt = new Date(deps.clock.now()).toISOString();

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { parseJsonPayload, parseWith } from '../../inputs/events.js';
-import { CloudApiError } from '../errors.js';
+import { CloudApiError, InvalidActionError, InvalidInputError } from '../errors.js';
 import {
   cancelRequestedReport,
   controlExecution,
@@ -24,7 +24,18 @@ import type { ExecutionReport } from '../execution/state.js';
 import { ExecutionBusyError, withLease } from '../lease.js';
 import type { Clock, ExecutionStore, Logger } from '../ports.js';
 import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from '../types.js';
-import { OPERATOR_ACTIONS } from '../types.js';
+import { OPERATOR_ACTIONS, TERMINAL_STATUSES } from '../types.js';
+import {
+  createOrganization,
+  loadOrganization,
+  type OrganizationDeps,
+  type OrganizationPlan,
+  type OrganizationRecord,
+  type OrganizationReport,
+  organizationReport,
+  runOrganization,
+  updateOrganization,
+} from './organization.js';
 
 /** The state a workflow carries between its states (far below CloudFlow's 64 KiB limit). */
 export interface FlowState {
@@ -285,4 +296,146 @@ function withExecutionLock<T>(
   body: () => Promise<T>,
 ): Promise<T> {
   return withLease(executionId, deps, body, WORKFLOW_DEFAULTS.lockWaitMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organization scope: the same flow steps through a parent execution (`org-…`)
+//
+// The flow does not fan out with a Map state: a Map over 100 accounts x 10 regions would carry 1,000
+// items in its state and, with every child looping Step/Route until done, pass CloudFlow's 5,000 events
+// per execution. The parent is one execution id instead: each Step runs as many children as fit the
+// function's budget (accountConcurrency accounts at once), so the flow state stays {id, status, counts}.
+
+/** The small flow state of a parent: its id and status, and its children's counts summed. */
+export function organizationFlowState(report: OrganizationReport): FlowState {
+  const counts: ExecutionCounts = {
+    total: 0,
+    attached: 0,
+    alreadyAttached: 0,
+    replaced: 0,
+    skipped: 0,
+    failed: 0,
+    cancelled: 0,
+    pending: 0,
+  };
+  for (const child of report.accounts.flatMap((account) => account.regions)) {
+    if (!child.counts) continue;
+    for (const key of Object.keys(counts) as (keyof typeof counts)[])
+      counts[key] = (counts[key] ?? 0) + (child.counts[key] ?? 0);
+  }
+  return { executionId: report.organizationId, status: report.status, counts };
+}
+
+/**
+ * Plan of a parent: stores it under `org-flow-<executionName>` so that a retried Plan finds it. A name
+ * reused with another input is refused, as for one execution.
+ */
+export async function planOrganizationStep(
+  plan: OrganizationPlan,
+  deps: OrganizationDeps,
+  executionName?: string,
+): Promise<FlowState> {
+  const organizationId = executionName === undefined ? undefined : `org-flow-${executionName}`;
+  if (organizationId !== undefined) {
+    const existing = await loadOrganization(organizationId, deps.store).catch(() => undefined);
+    if (existing) {
+      if (JSON.stringify(existing.input) !== JSON.stringify(plan.input))
+        throw new InvalidInputError(
+          'executionName',
+          `was already used for execution ${organizationId} with other parameters; start the flow under a new name`,
+          organizationId,
+        );
+      return organizationFlowState(organizationReport(existing));
+    }
+  }
+  const record = await createOrganization(
+    { ...plan, ...(organizationId === undefined ? {} : { organizationId }) },
+    deps,
+  );
+  return organizationFlowState(organizationReport(record));
+}
+
+/** Step of a parent: runs children until the deadline; while another process runs it, waits within the budget. */
+export async function runOrganizationStep(
+  organizationId: string,
+  deps: OrganizationDeps,
+  deadline: number,
+): Promise<FlowState> {
+  for (;;) {
+    try {
+      return organizationFlowState(await runOrganization(organizationId, deps, { deadline }));
+    } catch (error) {
+      if (!(error instanceof ExecutionBusyError)) throw error;
+      const left = deadline - deps.clock.now();
+      if (left <= 0)
+        return organizationFlowState(organizationReport(await loadOrganization(organizationId, deps.store)));
+      deps.logger.info({ organizationId }, 'organization execution busy in another process; waiting');
+      await deps.clock.sleep(Math.min(left, WORKFLOW_DEFAULTS.busyPollMs));
+    }
+  }
+}
+
+/** Await of a parent: keeps the task token on the parent while it is Waiting with no decision yet. */
+export async function awaitOrganizationStep(
+  organizationId: string,
+  taskToken: string,
+  deps: CallbackDeps,
+): Promise<FlowState> {
+  const record = await updateOrganization(organizationId, deps, async (record) => {
+    if (record.status === 'Waiting' && record.decision === undefined) {
+      record.taskToken = taskToken;
+      deps.logger.info({ organizationId }, 'waiting for an operator decision (task token stored)');
+    } else {
+      await deps.flow.reportTaskSucceeded(taskToken, { executionId: organizationId, status: record.status });
+      deps.logger.info({ organizationId, status: record.status }, 'decision already made; callback reported');
+    }
+    return record;
+  });
+  return organizationFlowState(organizationReport(record));
+}
+
+/**
+ * Control of a parent: records the decision for the flow's next Step (which applies it to every Waiting
+ * child) and resumes the waiting flow (ReportTaskSucceeded). Only a Waiting parent takes continue or retry.
+ */
+export async function controlOrganizationStep(
+  organizationId: string,
+  action: OperatorAction,
+  deps: CallbackDeps,
+): Promise<ControlResult> {
+  const result = await updateOrganization(organizationId, deps, async (record: OrganizationRecord) => {
+    if (TERMINAL_STATUSES.includes(record.status) || (record.status !== 'Waiting' && action !== 'cancel'))
+      throw new InvalidActionError(
+        organizationId,
+        action,
+        record.status,
+        TERMINAL_STATUSES.includes(record.status)
+          ? 'it has ended'
+          : 'only a paused (Waiting) organization execution takes continue or retry',
+      );
+    record.decision = action;
+    let callbackReported = false;
+    let callbackRefused: string | undefined;
+    if (record.taskToken !== undefined) {
+      try {
+        await deps.flow.reportTaskSucceeded(record.taskToken, {
+          executionId: organizationId,
+          status: 'Running',
+        });
+        callbackReported = true;
+      } catch (error) {
+        if (!(error instanceof CloudApiError) || error.retryable) throw error;
+        callbackRefused = error.message;
+      }
+      delete record.taskToken;
+    }
+    deps.logger.info({ organizationId, action, callbackReported }, 'operator decision');
+    return { record, callbackReported, callbackRefused };
+  });
+  return {
+    ...organizationFlowState(organizationReport(result.record)),
+    action,
+    callbackReported: result.callbackReported,
+    ...(result.callbackRefused === undefined ? {} : { callbackRefused: result.callbackRefused }),
+  };
 }
