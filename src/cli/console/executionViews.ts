@@ -170,14 +170,15 @@ export class ExecutionView implements ExecutionPageSource {
     return { rows, matching, page: Math.min(page, pages), pages };
   }
 
-  /** The instances that do not bear the role after this execution (for the compliance page). */
+  /**
+   * The instances that do not bear the role after this execution (for the compliance page); with role
+   * rules, bearing an accepted role is compliant (as the sweep's complianceOf counts it).
+   */
   public nonCompliant(): InstanceRow[] {
     const rows: InstanceRow[] = [];
     for (const target of this.plan.targets) {
       const row = this.row(target.instanceId);
-      if (row.outcome !== 'Attached' && row.outcome !== 'AlreadyAttached' && row.outcome !== 'Replaced') {
-        rows.push(row);
-      }
+      if (!bearsItsRole(row)) rows.push(row);
     }
     return rows;
   }
@@ -221,6 +222,19 @@ export class SummaryView implements ExecutionPageSource {
     return { rows, matching: total, page: 1, pages: Math.max(1, Math.ceil(total / query.pageSize)) };
   }
 }
+
+/** The row's instance bears the role it should (or, with role rules, an accepted one). */
+function bearsItsRole(row: InstanceRow): boolean {
+  return (
+    row.outcome === 'Attached' ||
+    row.outcome === 'AlreadyAttached' ||
+    row.outcome === 'Replaced' ||
+    (row.outcome === 'Skipped' && row.detail === ACCEPTED_ROLE)
+  );
+}
+
+/** The skip reason of an instance bearing one of the rules document's accepted roles. */
+export const ACCEPTED_ROLE = 'AcceptedRole';
 
 /** One row of the table for a target and its outcome (none yet: Pending). */
 function rowOf(instanceId: string, outcome: InstanceOutcome | undefined): InstanceRow {
@@ -294,6 +308,16 @@ export class ExecutionViews {
       }
     }
     return this.get(executionId);
+  }
+
+  /** The figures above the table: from a matching summary.json until the full view is loaded (no read of it). */
+  public async summaryOf(executionId: string): Promise<ExecutionSummary> {
+    if (!this.views.has(executionId)) {
+      const record = await this.store.loadRecord(executionId);
+      const stored = await this.store.loadSummary(executionId);
+      if (summaryMatches(stored, record)) return new SummaryView(record, stored).summary();
+    }
+    return (await this.get(executionId)).summary();
   }
 
   /** The execution's full view, refreshed from the store. Throws ExecutionNotFoundError when absent. */

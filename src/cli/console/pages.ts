@@ -79,9 +79,13 @@ function isTerminal(status: ExecutionStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** What the executions page lists of one execution (from execution.json alone). */
+/** The role, or the rules and their roles, of an execution (from execution.json alone). */
 export function roleOf(record: ExecutionRecord): string {
-  return record.parameters.ramRoleName;
+  const { rules, ramRoleName } = record.parameters;
+  if (!rules) return ramRoleName;
+  const named = rules.rules.map((rule) => `${rule.name} → ${rule.role}`);
+  const more = named.length > 3 ? `, +${named.length - 3} more` : '';
+  return `rules: ${named.slice(0, 3).join(', ')}${more}`;
 }
 
 /** Executions, newest first, filterable by status. */
@@ -196,7 +200,7 @@ ${record.taskToken !== undefined ? html`<p>A CloudFlow workflow waits on this ex
 <p class="status-line">${statusBadge(record.status)} ${record.statusReason ?? ''}${input.driving ? html` <span class="muted">(driven by this console)</span>` : ''}${summary.inFlight > 0 ? html` <span class="muted">${summary.inFlight} instances in flight</span>` : ''}</p>
 <dl class="meta">
 <div><dt>Region</dt><dd>${p.regionId}</dd></div>
-<div><dt>Role</dt><dd>${p.ramRoleName}</dd></div>
+<div><dt>${p.rules ? 'Rules' : 'Role'}</dt><dd>${roleOf(record)}</dd></div>
 <div><dt>Mode</dt><dd>${p.mode}</dd></div>
 <div><dt>On conflict</dt><dd>${p.onConflict}</dd></div>
 <div><dt>Rate control</dt><dd><code>${JSON.stringify(p.rateControl)}</code></dd></div>
@@ -337,7 +341,7 @@ ${complianceChart(series, latest.join('; '))}
 <tbody>${dataRows}</tbody></table>
 </section>
 <section aria-labelledby="non-compliant-h" id="non-compliant"><h2 id="non-compliant-h">Not compliant now</h2>
-<p>Instances that did not bear the role after their region's latest sweep (failed, skipped, cancelled or not yet attempted).</p>
+<p>Instances that did not bear the role (with role rules: their rule's role or an accepted role) after their region's latest sweep (failed, skipped, cancelled or not yet attempted).</p>
 <table class="instances"><caption>${input.nonCompliantTotal} instance${input.nonCompliantTotal === 1 ? '' : 's'} not compliant; page ${input.page} of ${input.pages}</caption>
 <thead><tr><th scope="col">Instance</th><th scope="col">Region</th><th scope="col">Outcome</th><th scope="col">Code or reason</th><th scope="col">Message</th><th scope="col">Latest sweep</th></tr></thead>
 <tbody>${nonCompliant.length ? nonCompliant : html`<tr><td colspan="6">Every evaluated instance bears its role.</td></tr>`}</tbody></table>

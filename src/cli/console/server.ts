@@ -29,6 +29,7 @@ import { type DecisionOptions, takeDecision } from '../decisions.js';
 import { cliOwner, openStore } from '../runtime.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import {
+  ACCEPTED_ROLE,
   ExecutionViews,
   type InstanceQuery,
   type InstanceRow,
@@ -323,15 +324,24 @@ class ConsoleApp {
       const key = `${record.parameters.regionId}\n${record.parameters.ramRoleName}`;
       let region = regions.get(key);
       if (!region) {
-        region = { regionId: record.parameters.regionId, role: record.parameters.ramRoleName, sweeps: [] };
+        region = {
+          regionId: record.parameters.regionId,
+          role: record.parameters.rules ? 'role rules' : record.parameters.ramRoleName,
+          sweeps: [],
+        };
         regions.set(key, region);
       }
       const c = record.counts;
-      // As the sweep reports it (engine complianceOf): compliant after = already attached + attached now.
+      // As the sweep reports it (engine complianceOf): compliant after = already attached + attached now,
+      // and with role rules the instances bearing an accepted role (skipped with AcceptedRole).
+      const accepted = record.parameters.rules
+        ? ((await this.views.summaryOf(record.executionId)).skipped.find((g) => g.key === ACCEPTED_ROLE)
+            ?.count ?? 0)
+        : 0;
       region.sweeps.push({
         record,
         evaluated: c.total,
-        compliantAfter: c.alreadyAttached + c.attached + c.replaced,
+        compliantAfter: c.alreadyAttached + c.attached + c.replaced + accepted,
       });
     }
     const ordered = [...regions.values()].sort(
