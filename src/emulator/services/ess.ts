@@ -173,6 +173,8 @@ export function essService(): EmulatorService {
     product: 'Ess',
     version: '2022-02-22',
     hostId: 'ess.aliyuncs.com',
+    // Credential permissions apply (`ess:DescribeScalingGroups`, ...): a refusal answers 403 NoPermission.
+    ramNamespace: 'ess',
     actions: {
       DescribeScalingGroups: describeScalingGroups,
       DescribeScalingConfigurations: describeScalingConfigurations,

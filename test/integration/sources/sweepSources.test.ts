@@ -6,7 +6,7 @@
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import type { SweepReport } from '../../../src/engine/index';
 import { emulatorFlags, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
-import { DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
+import { DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 import { sourcesFleet } from '../../helpers/sourcesFleet';
 
 let emulator: EmulatorHandle;
@@ -66,4 +66,40 @@ it('remediates them in the same run with --fix templates,metadata', async () => 
   const bad = await sweep(tempState(), '--fix', 'templates,everything');
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('--fix[1]');
+});
+
+it('a source kind the caller may not read is reported "not read"; the sweep and the other kinds go on', async () => {
+  // The caller may do everything the attach sweep needs, and read instances, but not call ESS.
+  await emulator.close();
+  emulator = await startTestEmulator({
+    fleet: {
+      ...sourcesFleet(),
+      credentials: [
+        {
+          ...TEST_CREDENTIALS.plain,
+          permissions: { actions: ['ecs:*', 'ram:GetRole'], passRoles: [DESIGNATED_ROLE] },
+        },
+      ],
+    },
+  });
+  const result = await sweep(tempState());
+  const region = result.json<SweepReport>().regions[0]!;
+  // The sweep ran as without the refusal (the fixture's Pending i-hz05 fails its attach, as always).
+  expect(region).toMatchObject({ status: 'Success', attachedNow: 2, compliantAfter: 3 });
+  expect(region.sources?.unavailable).toEqual([
+    expect.stringMatching(/^templates: .*NoPermission.*ess:DescribeScalingGroups/),
+  ]);
+  // The metadata kind still reads; the attach sweep itself is unaffected.
+  expect(region.sources?.normalMetadataMode).toEqual(['i-hz01', 'i-hz03', 'i-hz04', 'i-hz05']);
+  for (const action of SOURCE_WRITES) expect(emulator.stats().calls[action]).toBeUndefined();
+  const text = await runCli([
+    'sweep',
+    '--region',
+    'cn-hangzhou',
+    '--role',
+    DESIGNATED_ROLE,
+    ...emulatorFlags(emulator, tempState()),
+    '--quiet',
+  ]);
+  expect(text.stdout).toMatch(/sources not read: templates: .*ess:DescribeScalingGroups/);
 });
