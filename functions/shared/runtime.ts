@@ -122,7 +122,8 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
       logger,
       ...(endpoint === undefined ? {} : { endpoint }),
     });
-    return { ecs: apis.ecs, ram: memoizeRoleChecks(apis.ram, clock, roleCache) };
+    // The sources (launch templates, scaling configurations, metadata mode): the sweep reports them.
+    return { ecs: apis.ecs, ram: memoizeRoleChecks(apis.ram, clock, roleCache), sources: apis.sources };
   };
   return {
     config,

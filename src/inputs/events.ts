@@ -474,6 +474,8 @@ export const sweepPayloadSchema = z.strictObject({
   targets: targetsSchema.optional(),
   rateControl: rateControlInputSchema.optional(),
   mode: z.enum(EXECUTION_MODES).optional(),
+  /** Also remediate the sources in the same run (default: report them only). */
+  fix: z.array(z.enum(['templates', 'metadata'])).optional(),
   ...organizationShape,
 });
 

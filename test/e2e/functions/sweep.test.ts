@@ -21,6 +21,7 @@ import {
 import { timerEvent } from '../../helpers/events';
 import { MEMBER_IDS, organizationFleet } from '../../helpers/organization';
 import { expectedRole, expectedRule, RULE_ROLES, RULES, teamsFleet } from '../../helpers/rulesFleet';
+import { sourcesFleet } from '../../helpers/sourcesFleet';
 
 let emulator: EmulatorHandle | undefined;
 afterEach(async () => {
@@ -232,5 +233,33 @@ describe('sweep handler at organization scope', () => {
       handler(buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, accounts: '@a.yaml' }), context),
     ).rejects.toThrow(/payload.accounts must be all, folder:<folderId> or account ids/);
     expect(await calls()).toEqual({});
+  });
+});
+
+describe('sweep handler and the sources', () => {
+  it('reports the sources per region, and remediates those the payload names in fix', async () => {
+    emulator = await startTestEmulator({ fleet: sourcesFleet() });
+    const handler = createHandler({ env: env(tempState()), logger: recordingLogger() });
+    const report = (await handler(
+      buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE }),
+      context,
+    )) as SweepReport;
+    expect(report.regions[0]!.sources).toMatchObject({
+      launchTemplatesWithoutRole: ['lt-web', 'lt-legacy'],
+      scalingConfigurationsWithoutRole: ['asc-worker2'],
+      fixed: [],
+    });
+    expect(emulator.stats().calls['CreateLaunchTemplateVersion']).toBeUndefined();
+    const fixed = (await createHandler({ env: env(tempState()), logger: recordingLogger() })(
+      buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, fix: ['templates'] }),
+      context,
+    )) as SweepReport;
+    expect(fixed.regions[0]!.sources!.fixed.map((f) => [f.fix, f.status, f.updated])).toEqual([
+      ['templates', 'Success', 2],
+    ]);
+    expect(emulator.state.launchTemplates.get('lt-web')!.DefaultVersionNumber).toBe(4);
+    await expect(
+      handler(buffer({ regions: ['cn-hangzhou'], role: DESIGNATED_ROLE, fix: ['everything'] }), context),
+    ).rejects.toThrow(/payload\.fix\[0\]/);
   });
 });
