@@ -79,21 +79,41 @@ export interface WindowQuota {
   windowSeconds: number;
 }
 
+/** The actions that write; the others are the reads planning makes. */
+const WRITE_ACTIONS: readonly string[] = ['AttachInstanceRamRole', 'DetachInstanceRamRole'];
+
+export interface WindowFloor {
+  /** The start of the last window the slowest action needs: the bound for a fully pipelined run. */
+  seconds: number;
+  bindingAction: string | undefined;
+  /** Windows each action needs. */
+  windows: Record<string, number>;
+  /**
+   * The bound when writes start only once the reads are done (a plan-then-write design): the last read
+   * window's start, plus the writes' own span; the first write window is the last read window.
+   */
+  planThenWriteSeconds: number;
+}
+
 /**
  * The floor under fixed windows, for a run that starts at a window boundary: an action with `n` accepted
  * calls under `N` per `K` s needs `ceil(n / N)` windows, and its last call cannot start before the last of
  * them opens, `(ceil(n / N) - 1) * K` s after the start. Actions count separately, so the floor is the
  * slowest action's; latency and the calls of the last window are not counted (a lower bound).
+ * `planThenWriteSeconds` is the same bound when the writes wait for the reads (`writes` names them).
  *
  * @example
  * windowFloor({ DescribeInstanceRamRole: 200, AttachInstanceRamRole: 1000 }, { DescribeInstanceRamRole: { limit: 100, windowSeconds: 10 }, AttachInstanceRamRole: { limit: 100, windowSeconds: 10 } })
- * // { seconds: 90, bindingAction: 'AttachInstanceRamRole', windows: { DescribeInstanceRamRole: 2, AttachInstanceRamRole: 10 } }
+ * // { seconds: 90, bindingAction: 'AttachInstanceRamRole', windows: { DescribeInstanceRamRole: 2, AttachInstanceRamRole: 10 }, planThenWriteSeconds: 100 }
  */
 export function windowFloor(
   calls: Readonly<Record<string, number>>,
   quotas: Readonly<Record<string, WindowQuota>>,
-): { seconds: number; bindingAction: string | undefined; windows: Record<string, number> } {
+  writes: readonly string[] = WRITE_ACTIONS,
+): WindowFloor {
   let seconds = 0;
+  let readsEnd = 0;
+  let writesSpan = 0;
   let bindingAction: string | undefined;
   const windows: Record<string, number> = {};
   for (const [action, n] of Object.entries(calls)) {
@@ -102,10 +122,12 @@ export function windowFloor(
     const needed = Math.ceil(n / quota.limit);
     windows[action] = needed;
     const start = (needed - 1) * quota.windowSeconds;
+    if (writes.includes(action)) writesSpan = Math.max(writesSpan, start);
+    else readsEnd = Math.max(readsEnd, start);
     if (bindingAction === undefined || start > seconds) {
       seconds = start;
       bindingAction = action;
     }
   }
-  return { seconds, bindingAction, windows };
+  return { seconds, bindingAction, windows, planThenWriteSeconds: readsEnd + writesSpan };
 }

@@ -271,6 +271,12 @@ export function renderWindowed(result: WindowedResult): string {
         `<= ${WINDOWED_TARGETS.floorRatio}x`,
         yes(result.met.floorRatio),
       ],
+      [
+        'wall / plan-then-write window floor',
+        `${result.planThenWriteRatio.toFixed(2)}x (floor ${s(result.planThenWriteSeconds)})`,
+        '',
+        '',
+      ],
       ['calls by action', byAction(result.callsByAction), '', ''],
       ['throttled calls (waited out)', byAction(result.throttledByAction), '', ''],
     ]),

@@ -38,9 +38,12 @@ export interface WindowedResult {
   status: string;
   wallSeconds: number;
   floorSeconds: number;
+  /** The window floor when the writes wait for the plan (`windowFloor().planThenWriteSeconds`). */
+  planThenWriteSeconds: number;
   bindingAction: string | undefined;
   windows: Record<string, number>;
   floorRatio: number;
+  planThenWriteRatio: number;
   callsByAction: Record<string, number>;
   throttledByAction: Record<string, number>;
   met: { allAttached: boolean; noFailures: boolean; floorRatio: boolean };
@@ -94,9 +97,11 @@ export async function benchWindowed(instances: number, log: (line: string) => vo
       status: report.status,
       wallSeconds,
       floorSeconds: floor.seconds,
+      planThenWriteSeconds: floor.planThenWriteSeconds,
       bindingAction: floor.bindingAction,
       windows: floor.windows,
       floorRatio: wallSeconds / floor.seconds,
+      planThenWriteRatio: wallSeconds / floor.planThenWriteSeconds,
       callsByAction: stats.calls,
       throttledByAction: stats.throttled,
       met: {

@@ -17,9 +17,16 @@ describe('window floor', () => {
       seconds: 90,
       bindingAction: 'AttachInstanceRamRole',
       windows: { DescribeInstances: 1, DescribeInstanceRamRole: 2, AttachInstanceRamRole: 10 },
+      // the attach windows follow the second lookup window: (2 - 1) * 10 + (10 - 1) * 10
+      planThenWriteSeconds: 100,
     });
     expect(windowFloor({ A: 101 }, { A: window }).seconds).toBe(10);
-    expect(windowFloor({}, { A: window })).toEqual({ seconds: 0, bindingAction: undefined, windows: {} });
+    expect(windowFloor({}, { A: window })).toEqual({
+      seconds: 0,
+      bindingAction: undefined,
+      windows: {},
+      planThenWriteSeconds: 0,
+    });
   });
 });
 
