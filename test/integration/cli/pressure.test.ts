@@ -171,4 +171,28 @@ describe('ECS under pressure', () => {
     ]);
     expect(text.stdout).toContain('warning: DescribeInstances listed no instance in cn-hangzhou');
   });
+
+  it('sweep reports the warning for the region that listed nothing, in JSON and text, and not for the others', async () => {
+    emulator = await startTestEmulator();
+    const sweep = (...format: string[]) =>
+      runCli([
+        'sweep',
+        '--region',
+        'cn-beijing,cn-shanghai',
+        '--role',
+        ROLE,
+        ...emulatorFlags(emulator!, tempState()),
+        '--quiet',
+        ...format,
+      ]);
+    const json = await sweep('--output', 'json');
+    const regions = json.json<{ regions: { regionId: string; warnings?: string[] }[] }>().regions;
+    expect(regions.map((r) => [r.regionId, r.warnings])).toEqual([
+      ['cn-beijing', [expect.stringContaining('grant ecs:DescribeInstances')]],
+      ['cn-shanghai', undefined],
+    ]);
+    const text = await sweep();
+    expect(text.stdout).toContain('warning: DescribeInstances listed no instance in cn-beijing');
+    expect(text.stdout).not.toContain('listed no instance in cn-shanghai');
+  });
 });
