@@ -136,7 +136,9 @@ describeWithChromium('the console in Chromium', (chromium) => {
     await page.goto(console.url);
     expect(page.url()).toBe(`${console.origin}/`);
     mkdirSync(shots, { recursive: true });
-  });
+    // The setup drives the CLI over ~10,000 instances and starts Chromium: on a loaded 2-core CI machine it
+    // took over the 60 s default (a hook budget, not a timing assertion).
+  }, 240_000);
 
   afterEach(async () => {
     for (const scratch of scratchPages.splice(0)) await scratch.close();
