@@ -124,6 +124,7 @@ export async function runProduct(instances: number): Promise<StrategyResult> {
         RamRoleName: BENCH_ROLE,
         targets: { Type: 'All' },
         rateControl: { Mode: 'Batch', Batch: ['10%'] },
+        maxTargets: '100%',
       });
       const started = performance.now();
       const created = await createExecution(parameters, deps, { origin: 'cli' });

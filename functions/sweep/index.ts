@@ -1,7 +1,7 @@
 /**
  * FC entry point of `sweep` (handler `index.handler`), fired by the timer trigger with
  * `{"triggerTime","triggerName","payload"}` where `payload` is the JSON string
- * `{"regions":[...],"role":...,"targets"?,"rateControl"?,"mode"?}` (or `"rules"`, a role-rules document,
+ * `{"regions":[...],"role":...,"targets"?,"rateControl"?,"mode"?,"maxTargets"?}` (or `"rules"`, a role-rules document,
  * instead of `"role"`: compliance is then counted per rule). Sweeps each region as a stored
  * execution (never overlapping a running or waiting sweep of the same region and role), logs the
  * compliance summary as one structured line and returns the report. With `"accounts"` (and optionally

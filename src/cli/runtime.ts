@@ -14,6 +14,7 @@ import {
   type ExecutionProgress,
   type ExecutionReport,
   type ExecutionStatus,
+  exemptionLines,
   InvalidInputError,
   type Logger,
   RoleAttachError,
@@ -416,6 +417,7 @@ export function renderReportText(
     lines.push(`    ${code} (${group.ids.length})${message}`, `      ${abbreviate(group.ids)}`);
   }
   for (const [reason, ids] of skips) lines.push(`  skipped ${reason} (${ids.length}): ${abbreviate(ids)}`);
+  lines.push(...exemptionLines(report.exemptions ?? [], '  '));
   const flags = repeatedFlags(options);
   if (report.kind !== undefined && report.status === 'Success' && report.rollbackOf === undefined) {
     lines.push(`  undo: ecs-role-attach rollback ${id}${flags}`);

@@ -10,7 +10,7 @@ export {
   resolveAccounts,
 } from './accounts.js';
 export { CloudApiError, ExecutionNotFoundError, InvalidInputError, RoleAttachError } from './errors.js';
-export { mergeExclusions } from './exclusions.js';
+export { exemptionLines, mergeExclusions } from './exclusions.js';
 export {
   controlExecution,
   createExecution,
@@ -129,6 +129,7 @@ export {
   type ExecutionRecord,
   type ExecutionStatus,
   type ExecutionSummary,
+  type ExemptionNotice,
   type InstanceInfo,
   type InstanceOutcome,
   type JournalEntry,

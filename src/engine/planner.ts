@@ -4,8 +4,9 @@
  */
 
 import { RoleNotUsableError } from './errors.js';
+import { exemptionNotice } from './exclusions.js';
 import { acceptedOutcome } from './execution/state.js';
-import type { EcsApi, RamApi } from './ports.js';
+import type { Clock, EcsApi, RamApi } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
 import { assignmentOf, compileRules, isAcceptedRole, type RuleMatcher, rolesToCheck } from './rules.js';
 import { ineligibility, resolveTargets, targetRegion } from './targets.js';
@@ -15,6 +16,8 @@ import type { ExecutionParameters, ExecutionPlan, InstanceInfo, PlannedTarget } 
 export interface PlannerDeps {
   ecs: EcsApi;
   ram: RamApi;
+  /** Decides whether exemptions (exclusion tags with `until=`) have expired. */
+  clock: Pick<Clock, 'now'>;
 }
 
 /**
@@ -77,11 +80,14 @@ export async function planExecution(
   // Role lookups start page by page while DescribeInstances pages on: the two actions have separate
   // quotas, so planning takes about as long as the slower of the two instead of their sum.
   const excludedIds = new Set(parameters.exclusions.instanceIds);
+  const now = deps.clock.now();
   const lookups: Promise<Map<string, string | undefined>>[] = [];
   const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
     if (roleError !== undefined) throw roleError;
     const ids = page
-      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds) && matched(instance))
+      .filter(
+        (instance) => !ineligibility(instance, parameters.exclusions, now, excludedIds) && matched(instance),
+      )
       .map((instance) => instance.instanceId);
     if (ids.length === 0) return;
     const lookup = deps.ecs.describeInstanceRamRoles(region, ids);
@@ -96,15 +102,21 @@ export async function planExecution(
   if (lookups.length === 0) {
     // An adapter that does not report pages: look every eligible instance up now.
     const eligible = resolved.instances
-      .filter((instance) => !ineligibility(instance, parameters.exclusions, excludedIds) && matched(instance))
+      .filter(
+        (instance) => !ineligibility(instance, parameters.exclusions, now, excludedIds) && matched(instance),
+      )
       .map((instance) => instance.instanceId);
     if (eligible.length > 0) {
       for (const [id, role] of await deps.ecs.describeInstanceRamRoles(region, eligible)) roles.set(id, role);
     }
   }
 
+  const exemptions = resolved.instances.flatMap((instance) => {
+    const notice = exemptionNotice(instance, parameters.exclusions, now);
+    return notice ? [notice] : [];
+  });
   const targets: PlannedTarget[] = resolved.instances.map((instance) => {
-    const decided = ineligibility(instance, parameters.exclusions, excludedIds);
+    const decided = ineligibility(instance, parameters.exclusions, now, excludedIds);
     if (decided) return { instanceId: instance.instanceId, decided };
     if (!parameters.rules)
       return classify({ instanceId: instance.instanceId }, roles.get(instance.instanceId), parameters);
@@ -125,6 +137,7 @@ export async function planExecution(
     targets,
     batches: planBatches(work, parameters.rateControl),
     maxErrors: resolveMaxErrors(parameters.rateControl.MaxErrors, work.length),
+    ...(exemptions.length > 0 ? { exemptions } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Resolution of OOS targets into instances, and the eligibility rules (exclusions, classic network).
  */
+import { exemptionExpired, parseExemption } from './exclusions.js';
 import type { EcsApi, InstanceQuery } from './ports.js';
 import type { Exclusions, InstanceInfo, InstanceOutcome, TargetsSpec } from './types.js';
 
@@ -76,10 +77,12 @@ export async function resolveTargets(
 /**
  * The outcome an instance gets without any write, if it is ineligible: excluded by id or tag, or on
  * the classic network (ECS refuses instance RAM roles there with InvalidNetworkType.MismatchRamRole).
+ * `now` (ms) decides whether an exemption tag (`until=YYYY-MM-DD;reason=...`) has expired.
  */
 export function ineligibility(
   instance: InstanceInfo,
   exclusions: Exclusions,
+  now: number,
   excludedIds: ReadonlySet<string> = new Set(exclusions.instanceIds),
 ): InstanceOutcome | undefined {
   if (excludedIds.has(instance.instanceId)) {
@@ -92,14 +95,18 @@ export function ineligibility(
   }
   for (const tag of exclusions.tags) {
     const value = instance.tags[tag.key];
-    if (value !== undefined && (tag.value === undefined || tag.value === value)) {
-      return {
-        instanceId: instance.instanceId,
-        outcome: 'Skipped',
-        reason: 'Excluded',
-        message: `excluded by tag ${tag.value === undefined ? tag.key : `${tag.key}=${tag.value}`}`,
-      };
-    }
+    if (value === undefined || (tag.value !== undefined && tag.value !== value)) continue;
+    // A key-only exclusion tag may carry an exemption with an expiry; an expired one no longer excludes.
+    const exemption = tag.value === undefined ? parseExemption(value) : undefined;
+    if (exemption && exemptionExpired(exemption, now)) continue;
+    return {
+      instanceId: instance.instanceId,
+      outcome: 'Skipped',
+      reason: 'Excluded',
+      message: exemption
+        ? `exempt by tag ${tag.key} until ${exemption.until}${exemption.reason ? ` (${exemption.reason})` : ''}`
+        : `excluded by tag ${tag.value === undefined ? tag.key : `${tag.key}=${tag.value}`}`,
+    };
   }
   if (instance.networkType === 'classic') {
     return {

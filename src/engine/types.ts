@@ -216,6 +216,11 @@ export interface ExecutionParameters {
   mode: ExecutionMode;
   onConflict: ConflictPolicy;
   exclusions: Exclusions;
+  /**
+   * Blast-radius limit: most instances this execution may write to (a number, or `"N%"` of the
+   * selected instances). Absent: the defaults of `MAX_TARGETS_DEFAULTS` (blastRadius.ts) apply.
+   */
+  maxTargets?: Amount;
 }
 
 /** What a planned target needs: `attach`, `replace` (detach other role, attach ours), `conflict` (fail, no call). */
@@ -262,6 +267,19 @@ export interface ExecutionPlan {
   batches: PlannedBatch[];
   /** MaxErrors resolved to an absolute number. */
   maxErrors: number;
+  /** Exemptions found at planning that expired (the instance is in scope again) or expire soon. */
+  exemptions?: ExemptionNotice[];
+}
+
+/** An exemption worth reporting (see exclusions.ts): expired, or expiring within 14 days. */
+export interface ExemptionNotice {
+  instanceId: string;
+  /** The exclusion tag key that carries it. */
+  tag: string;
+  /** Last exempt day, YYYY-MM-DD (UTC). */
+  until: string;
+  reason?: string;
+  state: 'expired' | 'expiring';
 }
 
 export type PauseReason = 'MaxErrorsExceeded' | 'FirstBatchPause' | 'EveryBatchPause' | 'CallRefused';

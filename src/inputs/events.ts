@@ -477,6 +477,7 @@ export const sweepPayloadSchema = z.strictObject({
   /** Also remediate the sources in the same run (default: report them only). */
   fix: z.array(z.enum(['templates', 'metadata'])).optional(),
   ...organizationShape,
+  maxTargets: z.union([z.number(), z.string()]).optional(),
 });
 
 /** A validated sweep request. `targets` defaults to `{"Type":"All"}` per region downstream. */
@@ -490,6 +491,8 @@ export interface SweepRequest {
   mode?: ExecutionMode;
   /** Present when the payload names `accounts`: every (account, region) is swept as one parent execution. */
   organization?: { scope: AccountScope; assumeRole: string; accountConcurrency: number };
+  /** Checked by the execution-input schema (`maxTargets`: a number or "N%"). */
+  maxTargets?: number | string;
 }
 
 export interface TimerEvent {

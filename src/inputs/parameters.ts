@@ -5,7 +5,7 @@
  */
 
 import { InvalidInputError } from '../engine/errors.js';
-import { parseRateControl } from '../engine/rateControl.js';
+import { parseAmount, parseRateControl } from '../engine/rateControl.js';
 import {
   CONFLICT_POLICIES,
   type ConflictPolicy,
@@ -36,6 +36,7 @@ const KNOWN_KEYS = new Set([
   'excludeTags',
   'excludeInstanceIds',
   'rules',
+  'maxTargets',
 ]);
 
 /** Raw input as it arrives from a params file, flags or a workflow: not validated yet. */
@@ -51,6 +52,7 @@ export interface RawExecutionInput {
   excludeInstanceIds?: unknown;
   /** A role-rules document (object, or its JSON/YAML text) instead of `RamRoleName`. */
   rules?: unknown;
+  maxTargets?: unknown;
 }
 
 /**
@@ -105,6 +107,8 @@ export function parseExecutionInput(input: unknown, fieldPrefix = ''): Execution
     );
   }
   const targets = parseTargets(raw['targets'], field('targets'));
+  const maxTargets =
+    raw['maxTargets'] === undefined ? undefined : parseAmount(raw['maxTargets'], field('maxTargets'));
   return {
     regionId,
     ramRoleName: rules ? RULES_LABEL : (role as string),
@@ -125,6 +129,7 @@ export function parseExecutionInput(input: unknown, fieldPrefix = ''): Execution
       stringList(raw['excludeTags'], field('excludeTags')),
       stringList(raw['excludeInstanceIds'], field('excludeInstanceIds')),
     ),
+    ...(maxTargets === undefined ? {} : { maxTargets }),
   };
 }
 

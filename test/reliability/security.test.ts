@@ -171,6 +171,8 @@ describe('secrets never reach the logs', () => {
             '{"Mode":"Batch","Batch":["50%"],"MaxErrors":5}',
             '--on-conflict',
             'replace',
+            '--max-targets',
+            '100%',
             ...common,
             '--output',
             'json',

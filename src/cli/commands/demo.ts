@@ -157,6 +157,8 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
       targets: { Type: 'All' },
       rateControl: DEMO_DEFAULTS.rateControl,
       mode: 'FailurePause',
+      // A first rollout over the whole (generated) fleet: lift the blast-radius belt explicitly.
+      maxTargets: '100%',
     });
     const deps = depsFor('cn-hangzhou');
     const created = await createExecution(parameters, deps, { origin: 'cli' });
@@ -187,7 +189,10 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
 
     // 4. Sweep
     say('Step 4 — the scheduled sweep (what the timer trigger runs) over both regions:');
-    const sweep = await runSweep({ regions: ['cn-hangzhou', 'cn-shanghai'], role }, depsFor);
+    const sweep = await runSweep(
+      { regions: ['cn-hangzhou', 'cn-shanghai'], role, maxTargets: '100%' },
+      depsFor,
+    );
     reporter?.finish();
     say(indent(renderSweepText(sweep)));
     const truth = emulator.instances();

@@ -52,6 +52,7 @@ interface RunOptions extends CommonOptions, OrganizationOptions {
   excludeIds?: string[];
   params?: string;
   dryRun?: boolean;
+  maxTargets?: string;
 }
 
 /** Which flag sets which parameter, so that errors name the flag the operator typed. */
@@ -65,6 +66,7 @@ const FLAG_SOURCES: Record<string, { flag: string; option: keyof RunOptions }> =
   onConflict: { flag: '--on-conflict', option: 'onConflict' },
   excludeTags: { flag: '--exclude-tag', option: 'excludeTag' },
   excludeInstanceIds: { flag: '--exclude-ids', option: 'excludeIds' },
+  maxTargets: { flag: '--max-targets', option: 'maxTargets' },
 };
 
 /** Hook for progress rendering (a TTY progress bar or plain lines), set by the terminal UX. */
@@ -118,6 +120,10 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         .option(
           '--params <file>',
           "the OOS template's parameters JSON (regionId, RamRoleName, targets, rateControl)",
+        )
+        .option(
+          '--max-targets <n|N%>',
+          'fail before any write when more instances need one (default 100 with --on-conflict replace, 1000 for {"Type":"All"})',
         )
         .option('--dry-run', 'resolve targets and print the plan; no write call is made'),
     ),
@@ -314,6 +320,7 @@ function runParameters(options: RunOptions): ExecutionParameters {
   if (options.onConflict !== undefined) input.onConflict = options.onConflict;
   if (options.excludeTag?.length) input.excludeTags = options.excludeTag;
   if (options.excludeIds?.length) input.excludeInstanceIds = options.excludeIds;
+  if (options.maxTargets !== undefined) input.maxTargets = options.maxTargets;
   for (const key of ['regionId', 'RamRoleName', 'targets'] as const) {
     if (key === 'RamRoleName' && input.rules !== undefined) continue;
     if (input[key] === undefined) {

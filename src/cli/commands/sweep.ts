@@ -49,6 +49,7 @@ interface SweepOptions extends CommonOptions, OrganizationOptions {
   rateControl?: string;
   mode?: string;
   fix?: string;
+  maxTargets?: string;
 }
 
 /** Registers `sweep`. */
@@ -69,6 +70,10 @@ export function registerSweepCommand(program: Command, context: CommandContext):
           'OOS rateControl (default {"Mode":"Concurrency","Concurrency":100,"MaxErrors":10})',
         )
         .option('--mode <mode>', 'Automatic (default) or FailurePause')
+        .option(
+          '--max-targets <n|N%>',
+          'per region, refuse to write to more instances than this (default 1000 for {"Type":"All"}, 100 with replace)',
+        )
         .option(
           '--fix <list>',
           'also remediate the sources in the same run: templates, metadata, or templates,metadata (default: report them only)',
@@ -148,6 +153,7 @@ export function sweepRequest(options: SweepOptions): {
   rateControl?: unknown;
   mode?: ExecutionMode;
   fix?: SourceFix[];
+  maxTargets?: string;
 } {
   const regions = regionList(options.region);
   const { role, rules } = roleOrRules(options, 'the role every instance should bear');
@@ -170,6 +176,7 @@ export function sweepRequest(options: SweepOptions): {
       : { rateControl: readJsonArgument(options.rateControl, '--rate-control') }),
     ...(mode === undefined ? {} : { mode }),
     ...(options.fix === undefined ? {} : { fix: fixList(options.fix) }),
+    ...(options.maxTargets === undefined ? {} : { maxTargets: options.maxTargets }),
   };
   try {
     for (const regionId of request.regions) sweepParameters(regionId, request);
@@ -180,6 +187,7 @@ export function sweepRequest(options: SweepOptions): {
       targets: '--targets',
       rateControl: '--rate-control',
       fix: '--fix',
+      maxTargets: '--max-targets',
     };
     const flag = flags[head];
     if (!flag) throw error;

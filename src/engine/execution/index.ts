@@ -7,6 +7,7 @@
  * finds intents without results (the process died mid-call) settles them with DescribeInstanceRamRole
  * before anything else, so no target is lost and no instance is written twice blindly.
  */
+import { blastRadiusViolation } from '../blastRadius.js';
 
 import { attachChunk, type ChunkContext, replaceChunk } from '../chunk.js';
 import { ExecutionNotFoundError, InvalidActionError, InvalidInputError } from '../errors.js';
@@ -142,6 +143,8 @@ export async function createExecution(
   }
   const executionId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
   const plan = await planExecution(executionId, parameters, deps);
+  const overLimit = blastRadiusViolation(plan, parameters);
+  if (overLimit && !options.dryRun) throw overLimit;
   const outcomes = decidedOutcomes(plan);
   const record = newExecutionRecord(plan, {
     parameters,
@@ -159,6 +162,8 @@ export async function createExecution(
     return {
       ...buildReport({ record, plan, outcomes: predicted }),
       counts: countOutcomes(plan.targets.length, []),
+      // A dry run is never stopped by the belt (it writes nothing); it says whether the run would be.
+      ...(overLimit ? { statusReason: `a real run would be refused: ${overLimit.message}` } : {}),
     };
   }
   if (!deps.store) throw new TypeError('createExecution needs a store unless dryRun is set');
@@ -459,7 +464,7 @@ class ExecutionRunner extends BatchRunner {
         : [];
     const excludedIds = new Set(parameters.exclusions.instanceIds);
     const outcomes = instances.flatMap((instance) => {
-      const outcome = ineligibility(instance, parameters.exclusions, excludedIds);
+      const outcome = ineligibility(instance, parameters.exclusions, this.deps.clock.now(), excludedIds);
       return outcome ? [outcome] : [];
     });
     if (outcomes.length > 0) {

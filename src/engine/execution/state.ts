@@ -12,6 +12,7 @@ import type {
   ExecutionRecord,
   ExecutionStatus,
   ExecutionSummary,
+  ExemptionNotice,
   InstanceOutcome,
   JournalEntry,
   OutcomeGroup,
@@ -218,6 +219,8 @@ export interface ExecutionReport {
   refusal?: CallRefusal;
   /** Things an operator should check although nothing failed (e.g. a region that listed no instance). */
   warnings?: string[];
+  /** Exemptions that expired (now in scope) or expire soon, as found at planning. */
+  exemptions?: ExemptionNotice[];
 }
 
 /**
@@ -309,6 +312,7 @@ export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'out
   if (record.statusReason) report.statusReason = record.statusReason;
   if (record.rollbackOf) report.rollbackOf = record.rollbackOf;
   if (record.parameters.kind) report.kind = record.parameters.kind;
+  if (plan.exemptions?.length) report.exemptions = plan.exemptions;
   if (record.pauseReason && record.status === 'Waiting') report.pauseReason = record.pauseReason;
   if (record.refusal) report.refusal = record.refusal;
   if (plan.targets.length === 0 && record.origin !== 'rollback' && !record.parameters.kind) {

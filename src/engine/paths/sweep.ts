@@ -11,8 +11,9 @@
 
 import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
+import { BlastRadiusError } from '../blastRadius.js';
 import { ExecutionNotFoundError, InvalidInputError, RoleAttachError } from '../errors.js';
-import { mergeExclusions } from '../exclusions.js';
+import { exemptionLines, mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
 import { createExecution, runExecution } from '../execution/index.js';
 import type { ExecutionReport } from '../execution/state.js';
@@ -26,6 +27,7 @@ import type {
   ExecutionParameters,
   ExecutionRecord,
   ExecutionStatus,
+  ExemptionNotice,
   RoleRules,
   SkipReason,
   TargetsSpec,
@@ -51,6 +53,11 @@ export interface SweepRequest {
    * first, Automatic: the first failure stops it until the next sweep). @default none (report only)
    */
   fix?: SourceFix[];
+  /**
+   * Blast-radius limit per region, a number or "N%" as written (checked by the execution-input schema).
+   * @default `MAX_TARGETS_DEFAULTS` of blastRadius.ts (1000 writes for `{"Type":"All"}`)
+   */
+  maxTargets?: unknown;
 }
 
 /** What `fix` may name. */
@@ -112,7 +119,9 @@ export type SweepRegionState =
   /** A sweep execution of this (region, role) is Waiting for an operator. Nothing was done. */
   | 'waiting'
   /** The deadline passed before this region started. */
-  | 'notStarted';
+  | 'notStarted'
+  /** More instances need a write than `maxTargets` allows: nothing was written (see the note). */
+  | 'refused';
 
 /** The compliance report of one region. */
 export interface RegionCompliance {
@@ -145,6 +154,8 @@ export interface RegionCompliance {
   sources?: SourceCompliance;
   /** E.g. the region listed no instance (a missing `ecs:DescribeInstances` looks like that). */
   warnings?: string[];
+  /** Exemptions that expired (in scope again) or expire within 14 days. */
+  exemptions?: ExemptionNotice[];
 }
 
 /**
@@ -252,7 +263,16 @@ async function sweepRegion(
       // nothing (read as "none"), never an execution no sweep would find again.
       executionId = newExecutionId(deps.clock.now(), deps.random);
       await deps.store.putDocument(openSweepKey(regionId, request.role), { executionId });
-      await createExecution(parameters, deps, { origin: 'sweep', executionId });
+      try {
+        await createExecution(parameters, deps, { origin: 'sweep', executionId });
+      } catch (error) {
+        if (!(error instanceof BlastRadiusError)) throw error;
+        deps.logger.warn(
+          { regionId, role: request.role, limit: error.limit, count: error.count },
+          error.message,
+        );
+        return empty(regionId, 'refused', error.message);
+      }
     }
     let report: ExecutionReport;
     try {
@@ -419,6 +439,7 @@ export function sweepParameters(
     rateControl: request.rateControl ?? SWEEP_DEFAULTS.rateControl,
     mode: request.mode ?? SWEEP_DEFAULTS.mode,
     onConflict: settings.onConflict ?? PARAMETER_DEFAULTS.onConflict,
+    ...(request.maxTargets === undefined ? {} : { maxTargets: request.maxTargets }),
   });
   return { ...parameters, exclusions: mergeExclusions(parameters.exclusions, settings.exclusions) };
 }
@@ -503,6 +524,7 @@ export function complianceOf(report: ExecutionReport, resumed = false): RegionCo
     compliantAfter: c.alreadyAttached + accepted + attachedNow,
     ...(report.rules ? { accepted, byRule: [...byRule.values()] } : {}),
     ...(report.warnings ? { warnings: report.warnings } : {}),
+    ...(report.exemptions ? { exemptions: report.exemptions } : {}),
   };
 }
 
@@ -567,6 +589,7 @@ export function renderSweepText(report: SweepReport): string {
     }
     for (const f of r.failed) lines.push(`    failed ${f.instanceId}: ${f.code} ${f.message}`.trimEnd());
     if (r.sources) lines.push(...renderSources(r.sources));
+    lines.push(...exemptionLines(r.exemptions ?? [], '    '));
   }
   const t = report.totals;
   lines.push(

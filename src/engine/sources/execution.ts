@@ -133,7 +133,11 @@ export async function createSourceExecution(
   if (parameters.kind === 'templates') await assertRoleUsable(deps.ram, parameters.ramRoleName);
   const targets =
     parameters.kind === 'harden-metadata'
-      ? await planMetadataTargets(parameters, { ecs: deps.ecs, metadata: sources.metadata })
+      ? await planMetadataTargets(parameters, {
+          ecs: deps.ecs,
+          metadata: sources.metadata,
+          clock: deps.clock,
+        })
       : await planTemplateTargets(parameters, sources);
   const executionId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
   return store(planOf(executionId, targets, parameters), parameters, deps, {

@@ -5,7 +5,7 @@
  * unless `hardenRoleless`) and the MetadataOptions; every write is settled by reading MetadataOptions again.
  */
 import { CloudApiError } from '../errors.js';
-import type { EcsApi } from '../ports.js';
+import type { Clock, EcsApi } from '../ports.js';
 import { ineligibility, resolveTargets, targetRegion } from '../targets.js';
 import type { ExecutionParameters, InstanceOutcome, PlannedTarget } from '../types.js';
 import type { MetadataApi } from './ports.js';
@@ -20,7 +20,7 @@ export const HARDENING_PREREQUISITES =
 
 export async function planMetadataTargets(
   parameters: ExecutionParameters,
-  deps: { ecs: EcsApi; metadata: MetadataApi },
+  deps: { ecs: EcsApi; metadata: MetadataApi; clock: Pick<Clock, 'now'> },
 ): Promise<PlannedTarget[]> {
   const region = targetRegion(parameters.targets, parameters.regionId);
   const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs);
@@ -28,7 +28,7 @@ export async function planMetadataTargets(
   const targets: PlannedTarget[] = [];
   const eligible: string[] = [];
   for (const instance of resolved.instances) {
-    const decided = ineligibility(instance, parameters.exclusions, excludedIds);
+    const decided = ineligibility(instance, parameters.exclusions, deps.clock.now(), excludedIds);
     if (decided) targets.push({ instanceId: instance.instanceId, source: 'instance', decided });
     else eligible.push(instance.instanceId);
   }

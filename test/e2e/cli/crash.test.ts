@@ -46,6 +46,8 @@ describe('crash and resume', () => {
         '{"Type":"All"}',
         '--rate-control',
         '{"Mode":"Batch","Batch":["10%"],"ConcurrencyInBatches":50}',
+        '--max-targets',
+        '100%',
         '--endpoint',
         emulator.endpoint,
         '--state',

@@ -234,6 +234,29 @@ describe('ecs-role-attach run against the emulator', () => {
     expect(calls['DetachInstanceRamRole'] ?? 0).toBe(0);
   });
 
+  it('--max-targets stops a run before its first write, naming the limit and the count', async () => {
+    emulator = await startTestEmulator({
+      fleet: cliFleet(30, { [fleetId(4)]: { RamRoleName: 'OtherEcsRole' } }),
+    });
+    const ids = [fleetId(3), fleetId(4), fleetId(5)];
+    const result = await run(
+      tempState(),
+      '--targets',
+      JSON.stringify({ Type: 'ResourceIds', ResourceIds: ids }),
+      '--on-conflict',
+      'replace',
+      '--max-targets',
+      '2',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'maxTargets 2 (maxTargets) allows at most 2 instance writes, but 3 of the 3 selected instances need one; no instance was changed',
+    );
+    const calls = emulator.stats().calls;
+    expect((calls['AttachInstanceRamRole'] ?? 0) + (calls['DetachInstanceRamRole'] ?? 0)).toBe(0);
+    expect((await truth()).get(fleetId(4))?.RamRoleName).toBe('OtherEcsRole');
+  });
+
   it('dry run prints the plan with zero write calls', async () => {
     emulator = await startTestEmulator({ fleet: cliFleet(1000) });
     const result = await run(

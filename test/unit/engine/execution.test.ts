@@ -394,7 +394,7 @@ describe('execution state machine', () => {
           const { ecs, deps } = setup(count, (i) => (roles.includes(i) ? { role: 'Other' } : {}));
           for (const i of failing) ecs.failAttach.set(`i-t${String(i).padStart(4, '0')}`, 'Forced');
           const created = await createExecution(
-            params({ mode, onConflict, rc: { Batch: [3, '20%'], MaxErrors: maxErrors } }),
+            params({ mode, onConflict, maxTargets: '100%', rc: { Batch: [3, '20%'], MaxErrors: maxErrors } }),
             deps,
             { origin: 'cli' },
           );
