@@ -72,6 +72,47 @@ describe('maxTargets (blast-radius belt)', () => {
     expect(dry.statusReason).toMatch(/^a real run would be refused: maxTargets 100/);
   });
 
+  it('with role rules: a rule that replaces brings the replace default, named in the message', async () => {
+    const rules = (onConflict?: string) => ({
+      rules: [
+        {
+          name: 'prod',
+          match: { tags: { env: 'prod' } },
+          role: 'EcsAppRole',
+          ...(onConflict ? { onConflict } : {}),
+        },
+      ],
+    });
+    expect(
+      maxTargetsLimit(
+        parseExecutionInput({
+          regionId: 'cn-hangzhou',
+          targets: { Type: 'Tags', Tags: [{ Key: 'env' }] },
+          rules: rules(),
+        }),
+      ),
+    ).toBeUndefined();
+    const parameters = parseExecutionInput({
+      regionId: 'cn-hangzhou',
+      targets: { Type: 'Tags', Tags: [{ Key: 'env' }] },
+      rules: rules('replace'),
+    });
+    expect(maxTargetsLimit(parameters)).toEqual({
+      amount: MAX_TARGETS_DEFAULTS.replace,
+      source: 'default for onConflict replace (rule "prod")',
+    });
+    // 202 instances, the 101 env=prod ones bear another role: 101 replaces under rule prod.
+    const { ecs, deps, store } = setup(202, () => ({ role: 'OtherRole' }));
+    await expect(createExecution(parameters, deps, { origin: 'cli' })).rejects.toThrow(
+      'maxTargets 100 (default for onConflict replace (rule "prod")) allows at most 100 instance writes, but 101 of the 202 selected instances need one',
+    );
+    expect(ecs.attachCount()).toBe(0);
+    expect(await store.list()).toEqual([]);
+    // An explicit maxTargets counts only the rule's writes (the 101 unmatched instances are NoRule).
+    const lifted = await createExecution({ ...parameters, maxTargets: 101 }, deps, { origin: 'cli' });
+    expect(lifted.status).toBe('Running');
+  });
+
   it('a sweep over the limit reports the region refused and writes nothing', async () => {
     const { ecs, deps } = setup(5);
     const report = await runSweep(

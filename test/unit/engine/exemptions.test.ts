@@ -104,4 +104,41 @@ describe('exemptions with expiry on the exclusion tag', () => {
     const next = await createExecution(parameters, deps, { origin: 'cli' });
     expect(next.instances.find((i) => i.instanceId === 'i-t0001')?.outcome).toBe('Pending');
   });
+
+  it('with role rules: an expired exemption lets the matching rule attach its role', async () => {
+    const clock = new ManualClock(); // 2026-11-22 12:00 UTC
+    const ecs = new FakeEcs(
+      fleet(3, (i) => ({
+        tags: {
+          team: 'web',
+          ...(i === 0 ? { [TAG]: 'until=2026-11-21;reason=OPS-9' } : {}),
+          ...(i === 1 ? { [TAG]: 'until=2027-01-31' } : {}),
+        },
+      })),
+    );
+    const deps: EngineDeps = {
+      ecs,
+      ram: new FakeRam(['WebAppRole']),
+      store: new MemoryStore(),
+      clock,
+      random: () => 0.5,
+      logger: silentLogger,
+    };
+    const parameters = parseExecutionInput({
+      regionId: 'cn-hangzhou',
+      targets: { Type: 'Tags', Tags: [{ Key: 'team' }] },
+      rules: { rules: [{ name: 'web', match: { tags: { team: 'web' } }, role: 'WebAppRole' }] },
+    });
+    const created = await createExecution(parameters, deps, { origin: 'cli' });
+    const report = await runExecution(created.executionId, deps);
+    expect(report.instances.map((i) => [i.instanceId, i.outcome, i.reason])).toEqual([
+      ['i-t0000', 'Attached', undefined],
+      ['i-t0001', 'Skipped', 'Excluded'],
+      ['i-t0002', 'Attached', undefined],
+    ]);
+    expect(ecs.instances.get('i-t0000')?.role).toBe('WebAppRole');
+    expect(report.exemptions).toEqual([
+      { instanceId: 'i-t0000', tag: TAG, until: '2026-11-21', reason: 'OPS-9', state: 'expired' },
+    ]);
+  });
 });
