@@ -75,6 +75,7 @@ export async function benchWindowed(instances: number, log: (line: string) => vo
       regionId: BENCH_REGION,
       RamRoleName: BENCH_ROLE,
       targets: { Type: 'All' },
+      maxTargets: '100%', // a first rollout over the whole region: lifts the default 1000 of Type All
     });
     // Start at a window boundary (the floor assumes it).
     const windowMs = WINDOW.windowSeconds * 1000;
