@@ -6,6 +6,7 @@
  * `{"attached":[],"alreadyAttached":[],"skipped":[],"failed":[],"backlogged":[],"ignoredEvents":n}`.
  */
 import {
+  type DeliveryStats,
   type EventPathSummary,
   groupByRegion,
   mergeSummaries,
@@ -15,7 +16,11 @@ import {
 import { decodeInstanceEvents } from '../../src/inputs/events.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
-export type OnInstanceCreatedResult = EventPathSummary & { ignoredEvents: number };
+export type OnInstanceCreatedResult = EventPathSummary & {
+  ignoredEvents: number;
+  /** With `NOTIFY`: deliveries of this invocation (breaker opened). */
+  notifications?: DeliveryStats;
+};
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
 export function createHandler(overrides: RuntimeOverrides = {}) {
@@ -44,7 +49,7 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
         ),
       ),
     );
-    return { ...mergeSummaries(summaries), ignoredEvents: ignored.length };
+    return runtime.withNotifications({ ...mergeSummaries(summaries), ignoredEvents: ignored.length });
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type RoleRules,
   RULES_LABEL,
 } from '../../src/engine/index.js';
+import { type NotificationSink, parseSinks } from '../../src/inputs/notify.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { parseTagFilter } from '../../src/inputs/targets.js';
 
@@ -58,6 +59,11 @@ export interface FunctionConfig {
   onConflict: ConflictPolicy;
   /** `BREAKER_THRESHOLD`: consecutive failures that pause the event path. @default `5` */
   breakerThreshold: number;
+  /**
+   * `NOTIFY`: notification sinks, comma- or space-separated (`webhook:https://...`,
+   * `dingtalk:https://oapi.dingtalk.com/robot/send?access_token=...[&secret=...]`). @default `[]`
+   */
+  notify: NotificationSink[];
   /** `FC_ACCOUNT_ID` or `context.accountId`. */
   accountId: string;
   /** `FC_REGION` or `context.region`. */
@@ -162,6 +168,7 @@ export function loadFunctionConfig(
     excludeTags: parseExcludeTags(read('EXCLUDE_TAG')),
     onConflict: onConflict as ConflictPolicy,
     breakerThreshold: parseBreakerThreshold(read('BREAKER_THRESHOLD')),
+    notify: parseSinks([read('NOTIFY') ?? ''], 'NOTIFY'),
     accountId,
     regionId,
   };

@@ -20,12 +20,14 @@ import {
 } from '../../src/cloud/organization.js';
 import {
   type Clock,
+  type DeliveryStats,
   type EcsApi,
   type EngineDeps,
   type ExecutionStore,
   InvalidInputError,
   type Logger,
   memoizeRoleChecks,
+  type Notifier,
   type OrganizationDeps,
   type RamApi,
   type RandomSource,
@@ -34,6 +36,7 @@ import {
   systemClock,
 } from '../../src/engine/index.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
+import { createNotifier } from '../../src/notify/sinks.js';
 import { openExecutionStore } from '../../src/store/index.js';
 import { type FunctionConfig, loadFunctionConfig } from './config.js';
 
@@ -83,6 +86,14 @@ export interface FunctionRuntime {
    * @throws {@link InvalidInputError} naming `ROLE_RULES` (a missing or invalid document) before any cloud call.
    */
   roleRules(): Promise<RoleRules | undefined>;
+  /** `NOTIFY`'s notifier (absent without it) and the flags its commands repeat (` --state ...`). */
+  notifier?: Notifier;
+  commandFlags?: string;
+  /**
+   * Waits for this invocation's notifications and returns `result` with their counts (`notifications`);
+   * without `NOTIFY`, `result` as it is. Never throws: a failed delivery is only counted and logged.
+   */
+  withNotifications<T extends object>(result: T): Promise<T & { notifications?: DeliveryStats }>;
 }
 
 /** GetRole answers reused across invocations of one warm instance. */
@@ -125,6 +136,13 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
     // The sources (launch templates, scaling configurations, metadata mode): the sweep reports them.
     return { ecs: apis.ecs, ram: memoizeRoleChecks(apis.ram, clock, roleCache), sources: apis.sources };
   };
+  const notifier = createNotifier(config.notify, clock, logger);
+  const told = notifier
+    ? {
+        notifier,
+        commandFlags: ` --state ${state.kind === 'fs' ? state.directory : `oss://${state.bucket}/${state.prefix}`}`,
+      }
+    : {};
   return {
     config,
     store,
@@ -133,7 +151,15 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
     logger,
     requestId,
     cloud,
-    engine: (regionId) => ({ ...cloud(regionId), store, clock, random, logger, owner: `fc:${requestId}` }),
+    engine: (regionId) => ({
+      ...cloud(regionId),
+      store,
+      clock,
+      random,
+      logger,
+      owner: `fc:${requestId}`,
+      ...told,
+    }),
     flow: () =>
       createCloudFlowApi({
         regionId: config.regionId,
@@ -186,6 +212,9 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
     deadline: (budgetMs) => clock.now() + budgetMs,
     timeoutSeconds: context.function?.timeout ?? 60,
     roleRules: () => readRoleRules(config, store),
+    ...told,
+    withNotifications: async (result) =>
+      notifier ? { ...result, notifications: await notifier.flush() } : result,
   };
 }
 

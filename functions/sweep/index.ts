@@ -10,6 +10,7 @@
  */
 
 import {
+  type DeliveryStats,
   type OrganizationReport,
   organizationSweep,
   planAccounts,
@@ -22,7 +23,10 @@ import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
 export function createHandler(overrides: RuntimeOverrides = {}) {
-  return async (event: unknown, context: FcContext): Promise<SweepReport | OrganizationReport> => {
+  return async (
+    event: unknown,
+    context: FcContext,
+  ): Promise<(SweepReport & { notifications?: DeliveryStats }) | OrganizationReport> => {
     const timer = decodeTimerEvent(event);
     const runtime = createRuntime(context, overrides);
     const { config, logger } = runtime;
@@ -92,7 +96,7 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
       },
       'sweep compliance',
     );
-    return report;
+    return runtime.withNotifications(report);
   };
 }
 

@@ -38,59 +38,63 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
     const { store, config } = runtime;
     const callbacks = { ...runtime, flow: runtime.flow(), owner: `fc:${runtime.requestId}` };
     const budget = (explicit?: number) => runtime.deadline(explicit ?? stepBudgetMs(runtime.timeoutSeconds));
-    switch (request.action) {
-      case 'plan': {
-        // The one exclusion rule: default tag + the deployment's EXCLUDE_TAG + the execution's own.
-        const exclusions = mergeExclusions(parameters!.exclusions, { tags: config.excludeTags });
-        const organization = input?.organization;
-        if (organization) {
-          const { apis, deps } = runtime.organization();
-          const plan = {
-            input: { kind: 'run' as const, parameters: { ...parameters!, exclusions } },
-            origin: 'workflow' as const,
-            ...(await planAccounts(organization, organization.regions, apis)),
-            accountConcurrency: organization.accountConcurrency,
-          };
-          return planOrganizationStep(plan, deps, request.executionName);
+    return runtime.withNotifications(await answer());
+
+    async function answer(): Promise<object> {
+      switch (request.action) {
+        case 'plan': {
+          // The one exclusion rule: default tag + the deployment's EXCLUDE_TAG + the execution's own.
+          const exclusions = mergeExclusions(parameters!.exclusions, { tags: config.excludeTags });
+          const organization = input?.organization;
+          if (organization) {
+            const { apis, deps } = runtime.organization();
+            const plan = {
+              input: { kind: 'run' as const, parameters: { ...parameters!, exclusions } },
+              origin: 'workflow' as const,
+              ...(await planAccounts(organization, organization.regions, apis)),
+              accountConcurrency: organization.accountConcurrency,
+            };
+            return planOrganizationStep(plan, deps, request.executionName);
+          }
+          const engine = runtime.engine(parameters!.targets.RegionId ?? parameters!.regionId);
+          return planStep({ ...parameters!, exclusions }, engine, request.executionName);
         }
-        const engine = runtime.engine(parameters!.targets.RegionId ?? parameters!.regionId);
-        return planStep({ ...parameters!, exclusions }, engine, request.executionName);
+        case 'step': {
+          if (isOrganizationId(request.executionId))
+            return runOrganizationStep(
+              request.executionId,
+              runtime.organization().deps,
+              budget(request.budgetMs),
+            );
+          const { parameters: stored } = (await store.load(request.executionId)).record;
+          const engine = runtime.engine(stored.targets.RegionId ?? stored.regionId);
+          return runStep(request.executionId, engine, budget(request.budgetMs));
+        }
+        case 'await':
+          if (isOrganizationId(request.executionId))
+            return awaitOrganizationStep(request.executionId, request.taskToken, callbacks);
+          return awaitStep(request.executionId, request.taskToken, callbacks);
+        case 'resume-events': {
+          const regionId = request.regionId ?? config.regionId;
+          const engine = { ...runtime.engine(regionId), owner: runtime.requestId };
+          // resumeEventPath merges them with the default tag (mergeExclusions).
+          const exclusions = { tags: config.excludeTags, instanceIds: [] };
+          // A role named by the request resumes that role's event path; else the function's own (ROLE_RULES too).
+          const rules = request.ramRoleName === undefined ? await runtime.roleRules() : undefined;
+          const resumed = await resumeEventPath(regionId, request.ramRoleName ?? config.ramRoleName, engine, {
+            onConflict: config.onConflict,
+            exclusions,
+            ...(rules ? { rules } : {}),
+          });
+          const execution =
+            resumed.execution && (await runStep(resumed.execution.executionId, engine, budget()));
+          return { ...resumed, execution };
+        }
+        default:
+          if (isOrganizationId(request.executionId))
+            return controlOrganizationStep(request.executionId, request.action, callbacks);
+          return controlStep(request.executionId, request.action, callbacks);
       }
-      case 'step': {
-        if (isOrganizationId(request.executionId))
-          return runOrganizationStep(
-            request.executionId,
-            runtime.organization().deps,
-            budget(request.budgetMs),
-          );
-        const { parameters: stored } = (await store.load(request.executionId)).record;
-        const engine = runtime.engine(stored.targets.RegionId ?? stored.regionId);
-        return runStep(request.executionId, engine, budget(request.budgetMs));
-      }
-      case 'await':
-        if (isOrganizationId(request.executionId))
-          return awaitOrganizationStep(request.executionId, request.taskToken, callbacks);
-        return awaitStep(request.executionId, request.taskToken, callbacks);
-      case 'resume-events': {
-        const regionId = request.regionId ?? config.regionId;
-        const engine = { ...runtime.engine(regionId), owner: runtime.requestId };
-        // resumeEventPath merges them with the default tag (mergeExclusions).
-        const exclusions = { tags: config.excludeTags, instanceIds: [] };
-        // A role named by the request resumes that role's event path; else the function's own (ROLE_RULES too).
-        const rules = request.ramRoleName === undefined ? await runtime.roleRules() : undefined;
-        const resumed = await resumeEventPath(regionId, request.ramRoleName ?? config.ramRoleName, engine, {
-          onConflict: config.onConflict,
-          exclusions,
-          ...(rules ? { rules } : {}),
-        });
-        const execution =
-          resumed.execution && (await runStep(resumed.execution.executionId, engine, budget()));
-        return { ...resumed, execution };
-      }
-      default:
-        if (isOrganizationId(request.executionId))
-          return controlOrganizationStep(request.executionId, request.action, callbacks);
-        return controlStep(request.executionId, request.action, callbacks);
     }
   };
 }

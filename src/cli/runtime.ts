@@ -22,7 +22,9 @@ import {
   RULES_LABEL,
   systemClock,
 } from '../engine/index.js';
+import { parseSinks } from '../inputs/notify.js';
 import { parseRoleRulesAs } from '../inputs/rules.js';
+import { createNotifier, type HttpNotifier } from '../notify/sinks.js';
 import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
 import type { CommandContext } from './main.js';
 
@@ -60,6 +62,43 @@ export interface CommonOptions {
   output?: string;
   qps?: string;
   quiet?: boolean;
+  /** `--notify` sinks (commands that take it: run, resume, retry, cancel, sweep). */
+  notify?: string[];
+}
+
+/** `--notify <sink>` (repeatable) on the commands that drive executions. */
+export function addNotifyOption(command: Command): Command {
+  return command.option(
+    '--notify <sink>',
+    'notify webhook:https://... or dingtalk:https://oapi.dingtalk.com/robot/send?access_token=...[&secret=...] when an execution is planned, pauses, is continued or ends (repeatable)',
+    (value: string, previous: string[] = []) => [...previous, value],
+  );
+}
+
+/** One notifier per command invocation (its flags object), so that every engine call shares it. */
+const notifiers = new WeakMap<CommonOptions, HttpNotifier | undefined>();
+
+/**
+ * The notifier of `--notify`, or undefined without it. Bad sinks throw InvalidInputError naming
+ * `--notify` (exit 2) before any call; the message names the sink by scheme and host only.
+ */
+export function notifierFor(options: CommonOptions, logger: Logger): HttpNotifier | undefined {
+  if (!notifiers.has(options)) {
+    notifiers.set(options, createNotifier(parseSinks(options.notify ?? [], '--notify'), systemClock, logger));
+  }
+  return notifiers.get(options);
+}
+
+/**
+ * Waits for the notifications of this invocation (retries included) and returns `report` with their
+ * counts; without `--notify`, `report` as it is.
+ */
+export async function withNotifications<T extends object>(
+  options: CommonOptions,
+  report: T,
+): Promise<T & { notifications?: { delivered: number; failed: number } }> {
+  const notifier = notifiers.get(options);
+  return notifier ? { ...report, notifications: await notifier.flush() } : report;
 }
 
 /** `--region a,b`: region ids, deduplicated in order; at least one. */
@@ -171,7 +210,17 @@ export function engineDeps(
     owner: CLI_OWNER,
     canTakeOver: isDeadLocalProcess,
     ...(onProgress ? { onProgress } : {}),
+    ...notifierDeps(options, logger),
   };
+}
+
+/** The notifier of `--notify` and the flags its commands repeat; nothing without `--notify`. */
+export function notifierDeps(
+  options: CommonOptions,
+  logger: Logger,
+): Pick<EngineDeps, 'notifier' | 'commandFlags'> {
+  const notifier = notifierFor(options, logger);
+  return notifier ? { notifier, commandFlags: repeatedFlags(options) } : {};
 }
 
 /**
@@ -418,6 +467,12 @@ export function renderReportText(
   }
   for (const [reason, ids] of skips) lines.push(`  skipped ${reason} (${ids.length}): ${abbreviate(ids)}`);
   lines.push(...exemptionLines(report.exemptions ?? [], '  '));
+  if (report.notifications) {
+    const n = report.notifications;
+    lines.push(
+      `  notifications: ${n.delivered} delivered${n.failed ? `, ${n.failed} failed (see the log)` : ''}`,
+    );
+  }
   const flags = repeatedFlags(options);
   if (report.kind !== undefined && report.status === 'Success' && report.rollbackOf === undefined) {
     lines.push(`  undo: ecs-role-attach rollback ${id}${flags}`);

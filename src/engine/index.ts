@@ -34,6 +34,7 @@ export {
   summarizeExecution,
   summaryMatches,
 } from './execution/state.js';
+export type { DeliveryStats, NotificationEvent, NotificationType, Notifier } from './notifications.js';
 export {
   type EventPathSummary,
   groupByRegion,

@@ -313,6 +313,13 @@ export interface ExecutionCounts {
   reverted?: number;
 }
 
+/** Notification deliveries of one process or invocation: one per (event, sink). */
+export interface DeliveryStats {
+  delivered: number;
+  /** Given up after the last retry (logged with the sink's scheme and host, never its URL). */
+  failed: number;
+}
+
 /** execution.json */
 export interface ExecutionRecord {
   executionId: string;

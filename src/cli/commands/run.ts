@@ -28,6 +28,7 @@ import {
 } from '../organization.js';
 import {
   addCommonOptions,
+  addNotifyOption,
   type CommonOptions,
   engineDeps,
   exitCodeFor,
@@ -38,6 +39,7 @@ import {
   readJsonArgument,
   readJsonFile,
   readTextFile,
+  withNotifications,
 } from '../runtime.js';
 
 interface RunOptions extends CommonOptions, OrganizationOptions {
@@ -83,8 +85,7 @@ export function setProgressFactory(factory: ProgressFactory | undefined): void {
 export function registerRunCommands(program: Command, context: CommandContext): void {
   addOrganizationOptions(
     addCommonOptions(
-      program
-        .command('run')
+      addNotifyOption(program.command('run'))
         .description('Plan and run a batch execution that attaches a RAM role to the target ECS instances.')
         .option('--region <id>', 'region of the instances, e.g. cn-hangzhou (OOS regionId)')
         .option('--role <name>', 'the instance RAM role to attach (OOS RamRoleName)')
@@ -154,7 +155,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
           ...(options.dryRun ? { dryRun: true } : {}),
         });
         const report = options.dryRun ? created : await runExecution(created.executionId, deps);
-        printReport(context, report, format, options);
+        printReport(context, await withNotifications(options, report), format, options);
         return exitCodeFor(report.status);
       }),
     );
@@ -179,7 +180,8 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
     { name: 'status', description: 'Show the report of an execution.' },
   ];
   for (const { name, action, description } of actions) {
-    addCommonOptions(program.command(`${name} <executionId>`).description(description))
+    const command = addCommonOptions(program.command(`${name} <executionId>`).description(description));
+    (action === undefined ? command : addNotifyOption(command))
       .addHelpText(
         'after',
         `\nExample:\n  $ ecs-role-attach ${name} exec-20261122T231501Z-4f3a9c --state ./.ecs-role-attach`,
@@ -213,7 +215,10 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
             progressFactory?.(context, options),
           );
           if (decision.notice) context.stderr.write(`ecs-role-attach: ${decision.notice}\n`);
-          const report = decision.drive ? await decision.drive() : decision.report;
+          const report = await withNotifications(
+            options,
+            decision.drive ? await decision.drive() : decision.report,
+          );
           printReport(context, report, format, options);
           // A decision handed back to CloudFlow succeeded even though the execution is still Running.
           return decision.handedBack && report.status === 'Running' ? 0 : exitCodeFor(report.status);

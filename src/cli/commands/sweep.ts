@@ -30,6 +30,7 @@ import {
 import { createProgressReporter } from '../progress.js';
 import {
   addCommonOptions,
+  addNotifyOption,
   type CommonOptions,
   EXIT_CODES,
   engineDeps,
@@ -39,6 +40,7 @@ import {
   readJsonArgument,
   regionList,
   roleOrRules,
+  withNotifications,
 } from '../runtime.js';
 
 interface SweepOptions extends CommonOptions, OrganizationOptions {
@@ -56,8 +58,7 @@ interface SweepOptions extends CommonOptions, OrganizationOptions {
 export function registerSweepCommand(program: Command, context: CommandContext): void {
   addOrganizationOptions(
     addCommonOptions(
-      program
-        .command('sweep')
+      addNotifyOption(program.command('sweep'))
         .description(
           'Find the instances lacking the role in each region, attach it as a stored execution, and print a compliance report (like Cloud Config rule ecs-instance-ram-role-attached). Never overlaps a running or paused sweep of the same region and role.',
         )
@@ -127,7 +128,13 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
         } finally {
           reporter?.finish();
         }
-        context.stdout.write(format === 'json' ? `${JSON.stringify(report)}\n` : renderSweepText(report));
+        const told = await withNotifications(options, report);
+        const n = told.notifications;
+        context.stdout.write(
+          format === 'json'
+            ? `${JSON.stringify(told)}\n`
+            : `${renderSweepText(report)}${n ? `notifications: ${n.delivered} delivered${n.failed ? `, ${n.failed} failed (see the log)` : ''}\n` : ''}`,
+        );
         const clean = report.regions.every((r) => r.state === 'swept' && r.status === 'Success');
         return clean && report.totals.failed === 0 ? EXIT_CODES.success : EXIT_CODES.failed;
       }),

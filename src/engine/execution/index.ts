@@ -13,6 +13,7 @@ import { attachChunk, type ChunkContext, replaceChunk } from '../chunk.js';
 import { ExecutionNotFoundError, InvalidActionError, InvalidInputError } from '../errors.js';
 import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from '../lease.js';
+import { continuedEvent, executionEvent, type Notifier } from '../notifications.js';
 import { type PlannerDeps, planExecution } from '../planner.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
 import { assignmentOf, isAcceptedRole } from '../rules.js';
@@ -80,6 +81,24 @@ export interface EngineDeps extends PlannerDeps {
   canTakeOver?: (holder: string) => boolean;
   /** Launch templates, Auto Scaling and metadata options: needed by `harden-metadata` and `templates` executions. */
   sources?: SourceApis;
+  /** Told when an execution is planned (dry run), pauses, is continued or ends; never waits for it. @default none */
+  notifier?: Notifier;
+  /** Flags repeated in the commands a notification shows, e.g. ` --state oss://bucket/prefix`. */
+  commandFlags?: string;
+}
+
+/** Publishes the event a report calls for (planned, waiting, finished), when a notifier is set. */
+function notifyReport(
+  report: ExecutionReport,
+  deps: Pick<EngineDeps, 'clock'> & Partial<Pick<EngineDeps, 'notifier' | 'commandFlags'>>,
+): ExecutionReport {
+  const event = deps.notifier && executionEvent(report, isoNow(deps.clock), deps.commandFlags ?? '');
+  if (event) deps.notifier?.publish(event);
+  return report;
+}
+
+function isoNow(clock: Pick<Clock, 'now'>): string {
+  return new Date(clock.now()).toISOString();
 }
 
 /** The lease holder of one engine call. */
@@ -159,12 +178,15 @@ export async function createExecution(
         predictedOutcome(target, assignmentOf(parameters, target).role),
       ]),
     );
-    return {
-      ...buildReport({ record, plan, outcomes: predicted }),
-      counts: countOutcomes(plan.targets.length, []),
-      // A dry run is never stopped by the belt (it writes nothing); it says whether the run would be.
-      ...(overLimit ? { statusReason: `a real run would be refused: ${overLimit.message}` } : {}),
-    };
+    return notifyReport(
+      {
+        ...buildReport({ record, plan, outcomes: predicted }),
+        counts: countOutcomes(plan.targets.length, []),
+        // A dry run is never stopped by the belt (it writes nothing); it says whether the run would be.
+        ...(overLimit ? { statusReason: `a real run would be refused: ${overLimit.message}` } : {}),
+      },
+      deps,
+    );
   }
   if (!deps.store) throw new TypeError('createExecution needs a store unless dryRun is set');
   await deps.store.create(record, plan);
@@ -199,10 +221,13 @@ export async function runExecution(
   const lease = leaseHolder(deps);
   return withLease(executionId, lease, async () => {
     const stored = await deps.store.load(executionId);
-    if (isSourceKind(stored.record.parameters)) return runSourceExecution(stored, deps, options, lease);
-    // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
-    if (stored.record.origin === 'rollback') return runRollbackExecution(stored, deps, options, lease);
-    return new ExecutionRunner(deriveState(stored), deps, options, lease).run();
+    const report = isSourceKind(stored.record.parameters)
+      ? await runSourceExecution(stored, deps, options, lease)
+      : // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
+        stored.record.origin === 'rollback'
+        ? await runRollbackExecution(stored, deps, options, lease)
+        : await new ExecutionRunner(deriveState(stored), deps, options, lease).run();
+    return notifyReport(report, deps);
   });
 }
 
@@ -233,7 +258,10 @@ export async function controlExecution(
     return cancelRequestedReport(executionId, deps.store);
   }
   try {
-    return await applyDecision(executionId, action, deps, holder);
+    const report = await applyDecision(executionId, action, deps, holder);
+    if (action === 'cancel') return notifyReport(report, deps);
+    deps.notifier?.publish(continuedEvent(report, action, isoNow(deps.clock)));
+    return report;
   } finally {
     if (!options.leaseHeld) await deps.store.unlock(leaseName(executionId), holder.owner);
   }

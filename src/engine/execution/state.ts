@@ -7,6 +7,7 @@ import { assignmentOf } from '../rules.js';
 import type {
   BatchStatus,
   CallRefusal,
+  DeliveryStats,
   ExecutionCounts,
   ExecutionPlan,
   ExecutionRecord,
@@ -221,6 +222,8 @@ export interface ExecutionReport {
   warnings?: string[];
   /** Exemptions that expired (now in scope) or expire soon, as found at planning. */
   exemptions?: ExemptionNotice[];
+  /** Notification deliveries of the command or invocation that returned this report (`--notify`, `NOTIFY`). */
+  notifications?: DeliveryStats;
 }
 
 /**

@@ -30,6 +30,7 @@ import { mergeExclusions } from '../exclusions.js';
 import { createExecution, type EngineDeps } from '../execution/index.js';
 import type { ExecutionReport } from '../execution/state.js';
 import { conflictOutcome } from '../execution/state.js';
+import type { Notifier } from '../notifications.js';
 import { assertRolesUsable, planExecution } from '../planner.js';
 import type { Clock, EcsApi, ExecutionStore, Logger, RamApi, RoleInfo } from '../ports.js';
 import { type Assignment, assignmentKey, assignmentOf } from '../rules.js';
@@ -66,6 +67,12 @@ export const EVENT_PATH_DEFAULTS = {
 /** ECS per-instance codes meaning "not in a state that accepts a role yet" (e.g. Pending). */
 export function isNotYetAttachable(code: string): boolean {
   return code.startsWith('IncorrectInstanceStatus') && code !== 'IncorrectInstanceStatus.OperationConflict';
+}
+
+/** Region and role of a breaker document key (`event-path/<region>/<role>`). */
+function breakerScope(key: string): { regionId: string; ramRoleName: string } {
+  const [, regionId = '', ramRoleName = ''] = key.split('/');
+  return { regionId, ramRoleName };
 }
 
 /** The breaker document. */
@@ -116,6 +123,10 @@ export interface EventPathDeps {
   logger: Logger;
   /** Lock owner, e.g. the FC request id. */
   owner: string;
+  /** Told when the breaker opens (`eventpath.breaker-opened`). @default none */
+  notifier?: Notifier;
+  /** Flags repeated in the command the notification shows, e.g. ` --state oss://bucket/prefix`. */
+  commandFlags?: string;
 }
 
 /** What happened to each instance of one region. */
@@ -435,6 +446,17 @@ async function updateBreaker(
         { breaker: keys.breaker, consecutiveFailures: state.consecutiveFailures, threshold },
         'event path paused: too many consecutive failures; new instances go to the backlog until `resume-events`',
       );
+      const { regionId, ramRoleName } = breakerScope(keys.breaker);
+      deps.notifier?.publish({
+        type: 'eventpath.breaker-opened',
+        at: now,
+        regionId,
+        ramRoleName,
+        consecutiveFailures: state.consecutiveFailures,
+        threshold,
+        lastFailure: { instanceId: opened.instanceId, code: opened.code, message: opened.message },
+        command: `ecs-role-attach resume-events --region ${regionId} --role ${ramRoleName}${deps.commandFlags ?? ''}`,
+      });
     }
     state.updatedAt = now;
     await deps.store.putDocument(keys.breaker, state);
@@ -614,6 +636,16 @@ export async function resumeEventPath(
       { regionId, ramRoleName, backlog: backlog.length, executionId: result.execution?.executionId },
       'event path resumed',
     );
+    if (result.wasOpen) {
+      deps.notifier?.publish({
+        type: 'eventpath.breaker-closed',
+        at: now,
+        regionId,
+        ramRoleName,
+        backlog: backlog.length,
+        ...(result.execution ? { executionId: result.execution.executionId } : {}),
+      });
+    }
     return result;
   });
 }

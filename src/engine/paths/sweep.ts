@@ -19,6 +19,7 @@ import { createExecution, runExecution } from '../execution/index.js';
 import type { ExecutionReport } from '../execution/state.js';
 import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError } from '../lease.js';
+import type { NotificationEvent, Notifier } from '../notifications.js';
 import type { ExecutionStore } from '../ports.js';
 import type {
   ConflictPolicy,
@@ -212,8 +213,11 @@ export async function runSweep(
     request.regions.map((regionId) => [regionId, sweepParameters(regionId, request, settings)]),
   );
   const regions: RegionCompliance[] = [];
+  // The sweep tells its outcome once (`sweep.finished`); its region executions tell nothing themselves.
+  let told: { notifier: Notifier; clock: EngineDeps['clock'] } | undefined;
   for (const regionId of request.regions) {
-    const deps = depsFor(regionId);
+    const { notifier, ...deps } = depsFor(regionId);
+    if (notifier) told = { notifier, clock: deps.clock };
     if (settings.deadline !== undefined && deps.clock.now() >= settings.deadline) {
       regions.push(
         empty(regionId, 'notStarted', 'the time budget ran out before this region; the next sweep covers it'),
@@ -222,7 +226,37 @@ export async function runSweep(
     }
     regions.push(await sweepRegion(parameters.get(regionId)!, deps, settings, request.fix ?? []));
   }
-  return { role: request.role, regions, totals: totalsOf(regions) };
+  const report: SweepReport = { role: request.role, regions, totals: totalsOf(regions) };
+  told?.notifier.publish(sweepEvent(report, new Date(told.clock.now()).toISOString()));
+  return report;
+}
+
+/** The `sweep.finished` notification of a sweep report. */
+export function sweepEvent(report: SweepReport, at: string): NotificationEvent {
+  const t = report.totals;
+  return {
+    type: 'sweep.finished',
+    at,
+    role: report.role,
+    totals: {
+      evaluated: t.evaluated,
+      compliantAfter: t.compliantAfter,
+      attachedNow: t.attachedNow,
+      failed: t.failed,
+      notAttempted: t.notAttempted,
+      skipped: t.skipped,
+    },
+    nonCompliant: report.regions.flatMap((r) =>
+      r.failed.map((f) => ({ regionId: r.regionId, instanceId: f.instanceId, code: f.code })),
+    ),
+    regions: report.regions.map((r) => ({
+      regionId: r.regionId,
+      state: r.state,
+      note: r.note,
+      ...(r.executionId ? { executionId: r.executionId } : {}),
+      ...(r.status ? { status: r.status } : {}),
+    })),
+  };
 }
 
 async function sweepRegion(
