@@ -31,6 +31,7 @@ describe('loadFunctionConfig', () => {
       excludeTags: [],
       onConflict: 'skip',
       breakerThreshold: 5,
+      notify: [],
       accountId: '1234567890123456',
       regionId: 'cn-hangzhou',
     });
