@@ -6,6 +6,7 @@
  */
 import { CommonErrors, EmulatorApiError } from './api-error.js';
 import type { LaunchTemplateRecord, LaunchTemplateVersionRecord } from './fleet.js';
+import { pageParams } from './paging.js';
 import type { RpcActionHandler, ServiceContext } from './service.js';
 
 /** "Each account can create up to 30 launch templates per region, and each template can have up to 30 versions." (SDK 7.11.6 doc comment) */
@@ -150,26 +151,6 @@ function findTemplate(context: ServiceContext, params: Record<string, string>): 
     'InvalidLaunchTemplate.NotFound',
     `The specified launch template ${id ?? name} does not exist.`,
   );
-}
-
-function pageParams(params: Record<string, string>, max: number): { number: number; size: number } {
-  const number = Number(params['PageNumber'] ?? 1);
-  const size = Number(params['PageSize'] ?? 10);
-  if (!Number.isInteger(number) || number < 1) {
-    throw CommonErrors.invalidParameter(
-      'PageNumber',
-      'must be a positive integer',
-      params['PageNumber'] ?? '',
-    );
-  }
-  if (!Number.isInteger(size) || size < 1 || size > max) {
-    throw CommonErrors.invalidParameter(
-      'PageSize',
-      `must be an integer from 1 to ${max}`,
-      params['PageSize'] ?? '',
-    );
-  }
-  return { number, size };
 }
 
 /** `Name.1`, `Name.2`, ... values in order. */

@@ -7,6 +7,7 @@
  */
 import { CommonErrors, EmulatorApiError } from '../api-error.js';
 import type { ScalingConfigurationRecord, ScalingGroupRecord } from '../fleet.js';
+import { pageParams } from '../paging.js';
 import { type EmulatorService, type RpcActionHandler, rpcService, type ServiceContext } from '../service.js';
 
 /** ESS pages hold at most 50 entries (DescribeScalingGroups / DescribeScalingConfigurations PageSize). */
@@ -38,22 +39,7 @@ function listParam(params: Record<string, string>, name: string): string[] {
 }
 
 function page<T>(params: Record<string, string>, items: T[]): { items: T[]; number: number; size: number } {
-  const number = Number(params['PageNumber'] ?? 1);
-  const size = Number(params['PageSize'] ?? 10);
-  if (!Number.isInteger(number) || number < 1) {
-    throw CommonErrors.invalidParameter(
-      'PageNumber',
-      'must be a positive integer',
-      params['PageNumber'] ?? '',
-    );
-  }
-  if (!Number.isInteger(size) || size < 1 || size > ESS_PAGE_SIZE_MAX) {
-    throw CommonErrors.invalidParameter(
-      'PageSize',
-      `must be an integer from 1 to ${ESS_PAGE_SIZE_MAX}`,
-      params['PageSize'] ?? '',
-    );
-  }
+  const { number, size } = pageParams(params, ESS_PAGE_SIZE_MAX);
   return { items: items.slice((number - 1) * size, number * size), number, size };
 }
 
