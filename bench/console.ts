@@ -20,10 +20,10 @@ import { PassThrough } from 'node:stream';
 import { main as cli } from '../src/cli/main.js';
 import {
   applyEntry,
-  decidedOutcomes,
   type ExecutionPlan,
   type ExecutionRecord,
   type InstanceOutcome,
+  planFold,
   saveRecordAndSummary,
 } from '../src/engine/index.js';
 import { openExecutionStore } from '../src/store/index.js';
@@ -137,10 +137,10 @@ export async function writeExecution(state: string, targets: number): Promise<nu
     entries += 2;
   }
   // As the run's last save: counts and summary from the plan and the journal, then the record.
-  const outcomes = decidedOutcomes(plan);
-  for (const entry of (await store.load(EXECUTION_ID)).journal) applyEntry(entry, outcomes, new Map());
+  const fold = planFold(plan);
+  for (const entry of (await store.load(EXECUTION_ID)).journal) applyEntry(fold, entry);
   const done = { ...record, status: 'Success' as const, nextBatch: plan.batches.length };
-  await saveRecordAndSummary(store, done, plan, outcomes, []);
+  await saveRecordAndSummary(store, { ...fold, record: done, plan });
   return entries;
 }
 

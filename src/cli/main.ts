@@ -5,17 +5,13 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerRollbackCommand } from './commands/rollback.js';
-import { registerRunCommands, setProgressFactory } from './commands/run.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerSweepCommand } from './commands/sweep.js';
+import type { CommandContext } from './context.js';
 import { createProgressFactory } from './progress.js';
 
-/** What every command module gets: a way to set the process exit code and the output streams. */
-export interface CommandContext {
-  setExitCode(code: number): void;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
+export type { CommandContext } from './context.js';
 
 /** Builds the `ecs-role-attach` program; every command lives in its own module under ./commands. */
 export function buildProgram(context: CommandContext): Command {
@@ -30,7 +26,6 @@ export function buildProgram(context: CommandContext): Command {
       writeErr: (text) => context.stderr.write(text),
     })
     .exitOverride();
-  setProgressFactory(createProgressFactory());
   registerDoctorCommand(program, context);
   registerRunCommands(program, context);
   registerSweepCommand(program, context);
@@ -52,7 +47,11 @@ export async function main(
   streams: Pick<CommandContext, 'stdout' | 'stderr'> = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram({ ...streams, setExitCode: (code) => (exitCode = code) });
+  const program = buildProgram({
+    ...streams,
+    setExitCode: (code) => (exitCode = code),
+    progress: createProgressFactory(),
+  });
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -16,7 +16,7 @@ import { type AccountScope, parseAccountScope, parseAssumeRole } from '../inputs
 
 export { planAccounts } from '../engine/index.js';
 
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import {
   CLI_OWNER,
   type CommonOptions,

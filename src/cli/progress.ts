@@ -9,7 +9,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { ExecutionProgress } from '../engine/index.js';
-import type { ProgressFactory } from './commands/run.js';
+import type { ProgressFactory } from './context.js';
 
 /** Defaults, in one place. */
 export const PROGRESS_DEFAULTS = {
@@ -61,7 +61,7 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
 }
 
 /**
- * The factory plugged into run/resume/retry with `setProgressFactory`: no progress with `--quiet`,
+ * The progress of the CLI's command context (see context.ts): no progress with `--quiet`,
  * otherwise a reporter on the command's stderr.
  */
 export function createProgressFactory(

@@ -26,7 +26,7 @@ import { parseSinks } from '../inputs/notify.js';
 import { parseRoleRulesAs } from '../inputs/rules.js';
 import { createNotifier, type HttpNotifier } from '../notify/sinks.js';
 import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 
 /** The flags every command that reads or drives executions takes: --state, --endpoint, --qps, --output, --quiet. */
 export function addCommonOptions(command: Command): Command {

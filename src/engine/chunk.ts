@@ -195,21 +195,32 @@ export async function replaceChunk(
     if (!(error instanceof CallRefusedError)) throw error;
     throw error.withSettled([...outcomes, ...detachedButNotAttached(context, detached, planned, error.code)]);
   }
-  for (const outcome of attached) {
-    if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
-      outcomes.push({
-        instanceId: outcome.instanceId,
-        outcome: 'Replaced',
-        previousRole: planned(outcome.instanceId),
-      });
-    } else if (outcome.outcome === 'Failed') {
-      outcomes.push({
-        ...outcome,
-        message: `role ${planned(outcome.instanceId)} was detached but attaching failed: ${outcome.message}`,
-      });
-    } else outcomes.push(outcome);
-  }
+  for (const outcome of attached) outcomes.push(afterReplaceAttach(outcome, planned(outcome.instanceId)));
   return outcomes;
+}
+
+/**
+ * The outcome of an attach that follows a detach of the same instance (a replace, its settlement after a
+ * crash, a rollback's restore): success is `ok` (Replaced / Restored), a failure gets the message
+ * `failed` writes (the instance was left without the detached role), anything else (Skipped) stays.
+ */
+export function afterReattach(
+  outcome: InstanceOutcome,
+  ok: InstanceOutcome,
+  failed: (message: string) => string,
+): InstanceOutcome {
+  if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') return ok;
+  if (outcome.outcome === 'Failed') return { ...outcome, message: failed(outcome.message) };
+  return outcome;
+}
+
+/** {@link afterReattach} for a replace: Replaced with the role it detached. */
+export function afterReplaceAttach(outcome: InstanceOutcome, previousRole: string): InstanceOutcome {
+  return afterReattach(
+    outcome,
+    { instanceId: outcome.instanceId, outcome: 'Replaced', previousRole },
+    (message) => `role ${previousRole} was detached but attaching failed: ${message}`,
+  );
 }
 
 /**

@@ -19,21 +19,25 @@ export {
   getExecutionReport,
   runExecution,
 } from './execution/index.js';
-export { createRollback } from './execution/rollback.js';
-export { saveRecordAndSummary } from './execution/runner.js';
 export {
   applyEntry,
-  type BatchStatus,
-  batchStatus,
   countOutcomes,
   decidedOutcomes,
+  type IntentEntry,
+  type JournalFold,
+  planFold,
+} from './execution/machine.js';
+export {
+  type BatchStatus,
+  batchStatus,
   type ExecutionReport,
   emptyRegionWarning,
-  type IntentEntry,
   SUMMARY_LIMITS,
   summarizeExecution,
   summaryMatches,
-} from './execution/state.js';
+} from './execution/report.js';
+export { createRollback } from './execution/rollback.js';
+export { saveRecordAndSummary } from './execution/runner.js';
 export type { DeliveryStats, NotificationEvent, NotificationType, Notifier } from './notifications.js';
 export {
   type EventPathSummary,

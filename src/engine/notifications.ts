@@ -7,7 +7,7 @@
  * `execution.finished` (Success/Failed/Cancelled with counts), `eventpath.breaker-opened` /
  * `eventpath.breaker-closed`, `sweep.finished` (compliance, instances found lacking the role).
  */
-import type { ExecutionReport } from './execution/state.js';
+import type { ExecutionReport } from './execution/report.js';
 import type { DeliveryStats, ExecutionCounts } from './types.js';
 
 export type { DeliveryStats };

@@ -5,7 +5,7 @@
 
 import { RoleNotUsableError } from './errors.js';
 import { exemptionNotice } from './exclusions.js';
-import { acceptedOutcome } from './execution/state.js';
+import { acceptedOutcome } from './execution/report.js';
 import type { Clock, EcsApi, RamApi } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
 import { assignmentOf, compileRules, isAcceptedRole, type RuleMatcher, rolesToCheck } from './rules.js';

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorHandle, EmulatorService } from '../../src/emulator/index';
-import type { ExecutionReport } from '../../src/engine/execution/state';
+import type { ExecutionReport } from '../../src/engine/index';
 import type { JournalEntry } from '../../src/engine/types';
 import { builtCliEnv, cliFleet, tempState } from '../helpers/cli';
 import { DESIGNATED_ROLE, startTestEmulator } from '../helpers/emulator';

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { InvalidInputError } from '../../engine/index.js';
 import { CONSOLE_DEFAULTS, type ConsoleHandle, startConsole } from '../console/server.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { guard, stateLocation } from '../runtime.js';
 
 interface ConsoleFlags {

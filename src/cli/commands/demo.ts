@@ -33,7 +33,7 @@ import {
 } from '../../engine/index.js';
 import { parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { createProgressReporter } from '../progress.js';
 import { EXIT_CODES, engineDeps, guard, openStore, renderReportText } from '../runtime.js';
 import { openConsole } from './console.js';

@@ -19,7 +19,7 @@ import {
 } from '../../engine/index.js';
 import type { AccountScope } from '../../inputs/accounts.js';
 import { createOssObjectStorage, FsObjectStorage, type ObjectStorage } from '../../store/index.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { addOrganizationOptions, type OrganizationOptions, organizationFlags } from '../organization.js';
 import { EXIT_CODES, guard, outputFormat, regionList, roleName } from '../runtime.js';
 

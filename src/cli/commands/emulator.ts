@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { type EmulatorOptions, parseFleetFile, startEmulator } from '../../emulator/index.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 
 /** Flags of `ecs-role-attach emulator`, as commander hands them over (strings). */
 export interface EmulatorFlags {

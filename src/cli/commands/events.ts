@@ -11,7 +11,7 @@ import {
   runExecution,
 } from '../../engine/index.js';
 import { parseExclusions, REGION_ID } from '../../inputs/targets.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import {
   CLI_OWNER,
   type CommonOptions,

@@ -17,7 +17,7 @@ import {
   runExecution,
   runOrganization,
 } from '../../engine/index.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { organizationApis, organizationDeps, printOrganizationReport } from '../organization.js';
 import { createProgressReporter } from '../progress.js';
 import {

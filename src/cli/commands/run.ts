@@ -3,7 +3,6 @@ import {
   createExecution,
   createOrganization,
   dryRunOrganization,
-  type EngineDeps,
   type ExecutionParameters,
   InvalidInputError,
   isOrganizationId,
@@ -15,8 +14,8 @@ import {
   runOrganization,
 } from '../../engine/index.js';
 import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
+import type { CommandContext } from '../context.js';
 import { takeDecision, takeParentDecision } from '../decisions.js';
-import type { CommandContext } from '../main.js';
 import {
   addOrganizationOptions,
   type OrganizationOptions,
@@ -70,16 +69,6 @@ const FLAG_SOURCES: Record<string, { flag: string; option: keyof RunOptions }> =
   excludeInstanceIds: { flag: '--exclude-ids', option: 'excludeIds' },
   maxTargets: { flag: '--max-targets', option: 'maxTargets' },
 };
-
-/** Hook for progress rendering (a TTY progress bar or plain lines), set by the terminal UX. */
-export type ProgressFactory = (context: CommandContext, options: CommonOptions) => EngineDeps['onProgress'];
-
-let progressFactory: ProgressFactory | undefined;
-
-/** Lets the terminal UX supply a progress renderer for run/resume/retry. */
-export function setProgressFactory(factory: ProgressFactory | undefined): void {
-  progressFactory = factory;
-}
 
 /** `run`, `resume`, `retry`, `cancel`, `status` and `list`. */
 export function registerRunCommands(program: Command, context: CommandContext): void {
@@ -149,7 +138,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
         const organization = organizationFlags(options);
         if (organization) return runOrganizationCommand(options, organization, context);
         const parameters = runParameters(options);
-        const deps = engineDeps(parameters.regionId, options, progressFactory?.(context, options));
+        const deps = engineDeps(parameters.regionId, options, context.progress?.(context, options));
         const created = await createExecution(parameters, deps, {
           origin: 'cli',
           ...(options.dryRun ? { dryRun: true } : {}),
@@ -212,7 +201,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
             executionId,
             action,
             options,
-            progressFactory?.(context, options),
+            context.progress?.(context, options),
           );
           if (decision.notice) context.stderr.write(`ecs-role-attach: ${decision.notice}\n`);
           const report = await withNotifications(

@@ -10,7 +10,7 @@ import {
   runExecution,
 } from '../../engine/index.js';
 import { parseSourceInput, type RawSourceInput } from '../../inputs/sources.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { createProgressReporter } from '../progress.js';
 import {
   addCommonOptions,

@@ -17,7 +17,7 @@ import {
   sweepParameters,
   type TargetsSpec,
 } from '../../engine/index.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import {
   addOrganizationOptions,
   type OrganizationOptions,

@@ -11,13 +11,12 @@
  */
 import {
   applyEntry,
-  countOutcomes,
-  decidedOutcomes,
   type ExecutionCounts,
   type ExecutionPlan,
   type ExecutionRecord,
   type InstanceOutcome,
-  type IntentEntry,
+  type JournalFold,
+  planFold,
   type ExecutionSummary as StoredSummary,
   SUMMARY_LIMITS,
   summarizeExecution,
@@ -78,8 +77,7 @@ export interface ExecutionPageSource {
 export class ExecutionView implements ExecutionPageSource {
   public record: ExecutionRecord;
   public readonly plan: ExecutionPlan;
-  private readonly outcomes: Map<string, InstanceOutcome>;
-  private readonly intents = new Map<string, IntentEntry>();
+  private readonly fold: JournalFold;
   private lastSeq = 0;
   /** The journal was read after the execution had ended. */
   private settled = false;
@@ -92,7 +90,7 @@ export class ExecutionView implements ExecutionPageSource {
   public constructor(record: ExecutionRecord, plan: ExecutionPlan) {
     this.record = record;
     this.plan = plan;
-    this.outcomes = decidedOutcomes(plan);
+    this.fold = planFold(plan);
     this.lowerIds = plan.targets.map((target) => target.instanceId.toLowerCase());
   }
 
@@ -105,7 +103,7 @@ export class ExecutionView implements ExecutionPageSource {
     if (this.settled && unchanged) return;
     const entries = await store.loadJournal(record.executionId, this.lastSeq);
     for (const entry of entries) {
-      applyEntry(entry, this.outcomes, this.intents);
+      applyEntry(this.fold, entry);
       this.lastSeq = Math.max(this.lastSeq, entry.seq);
     }
     if (entries.length > 0) {
@@ -120,10 +118,10 @@ export class ExecutionView implements ExecutionPageSource {
       const { batches, failures, skipped, inFlight } = summarizeExecution(
         this.record,
         this.plan,
-        this.outcomes,
-        this.intents.values(),
+        this.fold.outcomes,
+        this.fold.openIntents.values(),
       );
-      const counts = countOutcomes(this.plan.targets.length, this.outcomes.values());
+      const counts = { ...this.fold.counts };
       this.cached = { counts, batches, failures, skipped, inFlight };
     }
     return this.cached;
@@ -137,7 +135,7 @@ export class ExecutionView implements ExecutionPageSource {
 
   /** Outcomes in plan order, for the table's filters. */
   private alignedOutcomes(): (InstanceOutcome | undefined)[] {
-    this.aligned ??= this.plan.targets.map((target) => this.outcomes.get(target.instanceId));
+    this.aligned ??= this.plan.targets.map((target) => this.fold.outcomes.get(target.instanceId));
     return this.aligned;
   }
 
@@ -184,7 +182,7 @@ export class ExecutionView implements ExecutionPageSource {
   }
 
   private row(instanceId: string): InstanceRow {
-    return rowOf(instanceId, this.outcomes.get(instanceId));
+    return rowOf(instanceId, this.fold.outcomes.get(instanceId));
   }
 }
 

@@ -8,84 +8,35 @@
  * before anything else, so no target is lost and no instance is written twice blindly.
  */
 import { blastRadiusViolation } from '../blastRadius.js';
-
-import { attachChunk, type ChunkContext, replaceChunk } from '../chunk.js';
 import { ExecutionNotFoundError, InvalidActionError, InvalidInputError } from '../errors.js';
 import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from '../lease.js';
-import { continuedEvent, executionEvent, type Notifier } from '../notifications.js';
-import { type PlannerDeps, planExecution } from '../planner.js';
-import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
-import { assignmentOf, isAcceptedRole } from '../rules.js';
-import { createSourceExecution, isSourceKind, runSourceExecution } from '../sources/execution.js';
-import type { SourceApis } from '../sources/ports.js';
-import { ineligibility } from '../targets.js';
-import type {
-  ExecutionParameters,
-  ExecutionRecord,
-  InstanceOutcome,
-  NewJournalEntry,
-  OperatorAction,
-} from '../types.js';
-import { TERMINAL_STATUSES } from '../types.js';
-import { runRollbackExecution } from './rollback.js';
+import { continuedEvent, executionEvent } from '../notifications.js';
+import { planExecution } from '../planner.js';
+import type { ExecutionStore } from '../ports.js';
+import { assignmentOf } from '../rules.js';
+import { createSourceExecution, isSourceKind } from '../sources/execution.js';
+import type { ExecutionParameters, ExecutionRecord, OperatorAction } from '../types.js';
+import { markCancelHandled, requestCancel } from './cancel.js';
+import { type EngineDeps, isoNow, leaseHolder, type RunOptions } from './deps.js';
 import {
-  BatchRunner,
-  type CancelRequest,
-  type Chunk,
-  cancelEntries,
-  cancelReason,
-  cancelRequestKey,
-  markCancelHandled,
-  pendingTargets,
-  saveRecordAndSummary,
-  setStatus,
-} from './runner.js';
-import {
-  acceptedOutcome,
   applyEntry,
-  buildReport,
-  conflictOutcome,
+  applyPatch,
+  cancel,
   countOutcomes,
+  DECISION_ALLOWED,
+  decide,
   decidedOutcomes,
   deriveState,
-  type ExecutionReport,
-  type ExecutionState,
-  type IntentEntry,
   newExecutionRecord,
-  predictedOutcome,
-} from './state.js';
+  type Transition,
+} from './machine.js';
+import { buildReport, type ExecutionReport, predictedOutcome } from './report.js';
+import { saveRecordAndSummary } from './runner.js';
+import { runStored } from './runners.js';
 
-/** Progress of a running execution, emitted after every chunk (for progress bars and logs). */
-export interface ExecutionProgress {
-  executionId: string;
-  batchIndex: number;
-  batchCount: number;
-  done: number;
-  total: number;
-  failed: number;
-  maxErrors: number;
-  /** Failures that count against MaxErrors (since the last continue/retry). */
-  budgetUsed: number;
-}
-
-export interface EngineDeps extends PlannerDeps {
-  store: ExecutionStore;
-  clock: Clock;
-  random: RandomSource;
-  logger: Logger;
-  onProgress?: (progress: ExecutionProgress) => void;
-  /** Who holds an execution's lease while changing it; default: a fresh id per call. */
-  owner?: string;
-  /** Whether another holder's live lease may be taken over (its process is known dead). */
-  canTakeOver?: (holder: string) => boolean;
-  /** Launch templates, Auto Scaling and metadata options: needed by `harden-metadata` and `templates` executions. */
-  sources?: SourceApis;
-  /** Told when an execution is planned (dry run), pauses, is continued or ends; never waits for it. @default none */
-  notifier?: Notifier;
-  /** Flags repeated in the commands a notification shows, e.g. ` --state oss://bucket/prefix`. */
-  commandFlags?: string;
-}
+export { cancelRequestKey, requestCancel } from './cancel.js';
+export type { EngineDeps, ExecutionProgress, RunOptions } from './deps.js';
 
 /** Publishes the event a report calls for (planned, waiting, finished), when a notifier is set. */
 function notifyReport(
@@ -95,28 +46,6 @@ function notifyReport(
   const event = deps.notifier && executionEvent(report, isoNow(deps.clock), deps.commandFlags ?? '');
   if (event) deps.notifier?.publish(event);
   return report;
-}
-
-function isoNow(clock: Pick<Clock, 'now'>): string {
-  return new Date(clock.now()).toISOString();
-}
-
-/** The lease holder of one engine call. */
-function leaseHolder(
-  deps: Pick<EngineDeps, 'store' | 'clock' | 'owner' | 'canTakeOver'> & { random?: RandomSource },
-): LeaseHolder {
-  const random = deps.random ?? Math.random;
-  return {
-    store: deps.store,
-    clock: deps.clock,
-    owner: deps.owner ?? `engine:${Math.floor(random() * 2 ** 48).toString(16)}`,
-    ...(deps.canTakeOver ? { canTakeOver: deps.canTakeOver } : {}),
-  };
-}
-
-export interface RunOptions {
-  /** Absolute time (deps.clock) after which no new chunk starts; the execution stays Running. */
-  deadline?: number;
 }
 
 /**
@@ -219,16 +148,9 @@ export async function runExecution(
   options: RunOptions = {},
 ): Promise<ExecutionReport> {
   const lease = leaseHolder(deps);
-  return withLease(executionId, lease, async () => {
-    const stored = await deps.store.load(executionId);
-    const report = isSourceKind(stored.record.parameters)
-      ? await runSourceExecution(stored, deps, options, lease)
-      : // A rollback's targets are detach/restore work: it has its own runner (see rollback.ts).
-        stored.record.origin === 'rollback'
-        ? await runRollbackExecution(stored, deps, options, lease)
-        : await new ExecutionRunner(deriveState(stored), deps, options, lease).run();
-    return notifyReport(report, deps);
-  });
+  return withLease(executionId, lease, async () =>
+    notifyReport(await runStored(await deps.store.load(executionId), deps, options, lease), deps),
+  );
 }
 
 /**
@@ -267,21 +189,6 @@ export async function controlExecution(
   }
 }
 
-/**
- * Leaves an operator's cancel for the process running the execution (it checks before every chunk
- * and before pausing). Nothing is requested for an execution that has ended.
- */
-export async function requestCancel(
-  executionId: string,
-  deps: Pick<EngineDeps, 'store' | 'clock'>,
-  by: string,
-): Promise<void> {
-  const { record } = await deps.store.load(executionId);
-  if (record.status !== 'Running' && record.status !== 'Waiting') return;
-  const request: CancelRequest = { requestedAt: new Date(deps.clock.now()).toISOString(), by };
-  await deps.store.putDocument(cancelRequestKey(executionId), request);
-}
-
 /** The report of an execution whose cancel waits for the process running it. */
 export async function cancelRequestedReport(
   executionId: string,
@@ -302,59 +209,32 @@ async function applyDecision(
   const stored = await deps.store.load(executionId);
   const state = deriveState(stored);
   const { record } = state;
-  const allowed = action === 'cancel' ? ['Waiting', 'Running'] : ['Waiting'];
-  if (!allowed.includes(record.status)) {
+  if (!DECISION_ALLOWED[action].includes(record.status)) {
     const hint =
       record.status === 'Running'
         ? 'It is still running; use `resume` to drive it after a crash, or `cancel`.'
         : 'It has ended; start a new execution instead.';
     throw new InvalidActionError(executionId, action, record.status, hint);
   }
-  const at = new Date(deps.clock.now()).toISOString();
-  const append = async (entry: NewJournalEntry): Promise<void> => {
-    applyEntry(await deps.store.append(executionId, entry), state.outcomes, new Map());
-  };
-  if (action === 'cancel') {
-    if (state.openIntents.length > 0) {
-      // A run died mid-call. Its runner settles unfinished writes (finishing an interrupted replace or
-      // rollback step) and then honours the cancel request written above; without cloud access that
-      // waits for the next run.
-      if (!isEngineDeps(deps)) {
-        deps.logger.info(
-          { executionId },
-          'cancel requested; the next run settles unfinished writes and cancels',
-        );
-        return {
-          ...buildReport(state),
-          statusReason: 'cancel requested: the next run settles unfinished writes, then cancels',
-        };
-      }
-      if (isSourceKind(record.parameters)) return runSourceExecution(stored, deps, {}, holder);
-      return record.origin === 'rollback'
-        ? runRollbackExecution(stored, deps, {}, holder)
-        : new ExecutionRunner(state, deps, {}, holder).run();
-    }
-    for (const entry of cancelEntries(state, at)) await append(entry);
-    state.cancelDecided = true;
-    setStatus(record, 'Cancelled', cancelReason(state));
-    await markCancelHandled(deps.store, executionId, at);
-  } else {
-    const failedBefore = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
-    await append({ at, type: 'decision', action, failedBefore });
-    // The latest decision wins over a cancel request nobody honoured (it came as the run paused).
-    await markCancelHandled(deps.store, executionId, at);
-    if (action === 'retry') {
-      const firstPending = state.plan.batches.find((batch) =>
-        batch.instanceIds.some((id) => !state.outcomes.has(id)),
-      );
-      if (firstPending) record.nextBatch = Math.min(record.nextBatch, firstPending.index);
-    }
-    record.errorBase = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
-    record.recheckEligibility = true;
-    setStatus(record, 'Running');
+  const at = isoNow(deps.clock);
+  if (action === 'cancel' && state.openIntents.size > 0) {
+    // A run died mid-call. Its runner settles unfinished writes (finishing an interrupted replace or
+    // rollback step) and then honours the cancel request written above; without cloud access that
+    // waits for the next run.
+    if (isEngineDeps(deps)) return runStored(stored, deps, {}, holder);
+    deps.logger.info({ executionId }, 'cancel requested; the next run settles unfinished writes and cancels');
+    return {
+      ...buildReport(state),
+      statusReason: 'cancel requested: the next run settles unfinished writes, then cancels',
+    };
   }
+  const transition: Transition = action === 'cancel' ? cancel(state, at) : decide(state, action, at);
+  for (const entry of transition.entries) applyEntry(state, await deps.store.append(executionId, entry));
+  applyPatch(record, transition.patch);
+  // The latest decision wins over a cancel request nobody honoured (it came as the run paused).
+  await markCancelHandled(deps.store, executionId, at);
   record.updatedAt = at;
-  await saveRecordAndSummary(deps.store, record, state.plan, state.outcomes, state.openIntents);
+  await saveRecordAndSummary(deps.store, state);
   deps.logger.info({ executionId, action, status: record.status }, 'operator decision recorded');
   return buildReport(state);
 }
@@ -363,164 +243,4 @@ function isEngineDeps(deps: Partial<EngineDeps>): deps is EngineDeps {
   return (
     deps.ecs !== undefined && deps.ram !== undefined && deps.store !== undefined && deps.random !== undefined
   );
-}
-
-/**
- * An intent without a result: its call may or may not have landed. The instances that bear their role
- * now get their outcome; the others stay pending (and are written again by the next run). `groups`
- * are the intent's pending ids by (role, policy) — one group unless the execution has role rules.
- */
-async function settleIntent(
-  intent: IntentEntry,
-  state: ExecutionState,
-  groups: { context: ChunkContext; ids: string[] }[],
-): Promise<InstanceOutcome[]> {
-  const outcomes: InstanceOutcome[] = [];
-  for (const { context, ids } of groups) outcomes.push(...(await settleGroup(intent, state, context, ids)));
-  return outcomes;
-}
-
-async function settleGroup(
-  intent: IntentEntry,
-  state: ExecutionState,
-  context: ChunkContext,
-  ids: string[],
-): Promise<InstanceOutcome[]> {
-  const roles =
-    ids.length > 0 ? await context.ecs.describeInstanceRamRoles(context.regionId, ids) : new Map();
-  const previousRole = (id: string) => state.targets.get(id)?.currentRole ?? '';
-  const outcomes: InstanceOutcome[] = [];
-  const bare: string[] = [];
-  for (const id of ids) {
-    const role = roles.get(id);
-    if (role === context.ramRoleName) {
-      outcomes.push(
-        intent.operation === 'replace'
-          ? { instanceId: id, outcome: 'Replaced', previousRole: previousRole(id) }
-          : { instanceId: id, outcome: 'Attached' },
-      );
-    } else if (intent.operation === 'replace' && !role) bare.push(id);
-  }
-  // A replace that died between its detach and its attach left the instance with no role: finish it
-  // now, so that neither a cancel nor anything else can leave it bare and unrecorded.
-  if (bare.length > 0) {
-    for (const outcome of await attachChunk(context, bare)) {
-      const id = outcome.instanceId;
-      if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
-        outcomes.push({ instanceId: id, outcome: 'Replaced', previousRole: previousRole(id) });
-      } else if (outcome.outcome === 'Failed') {
-        outcomes.push({
-          ...outcome,
-          message: `role ${previousRole(id)} was detached but attaching failed: ${outcome.message}`,
-        });
-      } else outcomes.push(outcome);
-    }
-  }
-  return outcomes;
-}
-
-/** Attach executions: conflicts recorded without a call, attach and replace chunks, settlement by describe. */
-class ExecutionRunner extends BatchRunner {
-  protected readonly label = 'execution';
-
-  protected async prepareBatch(
-    pending: string[],
-    chunkSize: number,
-  ): Promise<{ chunks: Chunk[]; decided: number }> {
-    // Conflicts (onConflict fail) are decided without a write, on the role they bear now: planning
-    // may be long past (pauses, retry), and a role removed meanwhile means the attach can go ahead.
-    const conflicting: string[] = [];
-    const attach: string[] = [];
-    const replace: string[] = [];
-    for (const id of pending) {
-      const work = this.state.targets.get(id)?.work;
-      if (work === 'conflict') conflicting.push(id);
-      else if (work === 'replace') replace.push(id);
-      else attach.push(id);
-    }
-    const conflicts: InstanceOutcome[] = [];
-    if (conflicting.length > 0) {
-      const roles = await this.deps.ecs.describeInstanceRamRoles(this.context.regionId, conflicting);
-      for (const id of conflicting) {
-        const role = roles.get(id);
-        const ours = this.assignment(id).role;
-        if (!role) attach.push(id);
-        else if (role === ours) conflicts.push({ instanceId: id, outcome: 'AlreadyAttached' });
-        else if (isAcceptedRole(this.record.parameters, role)) conflicts.push(acceptedOutcome(id, role));
-        else conflicts.push(conflictOutcome(id, role, ours));
-      }
-    }
-    if (conflicts.length > 0) {
-      await this.write({
-        at: this.now(),
-        type: 'result',
-        chunkId: this.nextChunkId('conflict'),
-        outcomes: conflicts,
-      });
-    }
-    return {
-      chunks: [
-        ...this.splitByAssignment('attach', attach, chunkSize),
-        ...this.splitByAssignment('replace', replace, chunkSize),
-      ],
-      decided: conflicts.length,
-    };
-  }
-
-  protected processChunk(chunk: Chunk): Promise<InstanceOutcome[]> {
-    const context = this.contextFor(chunk.assignment);
-    return chunk.operation === 'replace'
-      ? replaceChunk(context, chunk.instanceIds, this.#previousRoles(chunk.instanceIds))
-      : attachChunk(context, chunk.instanceIds);
-  }
-
-  #previousRoles(ids: string[]): Map<string, string> {
-    return new Map(ids.map((id) => [id, this.state.targets.get(id)?.currentRole ?? '']));
-  }
-
-  /**
-   * After a pause: instances tagged for exclusion (or otherwise ineligible) meanwhile end Skipped
-   * instead of being attached. One DescribeInstances call per 100 pending targets.
-   */
-  protected override async beforeBatches(): Promise<void> {
-    if (!this.record.recheckEligibility) return;
-    const pending = pendingTargets(this.state).filter((id) => this.state.targets.get(id)?.work !== undefined);
-    const { parameters } = this.record;
-    const instances =
-      pending.length > 0
-        ? await this.deps.ecs.describeInstances({ regionId: this.context.regionId, instanceIds: pending })
-        : [];
-    const excludedIds = new Set(parameters.exclusions.instanceIds);
-    const outcomes = instances.flatMap((instance) => {
-      const outcome = ineligibility(instance, parameters.exclusions, this.deps.clock.now(), excludedIds);
-      return outcome ? [outcome] : [];
-    });
-    if (outcomes.length > 0) {
-      await this.write({ at: this.now(), type: 'result', chunkId: this.nextChunkId('recheck'), outcomes });
-    }
-    delete this.record.recheckEligibility;
-  }
-
-  /** Settles intents left without results by a run that died mid-call, before writing again. */
-  protected async settleOpenIntents(): Promise<void> {
-    for (const intent of [...this.openIntents.values()]) {
-      const pending = intent.instanceIds.filter((id) => !this.state.outcomes.has(id));
-      const outcomes = await settleIntent(intent, this.state, this.groupByAssignment(pending));
-      this.deps.logger.info(
-        {
-          executionId: this.record.executionId,
-          chunkId: intent.chunkId,
-          settled: outcomes.length,
-          retried: intent.instanceIds.length - outcomes.length,
-        },
-        'settled an unfinished write after restart',
-      );
-      await this.write({ at: this.now(), type: 'result', chunkId: intent.chunkId, outcomes });
-    }
-  }
-}
-
-/** Whether an execution status is final. */
-export function isTerminal(status: ExecutionRecord['status']): boolean {
-  return TERMINAL_STATUSES.includes(status);
 }

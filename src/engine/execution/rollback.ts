@@ -13,7 +13,7 @@
  * previous role attached); an id never attempted that bears no role, or another role, was changed by
  * someone else and is left alone (`Skipped/RoleChanged`).
  */
-import { attachChunk, type ChunkContext, detachChunk } from '../chunk.js';
+import { afterReattach, attachChunk, type ChunkContext, detachChunk } from '../chunk.js';
 import { InvalidActionError } from '../errors.js';
 import { newExecutionId } from '../ids.js';
 import type { LeaseHolder } from '../lease.js';
@@ -23,15 +23,10 @@ import { assignmentOf } from '../rules.js';
 import { createSourceRollback, isSourceKind } from '../sources/execution.js';
 import { trustsEcs } from '../trust.js';
 import type { ExecutionParameters, ExecutionPlan, InstanceOutcome, PlannedTarget } from '../types.js';
-import type { EngineDeps, RunOptions } from './index.js';
+import type { EngineDeps, RunOptions } from './deps.js';
+import { decidedOutcomes, deriveState, newExecutionRecord } from './machine.js';
+import { buildReport, type ExecutionReport } from './report.js';
 import { BatchRunner, type Chunk } from './runner.js';
-import {
-  buildReport,
-  decidedOutcomes,
-  deriveState,
-  type ExecutionReport,
-  newExecutionRecord,
-} from './state.js';
 
 /** Options of {@link createRollback}. */
 export interface RollbackOptions {
@@ -254,14 +249,14 @@ export async function rollbackChunk(
     // The previous role goes back without a policy: DescribeInstanceRamRole does not tell which one it had.
     const restore: ChunkContext = { ecs: context.ecs, regionId: context.regionId, ramRoleName: role };
     for (const outcome of await attachChunk(restore, ids)) {
-      if (outcome.outcome === 'Attached' || outcome.outcome === 'AlreadyAttached') {
-        outcomes.push({ instanceId: outcome.instanceId, outcome: 'Restored', previousRole: role });
-      } else if (outcome.outcome === 'Failed') {
-        outcomes.push({
-          ...outcome,
-          message: `${context.ramRoleName} was detached but attaching the previous role ${role} failed: ${outcome.message}`,
-        });
-      } else outcomes.push(outcome);
+      outcomes.push(
+        afterReattach(
+          outcome,
+          { instanceId: outcome.instanceId, outcome: 'Restored', previousRole: role },
+          (message) =>
+            `${context.ramRoleName} was detached but attaching the previous role ${role} failed: ${message}`,
+        ),
+      );
     }
   }
   return outcomes;

@@ -10,24 +10,24 @@ import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from 
 import type { ExecutionStore } from '../ports.js';
 import { chunkLayout } from '../rateControl.js';
 import { type Assignment, assignmentKey, assignmentOf } from '../rules.js';
-import type {
-  ExecutionPlan,
-  ExecutionRecord,
-  InstanceOutcome,
-  NewJournalEntry,
-  PauseReason,
-  PlannedBatch,
-} from '../types.js';
-import type { EngineDeps, RunOptions } from './index.js';
+import type { ExecutionRecord, InstanceOutcome, NewJournalEntry, PlannedBatch } from '../types.js';
+import { cancelRequested, markCancelHandled } from './cancel.js';
+import type { EngineDeps, RunOptions } from './deps.js';
 import {
+  afterBatch,
   applyEntry,
-  buildReport,
-  countOutcomes,
-  type ExecutionReport,
+  applyPatch,
+  budgetUsed,
+  cancel,
   type ExecutionState,
+  finished,
   type IntentEntry,
-  summarizeExecution,
-} from './state.js';
+  overBudget,
+  overMaxErrors,
+  refused,
+  type Transition,
+} from './machine.js';
+import { buildReport, type ExecutionReport, summarizeExecution } from './report.js';
 
 /** One API write over up to 100 instances, as its journal intent names it. */
 export interface Chunk {
@@ -43,86 +43,23 @@ const RECORD_REFRESH_MS = 5_000;
 /** Why a batch stopped before its end. */
 type BatchStop = 'threshold' | 'deadline' | 'cancel' | 'refused' | undefined;
 
-/** Where an operator's cancel waits for the process running the execution (see controlExecution). */
-export function cancelRequestKey(executionId: string): string {
-  return `cancel-requests/${executionId}`;
-}
-
-/** A pending cancel request, written by an operator while another process ran the execution. */
-export interface CancelRequest {
-  requestedAt: string;
-  by: string;
-  handledAt?: string;
-}
-
-/** Sets a status and its reason; a pause reason only survives while Waiting. */
-export function setStatus(record: ExecutionRecord, status: ExecutionRecord['status'], reason?: string): void {
-  record.status = status;
-  if (reason === undefined) delete record.statusReason;
-  else record.statusReason = reason;
-  if (status !== 'Waiting') delete record.pauseReason;
-  if (status === 'Running') delete record.refusal;
-}
-
-/**
- * The journal entries that record an operator's cancel: the decision (unless already journalled) and
- * `Cancelled` for every target never attempted.
- */
-export function cancelEntries(state: ExecutionState, at: string): NewJournalEntry[] {
-  const entries: NewJournalEntry[] = [];
-  if (!state.cancelDecided) {
-    const failedBefore = countOutcomes(state.plan.targets.length, state.outcomes.values()).failed;
-    entries.push({ at, type: 'decision', action: 'cancel', failedBefore });
-  }
-  const cancelled = pendingTargets(state).map(
-    (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
-  );
-  if (cancelled.length > 0) entries.push({ at, type: 'result', chunkId: 'cancel', outcomes: cancelled });
-  return entries;
-}
-
-export function cancelReason(state: Pick<ExecutionState, 'outcomes'>): string {
-  let never = 0;
-  for (const outcome of state.outcomes.values()) if (outcome.outcome === 'Cancelled') never += 1;
-  return `cancelled by the operator; ${never} targets were never attempted`;
-}
-
 /**
  * Saves execution.json with its counts and, just before it, its summary (summary.json). A crash between
  * the two leaves a summary that does not match the record, which readers then ignore.
  */
 export async function saveRecordAndSummary(
   store: ExecutionStore,
-  record: ExecutionRecord,
-  plan: Pick<ExecutionPlan, 'targets' | 'batches'>,
-  outcomes: Map<string, InstanceOutcome>,
-  openIntents: Iterable<IntentEntry>,
+  state: Pick<ExecutionState, 'record' | 'plan' | 'outcomes' | 'openIntents' | 'counts'>,
 ): Promise<void> {
-  record.counts = countOutcomes(plan.targets.length, outcomes.values());
-  await store.saveSummary(summarizeExecution(record, plan, outcomes, openIntents));
+  const { record } = state;
+  record.counts = { ...state.counts };
+  await store.saveSummary(summarizeExecution(record, state.plan, state.outcomes, state.openIntents.values()));
   await store.saveRecord({ ...record });
-}
-
-/** Marks a pending cancel request as done, so that it is never applied again. */
-export async function markCancelHandled(
-  store: ExecutionStore,
-  executionId: string,
-  at: string,
-): Promise<void> {
-  const key = cancelRequestKey(executionId);
-  const request = await store.getDocument<CancelRequest>(key);
-  if (request && request.handledAt === undefined) await store.putDocument(key, { ...request, handledAt: at });
-}
-
-/** Targets of the execution without an outcome yet, in plan order. */
-export function pendingTargets(state: Pick<ExecutionState, 'plan' | 'outcomes'>): string[] {
-  return state.plan.targets.map((target) => target.instanceId).filter((id) => !state.outcomes.has(id));
 }
 
 export abstract class BatchRunner {
   protected readonly state: ExecutionState;
   protected readonly deps: EngineDeps;
-  protected readonly openIntents = new Map<string, IntentEntry>();
   readonly #options: RunOptions;
   readonly #lease: LeaseHolder | undefined;
   #writes: Promise<unknown> = Promise.resolve();
@@ -143,7 +80,6 @@ export abstract class BatchRunner {
     this.#savedAt = deps.clock.now();
     // A task token is only meaningful while Waiting; a Running execution's is stale.
     delete this.state.record.taskToken;
-    for (const intent of state.openIntents) this.openIntents.set(intent.chunkId, intent);
     // Chunk ids stay unique across runs: every earlier chunk wrote at least one journal entry.
     this.#chunkCounter = state.journalLength;
   }
@@ -171,6 +107,11 @@ export abstract class BatchRunner {
 
   protected get record(): ExecutionRecord {
     return this.state.record;
+  }
+
+  /** Intents without a result (an earlier run died mid-call, or a call of this run is in flight). */
+  protected get openIntents(): Map<string, IntentEntry> {
+    return this.state.openIntents;
   }
 
   protected get context(): ChunkContext {
@@ -238,12 +179,12 @@ export abstract class BatchRunner {
     await this.beforeBatches();
     // A previous run may have died between recording a decision and saving the status it implies.
     if (this.state.cancelDecided || (await this.#cancelRequested())) await this.#finishCancel();
-    else if (this.#thresholdExceeded()) await this.#onThresholdExceeded();
+    else if (overMaxErrors(this.state)) await this.#apply(overBudget(this.state, this.now()));
     const { batches } = this.state.plan;
     while (this.record.status === 'Running') {
       const batch = batches[this.record.nextBatch];
       if (!batch) {
-        setStatus(this.record, 'Success');
+        await this.#apply(finished());
         break;
       }
       const stopped = await this.#runBatch(batch);
@@ -253,11 +194,11 @@ export abstract class BatchRunner {
         break;
       }
       if (stopped === 'threshold') {
-        await this.#onThresholdExceeded();
+        await this.#apply(overBudget(this.state, this.now()));
         break;
       }
       if (stopped === 'refused') {
-        await this.#onRefused();
+        await this.#apply(refused(this.state, this.#refusal!, this.now()));
         break;
       }
       // A cancel requested during the batch's last chunk is honoured now, not after a pause.
@@ -267,17 +208,7 @@ export abstract class BatchRunner {
       }
       // The next batch and the pause it may need are saved together: saving the one without the
       // other would let a crash skip a FirstBatchPause (the canary approval).
-      this.record.nextBatch = batch.index + 1;
-      const pause = this.#batchPauseAfter(batch);
-      if (pause) {
-        this.record.lastBatchPause = batch.index;
-        setStatus(
-          this.record,
-          'Waiting',
-          `paused after batch ${batch.index + 1} of ${batches.length} (${pause}); continue to go on, or cancel`,
-        );
-        this.record.pauseReason = pause;
-      }
+      await this.#apply(afterBatch(this.state, batch));
       await this.#writes;
       await this.#saveRecord();
     }
@@ -295,7 +226,7 @@ export abstract class BatchRunner {
   protected write(entry: NewJournalEntry): Promise<unknown> {
     const write = this.#writes.then(async () => {
       const stored = await this.deps.store.append(this.record.executionId, entry);
-      applyEntry(stored, this.state.outcomes, this.openIntents);
+      applyEntry(this.state, stored);
       // The journal is the truth; execution.json's counts are a summary for `list`, refreshed at batch
       // ends and at most every few seconds in between (one write per chunk would double the writes).
       if (entry.type === 'result' && this.deps.clock.now() - this.#savedAt >= RECORD_REFRESH_MS) {
@@ -323,7 +254,7 @@ export abstract class BatchRunner {
     if (decided > 0) {
       await this.#writes;
       this.#emitProgress(batch);
-      if (this.#thresholdExceeded()) return 'threshold';
+      if (overMaxErrors(this.state)) return 'threshold';
     }
     let stop: BatchStop;
     let failure: { error: unknown } | undefined;
@@ -343,7 +274,7 @@ export abstract class BatchRunner {
         const refused = await this.#runChunk(chunk);
         this.#emitProgress(batch);
         if (refused) stop = 'refused';
-        else if (this.#thresholdExceeded()) stop = 'threshold';
+        else if (overMaxErrors(this.state)) stop = 'threshold';
       }
     };
     // An error in one worker stops the others before their next chunk; the run rethrows it only once
@@ -360,7 +291,7 @@ export abstract class BatchRunner {
     if (failure) throw failure.error;
     // A refusal in one worker outranks another worker's stop reason: the caller must act first.
     if (this.#refusal !== undefined) return 'refused';
-    if (stop === 'deadline' && chunks.length === 0 && this.#thresholdExceeded()) return 'threshold';
+    if (stop === 'deadline' && chunks.length === 0 && overMaxErrors(this.state)) return 'threshold';
     return stop;
   }
 
@@ -429,123 +360,32 @@ export abstract class BatchRunner {
     return this.#cancelRequested();
   }
 
-  async #cancelRequested(): Promise<boolean> {
-    const request = await this.deps.store.getDocument<CancelRequest>(
-      cancelRequestKey(this.record.executionId),
-    );
-    return request !== undefined && request.handledAt === undefined;
+  #cancelRequested(): Promise<boolean> {
+    return cancelRequested(this.deps.store, this.record.executionId);
   }
 
   /** Records the operator's cancel: targets never attempted end Cancelled. */
   async #finishCancel(): Promise<void> {
-    for (const entry of cancelEntries(this.state, this.now())) await this.write(entry);
-    this.state.cancelDecided = true;
-    setStatus(this.record, 'Cancelled', cancelReason(this.state));
-    await this.#writes;
+    await this.#apply(cancel(this.state, this.now()));
     await markCancelHandled(this.deps.store, this.record.executionId, this.now());
   }
 
-  #batchPauseAfter(batch: PlannedBatch): Exclude<PauseReason, 'MaxErrorsExceeded'> | undefined {
-    const { rateControl } = this.record.parameters;
-    if (rateControl.Mode !== 'Batch' || batch.index <= this.record.lastBatchPause) return undefined;
-    if (batch.index >= this.state.plan.batches.length - 1) return undefined;
-    if (rateControl.BatchPauseOption === 'EveryBatchPause') return 'EveryBatchPause';
-    return rateControl.BatchPauseOption === 'FirstBatchPause' && batch.index === 0
-      ? 'FirstBatchPause'
-      : undefined;
-  }
-
-  #counts() {
-    return countOutcomes(this.state.plan.targets.length, this.state.outcomes.values());
-  }
-
-  /** Failures that count against MaxErrors: those since the last continue/retry. */
-  #budgetUsed(): number {
-    return this.#counts().failed - this.record.errorBase;
-  }
-
-  #thresholdExceeded(): boolean {
-    return this.#budgetUsed() > this.state.plan.maxErrors;
-  }
-
-  async #onThresholdExceeded(): Promise<void> {
-    const { maxErrors } = this.state.plan;
-    const used = this.#budgetUsed();
-    if (this.record.parameters.mode === 'FailurePause') {
-      setStatus(
-        this.record,
-        'Waiting',
-        `${used} failed, more than MaxErrors ${maxErrors}; paused: continue, retry or cancel`,
-      );
-      this.record.pauseReason = 'MaxErrorsExceeded';
-      return;
-    }
-    const cancelled = pendingTargets(this.state).map(
-      (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
-    );
-    if (cancelled.length > 0) {
-      await this.write({ at: this.now(), type: 'result', chunkId: 'cancel', outcomes: cancelled });
-    }
-    setStatus(
-      this.record,
-      'Failed',
-      `${used} failed, more than MaxErrors ${maxErrors}; the remaining ${cancelled.length} targets were cancelled`,
-    );
-  }
-
-  /**
-   * A call was refused for the caller: FailurePause waits for the operator to fix the permission and
-   * `retry`; Automatic fails, the targets never attempted Cancelled. No target is Failed for it.
-   */
-  async #onRefused(): Promise<void> {
-    const refusal = this.#refusal!;
-    const { executionId } = this.record;
-    this.record.refusal = {
-      code: refusal.code,
-      action: refusal.action,
-      kind: refusal.kind,
-      instances: refusal.instanceIds.length,
-      remedy: refusal.remedy,
-    };
-    const what = `${refusal.action} was refused with ${refusal.code} for the caller (a call for ${refusal.instanceIds.length} instances; no instance is at fault)`;
-    if (this.record.parameters.mode === 'FailurePause') {
-      const pending = pendingTargets(this.state).length;
-      setStatus(
-        this.record,
-        'Waiting',
-        `${what}: ${refusal.remedy}, then run \`ecs-role-attach retry ${executionId}\`; ${pending} targets not attempted stay pending`,
-      );
-      this.record.pauseReason = 'CallRefused';
-      return;
-    }
-    const cancelled = pendingTargets(this.state).map(
-      (instanceId): InstanceOutcome => ({ instanceId, outcome: 'Cancelled' }),
-    );
-    if (cancelled.length > 0) {
-      await this.write({ at: this.now(), type: 'result', chunkId: 'cancel', outcomes: cancelled });
-    }
-    setStatus(
-      this.record,
-      'Failed',
-      `${what}: ${refusal.remedy}, then start the execution again with the same parameters (mode FailurePause waits for \`ecs-role-attach retry\` instead); the ${cancelled.length} targets not attempted were cancelled`,
-    );
+  /** Appends a transition's entries (in order), then patches the record. */
+  async #apply(transition: Transition): Promise<void> {
+    for (const entry of transition.entries) await this.write(entry);
+    await this.#writes;
+    applyPatch(this.record, transition.patch);
   }
 
   async #saveRecord(): Promise<void> {
     this.#savedAt = this.deps.clock.now();
     this.record.updatedAt = this.now();
-    await saveRecordAndSummary(
-      this.deps.store,
-      this.record,
-      this.state.plan,
-      this.state.outcomes,
-      this.openIntents.values(),
-    );
+    await saveRecordAndSummary(this.deps.store, this.state);
   }
 
   #emitProgress(batch: PlannedBatch): void {
     if (!this.deps.onProgress) return;
-    const counts = this.#counts();
+    const { counts } = this.state;
     this.deps.onProgress({
       executionId: this.record.executionId,
       batchIndex: batch.index,
@@ -554,7 +394,7 @@ export abstract class BatchRunner {
       total: counts.total,
       failed: counts.failed,
       maxErrors: this.state.plan.maxErrors,
-      budgetUsed: this.#budgetUsed(),
+      budgetUsed: budgetUsed(this.state),
     });
   }
 }

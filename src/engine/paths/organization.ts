@@ -13,8 +13,9 @@
 import { CloudApiError, ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
 import type { EngineDeps } from '../execution/index.js';
 import { controlExecution, createExecution, getExecutionReport, runExecution } from '../execution/index.js';
+import { countOutcomes } from '../execution/machine.js';
+import type { ExecutionReport } from '../execution/report.js';
 import { createRollback } from '../execution/rollback.js';
-import { countOutcomes, type ExecutionReport } from '../execution/state.js';
 import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, LEASE_DEFAULTS } from '../lease.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';

@@ -16,7 +16,7 @@ import { ExecutionNotFoundError, InvalidInputError, RoleAttachError } from '../e
 import { exemptionLines, mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
 import { createExecution, runExecution } from '../execution/index.js';
-import type { ExecutionReport } from '../execution/state.js';
+import type { ExecutionReport } from '../execution/report.js';
 import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError } from '../lease.js';
 import type { NotificationEvent, Notifier } from '../notifications.js';

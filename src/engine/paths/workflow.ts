@@ -20,7 +20,7 @@ import {
   requestCancel,
   runExecution,
 } from '../execution/index.js';
-import type { ExecutionReport } from '../execution/state.js';
+import type { ExecutionReport } from '../execution/report.js';
 import { ExecutionBusyError, withLease } from '../lease.js';
 import type { Clock, ExecutionStore, Logger } from '../ports.js';
 import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from '../types.js';

@@ -9,17 +9,16 @@
  * written again, each write reading the item before it changes anything that is not idempotent.
  */
 import { InvalidActionError, InvalidInputError } from '../errors.js';
-import type { EngineDeps, RunOptions } from '../execution/index.js';
-import { BatchRunner, type Chunk } from '../execution/runner.js';
+import type { EngineDeps, RunOptions } from '../execution/deps.js';
 import {
-  buildReport,
   countOutcomes,
   decidedOutcomes,
   deriveState,
-  type ExecutionReport,
   type ExecutionState,
   newExecutionRecord,
-} from '../execution/state.js';
+} from '../execution/machine.js';
+import { buildReport, type ExecutionReport } from '../execution/report.js';
+import { BatchRunner, type Chunk } from '../execution/runner.js';
 import { newExecutionId } from '../ids.js';
 import type { LeaseHolder } from '../lease.js';
 import { assertRoleUsable } from '../planner.js';

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import { builtCliEnv, cliFleet, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
 import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 

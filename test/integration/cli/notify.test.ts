@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import {
   cliFleet,
   emulatorFlags,

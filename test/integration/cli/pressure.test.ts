@@ -5,7 +5,7 @@
  * minute, Pending refused request-level, PassRole/Forbidden.RAM, the empty DescribeInstances list).
  */
 import type { EmulatorHandle, FleetFile } from '../../../src/emulator/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import {
   cliFleet,
   emulatorFlags,

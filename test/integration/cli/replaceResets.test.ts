@@ -9,7 +9,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import { cliFleet, fleetId, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
 import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 

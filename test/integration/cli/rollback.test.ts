@@ -6,7 +6,7 @@
 import { createCloudApis } from '../../../src/cloud/clients';
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import { createRollback } from '../../../src/engine/execution/rollback';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import { FsExecutionStore } from '../../../src/store/index';
 import {
   cliFleet,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createCloudApis } from '../../../src/cloud/clients';
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import { createExecution, type EngineDeps, runExecution } from '../../../src/engine/execution/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import type { SweepReport } from '../../../src/engine/paths/sweep';
 import type { ExecutionStore } from '../../../src/engine/ports';
 import { silentLogger, systemClock } from '../../../src/engine/ports';

@@ -3,7 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import {
   cliFleet,
   emulatorFlags,

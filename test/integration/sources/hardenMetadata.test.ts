@@ -7,7 +7,7 @@
 import { createCloudApis } from '../../../src/cloud/clients';
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import { createExecution } from '../../../src/engine/execution/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import { FsExecutionStore } from '../../../src/store/index';
 import {
   cliFleet,

@@ -9,7 +9,7 @@ import * as $Ecs from '@alicloud/ecs20140526';
 import { createCloudApis } from '../../../src/cloud/clients';
 import type { EmulatorHandle } from '../../../src/emulator/index';
 import { createExecution } from '../../../src/engine/execution/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import { FsExecutionStore } from '../../../src/store/index';
 import { emulatorFlags, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
 import { DESIGNATED_ROLE, ecsClient, startTestEmulator } from '../../helpers/emulator';

@@ -3,7 +3,7 @@
  * and the exact next command (with the flags to repeat) when paused.
  */
 import { renderReportText } from '../../../src/cli/runtime';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
+import type { ExecutionReport } from '../../../src/engine/index';
 import { renderSweepText, type SweepReport } from '../../../src/engine/paths/sweep';
 
 function report(overrides: Partial<ExecutionReport> = {}): ExecutionReport {

@@ -8,12 +8,8 @@ import {
   type EngineDeps,
   runExecution,
 } from '../../../src/engine/execution/index';
-import {
-  deriveState,
-  SUMMARY_LIMITS,
-  summarizeExecution,
-  summaryMatches,
-} from '../../../src/engine/execution/state';
+import { deriveState } from '../../../src/engine/execution/machine';
+import { SUMMARY_LIMITS, summarizeExecution, summaryMatches } from '../../../src/engine/execution/report';
 import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
@@ -55,7 +51,7 @@ async function storedAndDerived(store: MemoryStore, executionId: string) {
   return {
     record: stored.record,
     summary: await store.loadSummary(executionId),
-    derived: summarizeExecution(stored.record, stored.plan, state.outcomes, state.openIntents),
+    derived: summarizeExecution(stored.record, stored.plan, state.outcomes, state.openIntents.values()),
   };
 }
 

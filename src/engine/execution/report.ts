@@ -1,8 +1,7 @@
 /**
- * The execution's state, derived from the plan and the journal (never stored twice):
- * outcomes per target, open intents, counts, and the report every shell prints.
+ * The report of an execution, shared by every shell (`--output json`, the workflow, the sweep), the
+ * summary saved beside execution.json for `list` and the console, and the outcomes a dry run predicts.
  */
-import type { StoredExecution } from '../ports.js';
 import { assignmentOf } from '../rules.js';
 import type {
   BatchStatus,
@@ -15,153 +14,12 @@ import type {
   ExecutionSummary,
   ExemptionNotice,
   InstanceOutcome,
-  JournalEntry,
   OutcomeGroup,
   PlannedTarget,
 } from '../types.js';
+import { countOutcomes, type ExecutionState, type IntentEntry } from './machine.js';
 
 export type { BatchStatus };
-
-export type IntentEntry = Extract<JournalEntry, { type: 'intent' }>;
-
-export interface ExecutionState {
-  record: ExecutionRecord;
-  plan: ExecutionPlan;
-  /** Terminal outcome per target that has one. */
-  outcomes: Map<string, InstanceOutcome>;
-  /** Intents written without a result: the process stopped while their call was in flight. */
-  openIntents: IntentEntry[];
-  targets: Map<string, PlannedTarget>;
-  journalLength: number;
-  /** An operator's cancel is in the journal (the process may have died before it was finished). */
-  cancelDecided: boolean;
-}
-
-/** The outcomes planning decided (no write needed), by instance id. */
-export function decidedOutcomes(plan: Pick<ExecutionPlan, 'targets'>): Map<string, InstanceOutcome> {
-  const outcomes = new Map<string, InstanceOutcome>();
-  for (const target of plan.targets) {
-    if (target.decided) outcomes.set(target.instanceId, target.decided);
-  }
-  return outcomes;
-}
-
-/** The record of a newly planned execution: nothing run yet, counts from what planning decided. */
-export function newExecutionRecord(
-  plan: ExecutionPlan,
-  init: Pick<ExecutionRecord, 'parameters' | 'origin' | 'rollbackOf'> & { at: string; dryRun?: boolean },
-): ExecutionRecord {
-  const record: ExecutionRecord = {
-    executionId: plan.executionId,
-    createdAt: init.at,
-    updatedAt: init.at,
-    status: init.dryRun ? 'Planned' : 'Running',
-    parameters: init.parameters,
-    nextBatch: 0,
-    errorBase: 0,
-    lastBatchPause: -1,
-    counts: countOutcomes(plan.targets.length, decidedOutcomes(plan).values()),
-    origin: init.origin,
-  };
-  if (init.rollbackOf !== undefined) record.rollbackOf = init.rollbackOf;
-  return record;
-}
-
-/** Folds plan + journal into the current state. */
-export function deriveState(stored: StoredExecution): ExecutionState {
-  const outcomes = decidedOutcomes(stored.plan);
-  const targets = new Map(stored.plan.targets.map((target) => [target.instanceId, target]));
-  const intents = new Map<string, IntentEntry>();
-  for (const entry of stored.journal) applyEntry(entry, outcomes, intents);
-  return {
-    record: stored.record,
-    plan: stored.plan,
-    outcomes,
-    openIntents: [...intents.values()],
-    targets,
-    journalLength: stored.journal.length,
-    cancelDecided: stored.journal.some((entry) => entry.type === 'decision' && entry.action === 'cancel'),
-  };
-}
-
-/** Applies one journal entry to the derived maps (also used live, as entries are written). */
-export function applyEntry(
-  entry: JournalEntry,
-  outcomes: Map<string, InstanceOutcome>,
-  openIntents: Map<string, IntentEntry>,
-): void {
-  switch (entry.type) {
-    case 'intent':
-      openIntents.set(entry.chunkId, entry);
-      break;
-    case 'result':
-      openIntents.delete(entry.chunkId);
-      for (const outcome of entry.outcomes) outcomes.set(outcome.instanceId, outcome);
-      break;
-    case 'decision':
-      if (entry.action === 'retry') {
-        for (const [instanceId, outcome] of outcomes) {
-          if (outcome.outcome === 'Failed') outcomes.delete(instanceId);
-        }
-      }
-      break;
-  }
-}
-
-export function countOutcomes(
-  total: number,
-  outcomes: Iterable<{ outcome: InstanceOutcome['outcome'] }>,
-): ExecutionCounts {
-  const counts: ExecutionCounts = {
-    total,
-    attached: 0,
-    alreadyAttached: 0,
-    replaced: 0,
-    skipped: 0,
-    failed: 0,
-    cancelled: 0,
-    pending: total,
-  };
-  for (const outcome of outcomes) {
-    counts.pending -= 1;
-    switch (outcome.outcome) {
-      case 'Attached':
-        counts.attached += 1;
-        break;
-      case 'AlreadyAttached':
-        counts.alreadyAttached += 1;
-        break;
-      case 'Replaced':
-        counts.replaced += 1;
-        break;
-      case 'Skipped':
-        counts.skipped += 1;
-        break;
-      case 'Failed':
-        counts.failed += 1;
-        break;
-      case 'Cancelled':
-        counts.cancelled += 1;
-        break;
-      case 'Detached':
-        counts.detached = (counts.detached ?? 0) + 1;
-        break;
-      case 'Restored':
-        counts.restored = (counts.restored ?? 0) + 1;
-        break;
-      case 'Updated':
-        counts.updated = (counts.updated ?? 0) + 1;
-        break;
-      case 'AlreadyCompliant':
-        counts.alreadyCompliant = (counts.alreadyCompliant ?? 0) + 1;
-        break;
-      case 'Reverted':
-        counts.reverted = (counts.reverted ?? 0) + 1;
-        break;
-    }
-  }
-  return counts;
-}
 
 /** One line of the report per target; `Pending` while it has no terminal outcome. */
 export type ReportedInstance = {
@@ -270,7 +128,9 @@ export function batchStatus(
 }
 
 /** Builds the report of an execution from its state. */
-export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'outcomes'>): ExecutionReport {
+export function buildReport(
+  state: Pick<ExecutionState, 'record' | 'plan' | 'outcomes'> & { counts?: ExecutionCounts },
+): ExecutionReport {
   const { record, plan, outcomes } = state;
   const report: ExecutionReport = {
     executionId: record.executionId,
@@ -278,7 +138,7 @@ export function buildReport(state: Pick<ExecutionState, 'record' | 'plan' | 'out
     regionId: record.parameters.regionId,
     ramRoleName: record.parameters.ramRoleName,
     mode: record.parameters.mode,
-    counts: countOutcomes(plan.targets.length, outcomes.values()),
+    counts: state.counts ? { ...state.counts } : countOutcomes(plan.targets.length, outcomes.values()),
     maxErrors: plan.maxErrors,
     batches: plan.batches.map((batch) => ({
       index: batch.index,
