@@ -24,14 +24,8 @@ import {
   runExecution,
   systemClock,
 } from '../engine/index.js';
-import {
-  CLI_OWNER,
-  type CommonOptions,
-  cliLogger,
-  engineDeps,
-  isDeadLocalProcess,
-  openStore,
-} from './runtime.js';
+import { CLI_OWNER, cliLogger, engineDeps, isDeadLocalProcess, openStore } from './deps.js';
+import type { CommonOptions } from './options.js';
 
 /** Where the decision goes: the store and endpoints of the command that takes it. */
 export interface DecisionOptions extends Pick<CommonOptions, 'state' | 'endpoint' | 'qps'> {

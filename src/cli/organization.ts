@@ -17,16 +17,9 @@ import { type AccountScope, parseAccountScope, parseAssumeRole } from '../inputs
 export { planAccounts } from '../engine/index.js';
 
 import type { CommandContext } from './context.js';
-import {
-  CLI_OWNER,
-  type CommonOptions,
-  cliLogger,
-  EXIT_CODES,
-  engineDeps,
-  isDeadLocalProcess,
-  type OutputFormat,
-  openStore,
-} from './runtime.js';
+import { CLI_OWNER, cliLogger, engineDeps, isDeadLocalProcess, openStore } from './deps.js';
+import { EXIT_CODES } from './exit.js';
+import type { CommonOptions, OutputFormat } from './options.js';
 
 /** The organization flags. */
 export interface OrganizationOptions {

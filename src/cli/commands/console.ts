@@ -2,7 +2,8 @@ import { type Command, Option } from 'commander';
 import { InvalidInputError } from '../../engine/index.js';
 import { CONSOLE_DEFAULTS, type ConsoleHandle, startConsole } from '../console/server.js';
 import type { CommandContext } from '../context.js';
-import { guard, stateLocation } from '../runtime.js';
+import { stateLocation } from '../deps.js';
+import { guard } from '../exit.js';
 
 interface ConsoleFlags {
   state?: string;

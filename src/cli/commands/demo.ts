@@ -34,8 +34,10 @@ import {
 import { parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
 import type { CommandContext } from '../context.js';
+import { engineDeps, openStore } from '../deps.js';
+import { EXIT_CODES, guard } from '../exit.js';
 import { createProgressReporter } from '../progress.js';
-import { EXIT_CODES, engineDeps, guard, openStore, renderReportText } from '../runtime.js';
+import { renderReportText } from '../report.js';
 import { openConsole } from './console.js';
 
 interface DemoFlags {

@@ -20,8 +20,9 @@ import {
 import type { AccountScope } from '../../inputs/accounts.js';
 import { createOssObjectStorage, FsObjectStorage, type ObjectStorage } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
+import { EXIT_CODES, guard } from '../exit.js';
+import { outputFormat, regionList, roleName } from '../options.js';
 import { addOrganizationOptions, type OrganizationOptions, organizationFlags } from '../organization.js';
-import { EXIT_CODES, guard, outputFormat, regionList, roleName } from '../runtime.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

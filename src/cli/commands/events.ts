@@ -12,16 +12,10 @@ import {
 } from '../../engine/index.js';
 import { parseExclusions, REGION_ID } from '../../inputs/targets.js';
 import type { CommandContext } from '../context.js';
-import {
-  CLI_OWNER,
-  type CommonOptions,
-  engineDeps,
-  exitCodeFor,
-  guard,
-  outputFormat,
-  printReport,
-  roleOrRules,
-} from '../runtime.js';
+import { CLI_OWNER, engineDeps } from '../deps.js';
+import { exitCodeFor, guard } from '../exit.js';
+import { type CommonOptions, outputFormat, roleOrRules } from '../options.js';
+import { printReport } from '../report.js';
 
 interface ResumeEventsOptions extends CommonOptions {
   region?: string;

@@ -18,18 +18,12 @@ import {
   runOrganization,
 } from '../../engine/index.js';
 import type { CommandContext } from '../context.js';
+import { engineDeps, openStore } from '../deps.js';
+import { exitCodeFor, guard } from '../exit.js';
+import { addCommonOptions, type CommonOptions, outputFormat } from '../options.js';
 import { organizationApis, organizationDeps, printOrganizationReport } from '../organization.js';
 import { createProgressReporter } from '../progress.js';
-import {
-  addCommonOptions,
-  type CommonOptions,
-  engineDeps,
-  exitCodeFor,
-  guard,
-  openStore,
-  outputFormat,
-  printReport,
-} from '../runtime.js';
+import { printReport } from '../report.js';
 
 interface RollbackOptions extends CommonOptions {
   dryRun?: boolean;
@@ -77,8 +71,8 @@ resume | retry | cancel the rollback execution like any other).`,
           ...engineDeps(target.regionId, options, reporter ? (p) => reporter.update(p) : undefined),
           store,
         };
+        let report: ExecutionReport;
         try {
-          let report: ExecutionReport;
           if (target.rollbackOf !== undefined) {
             // The id of a rollback itself: drive it on (a crashed run), or just show it with --dry-run.
             report = options.dryRun === true ? target : await runExecution(executionId, deps);
@@ -88,12 +82,12 @@ resume | retry | cancel the rollback execution like any other).`,
             const created = await createRollback(executionId, deps);
             report = await runExecution(created.executionId, deps);
           }
-          reporter?.finish();
-          printReport(context, report, format, options);
-          return exitCodeFor(report.status);
         } finally {
+          // Before the report is printed, and on errors too (the bar must not stay on the terminal).
           reporter?.finish();
         }
+        printReport(context, report, format, options);
+        return exitCodeFor(report.status);
       }),
     );
 }

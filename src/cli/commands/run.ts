@@ -16,6 +16,17 @@ import {
 import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
 import type { CommandContext } from '../context.js';
 import { takeDecision, takeParentDecision } from '../decisions.js';
+import { engineDeps, openStore, withNotifications } from '../deps.js';
+import { exitCodeFor, guard } from '../exit.js';
+import {
+  addCommonOptions,
+  addNotifyOption,
+  type CommonOptions,
+  outputFormat,
+  readJsonArgument,
+  readJsonFile,
+  readTextFile,
+} from '../options.js';
 import {
   addOrganizationOptions,
   type OrganizationOptions,
@@ -25,21 +36,7 @@ import {
   planAccounts,
   printOrganizationReport,
 } from '../organization.js';
-import {
-  addCommonOptions,
-  addNotifyOption,
-  type CommonOptions,
-  engineDeps,
-  exitCodeFor,
-  guard,
-  openStore,
-  outputFormat,
-  printReport,
-  readJsonArgument,
-  readJsonFile,
-  readTextFile,
-  withNotifications,
-} from '../runtime.js';
+import { printReport } from '../report.js';
 
 interface RunOptions extends CommonOptions, OrganizationOptions {
   region?: string;

@@ -11,18 +11,11 @@ import {
 } from '../../engine/index.js';
 import { parseSourceInput, type RawSourceInput } from '../../inputs/sources.js';
 import type { CommandContext } from '../context.js';
+import { engineDeps } from '../deps.js';
+import { EXIT_CODES, exitCodeFor, guard } from '../exit.js';
+import { addCommonOptions, type CommonOptions, outputFormat, readJsonArgument } from '../options.js';
 import { createProgressReporter } from '../progress.js';
-import {
-  addCommonOptions,
-  type CommonOptions,
-  EXIT_CODES,
-  engineDeps,
-  exitCodeFor,
-  guard,
-  outputFormat,
-  printReport,
-  readJsonArgument,
-} from '../runtime.js';
+import { printReport } from '../report.js';
 
 interface SourceOptions extends CommonOptions {
   region?: string;

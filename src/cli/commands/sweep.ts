@@ -18,6 +18,17 @@ import {
   type TargetsSpec,
 } from '../../engine/index.js';
 import type { CommandContext } from '../context.js';
+import { engineDeps, openStore, withNotifications } from '../deps.js';
+import { EXIT_CODES, guard } from '../exit.js';
+import {
+  addCommonOptions,
+  addNotifyOption,
+  type CommonOptions,
+  outputFormat,
+  readJsonArgument,
+  regionList,
+  roleOrRules,
+} from '../options.js';
 import {
   addOrganizationOptions,
   type OrganizationOptions,
@@ -28,20 +39,6 @@ import {
   printOrganizationReport,
 } from '../organization.js';
 import { createProgressReporter } from '../progress.js';
-import {
-  addCommonOptions,
-  addNotifyOption,
-  type CommonOptions,
-  EXIT_CODES,
-  engineDeps,
-  guard,
-  openStore,
-  outputFormat,
-  readJsonArgument,
-  regionList,
-  roleOrRules,
-  withNotifications,
-} from '../runtime.js';
 
 interface SweepOptions extends CommonOptions, OrganizationOptions {
   region?: string;

@@ -26,7 +26,7 @@ import {
 } from '../../engine/index.js';
 import type { ObjectExecutionStore } from '../../store/index.js';
 import { type DecisionOptions, takeDecision } from '../decisions.js';
-import { cliOwner, openStore } from '../runtime.js';
+import { cliOwner, openStore } from '../deps.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import {
   ACCEPTED_ROLE,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { CLI_OWNER, isDeadLocalProcess } from '../../../src/cli/runtime';
+import { CLI_OWNER, isDeadLocalProcess } from '../../../src/cli/deps';
 
 /** This process's owner string with another pid. */
 function ownerWithPid(pid: number, scope?: string, host?: string): string {

@@ -2,7 +2,7 @@
  * The readable status report: counts, batches, failures grouped by code with their instances, skips,
  * and the exact next command (with the flags to repeat) when paused.
  */
-import { renderReportText } from '../../../src/cli/runtime';
+import { renderReportText } from '../../../src/cli/report';
 import type { ExecutionReport } from '../../../src/engine/index';
 import { renderSweepText, type SweepReport } from '../../../src/engine/paths/sweep';
 

@@ -1,0 +1,152 @@
+/**
+ * The CLI's shared flags and argument readers: --state/--endpoint/--qps/--output/--quiet, --notify,
+ * regions, role or rules, JSON arguments and files (each bad value an InvalidInputError naming the flag).
+ */
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { InvalidInputError, type RoleRules, RULES_LABEL } from '../engine/index.js';
+import { parseRoleRulesAs } from '../inputs/rules.js';
+
+/** The flags every command that reads or drives executions takes: --state, --endpoint, --qps, --output, --quiet. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option(
+      '--state <dir>',
+      'execution state: a directory or oss://bucket/prefix (env ECS_ROLE_ATTACH_STATE)',
+    )
+    .option(
+      '--endpoint <url>',
+      'send every API call to this endpoint (e.g. the emulator); default: Alibaba Cloud',
+    )
+    .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20,DescribeInstances=10')
+    .addOption(new Option('--output <format>', 'text or json').default('text'))
+    .option('--quiet', 'no progress output');
+}
+
+/** Default state directory, overridden by `--state` or `ECS_ROLE_ATTACH_STATE`. */
+export const DEFAULT_STATE_DIR = './.ecs-role-attach';
+
+export type OutputFormat = 'text' | 'json';
+
+export interface CommonOptions {
+  state?: string;
+  endpoint?: string;
+  output?: string;
+  qps?: string;
+  quiet?: boolean;
+  /** `--notify` sinks (commands that take it: run, resume, retry, cancel, sweep). */
+  notify?: string[];
+}
+
+/** `--notify <sink>` (repeatable) on the commands that drive executions. */
+export function addNotifyOption(command: Command): Command {
+  return command.option(
+    '--notify <sink>',
+    'notify webhook:https://... or dingtalk:https://oapi.dingtalk.com/robot/send?access_token=...[&secret=...] when an execution is planned, pauses, is continued or ends (repeatable)',
+    (value: string, previous: string[] = []) => [...previous, value],
+  );
+}
+
+/** `--region a,b`: region ids, deduplicated in order; at least one. */
+export function regionList(value: string | undefined): string[] {
+  const regions = (value ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  if (regions.length === 0)
+    throw new InvalidInputError('--region', 'must list at least one region id', value);
+  for (const region of regions) {
+    if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region))
+      throw new InvalidInputError('--region', 'must be region ids like "cn-hangzhou"', region);
+  }
+  return [...new Set(regions)];
+}
+
+/** `--role`: a RAM role name. */
+export function roleName(value: string | undefined): string {
+  if (!/^[A-Za-z0-9.-]{1,64}$/.test(value ?? '')) {
+    throw new InvalidInputError(
+      '--role',
+      'must be a RAM role name (1-64 letters, digits, "." or "-")',
+      value,
+    );
+  }
+  return value!;
+}
+
+/**
+ * `--rules <file>`: a role-rules document (YAML or JSON), validated; errors name the flag and the rule's
+ * field, e.g. `--rules rules[1].role of rule "web" is required`.
+ */
+export function roleRulesFile(path: string): RoleRules {
+  return parseRoleRulesAs(readTextFile(path, '--rules'), '--rules');
+}
+
+/**
+ * `--role <name>` or `--rules <file>` (exactly one): the role label (the role, or `@rules`) and the rules.
+ * @param what says what the role is for in the "required" message, e.g. `the role every instance should bear`.
+ */
+export function roleOrRules(
+  options: { role?: string; rules?: string },
+  what: string,
+): { role: string; rules?: RoleRules } {
+  if (options.rules !== undefined && options.role !== undefined) {
+    throw new InvalidInputError(
+      '--rules',
+      'and --role exclude each other: give one role (--role) or role rules (--rules)',
+      options.rules,
+    );
+  }
+  if (options.rules === undefined && options.role === undefined) {
+    throw new InvalidInputError('--role', `or --rules is required: ${what}`, undefined);
+  }
+  if (options.rules === undefined) return { role: roleName(options.role) };
+  return { role: RULES_LABEL, rules: roleRulesFile(options.rules) };
+}
+
+export function outputFormat(value: string | undefined): OutputFormat {
+  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
+  throw new InvalidInputError('--output', 'must be text or json', value);
+}
+
+/** Reads `value` as JSON, or the file it names when it starts with `@`. */
+export function readJsonArgument(value: string, field: string): unknown {
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch (error) {
+      throw new InvalidInputError(field, `must name a readable file (${(error as Error).message})`, value);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidInputError(field, 'must be JSON (or @file holding JSON)', value);
+  }
+}
+
+/** Reads a text file named by a flag; an unreadable file is the flag's error (exit 2). */
+export function readTextFile(path: string, field: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(field, `must name a readable file (${(error as Error).message})`, path);
+  }
+}
+
+export function readJsonFile(path: string, field: string): unknown {
+  return readJsonArgument(`@${path}`, field);
+}
+
+/** The flags an operator repeats in the next command: where the state is, and the endpoint if overridden. */
+export function repeatedFlags(options: Pick<CommonOptions, 'state' | 'endpoint'>): string {
+  const flags: string[] = [];
+  if (options.state !== undefined) flags.push(`--state ${shellQuote(options.state)}`);
+  if (options.endpoint !== undefined) flags.push(`--endpoint ${shellQuote(options.endpoint)}`);
+  return flags.length ? ` ${flags.join(' ')}` : '';
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
