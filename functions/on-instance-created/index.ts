@@ -8,9 +8,7 @@
 import {
   type DeliveryStats,
   type EventPathSummary,
-  groupByRegion,
-  mergeSummaries,
-  remediateInstances,
+  remediateRegions,
   stepBudgetMs,
 } from '../../src/engine/index.js';
 import { decodeInstanceEvents } from '../../src/inputs/events.js';
@@ -26,30 +24,25 @@ export type OnInstanceCreatedResult = EventPathSummary & {
 export function createHandler(overrides: RuntimeOverrides = {}) {
   return async (event: unknown, context: FcContext): Promise<OnInstanceCreatedResult> => {
     const runtime = createRuntime(context, overrides);
-    const { config, logger } = runtime;
+    const { config } = runtime;
     const { instances, ignored } = decodeInstanceEvents(event, { accountId: config.accountId });
-    for (const entry of ignored) logger.info({ ...entry }, 'event ignored');
+    for (const entry of ignored) runtime.logger.info({ ...entry }, 'event ignored');
     const deadline = runtime.deadline(stepBudgetMs(runtime.timeoutSeconds));
     // ROLE_RULES instead of RAM_ROLE_NAME: the role per instance (a store document is read now).
     const rules = instances.length > 0 ? await runtime.roleRules() : undefined;
-    const summaries = await Promise.all(
-      [...groupByRegion(instances)].map(([regionId, instanceIds]) =>
-        remediateInstances(
-          regionId,
-          instanceIds,
-          { ...runtime.cloud(regionId), ...runtime, owner: runtime.requestId },
-          {
-            ramRoleName: config.ramRoleName,
-            ...(rules ? { rules } : {}),
-            onConflict: config.onConflict,
-            exclusions: { tags: config.excludeTags, instanceIds: [] },
-            breakerThreshold: config.breakerThreshold,
-            deadline,
-          },
-        ),
-      ),
+    const summary = await remediateRegions(
+      instances,
+      (regionId) => ({ ...runtime.cloud(regionId), ...runtime, owner: runtime.requestId }),
+      {
+        ramRoleName: config.ramRoleName,
+        ...(rules ? { rules } : {}),
+        onConflict: config.onConflict,
+        exclusions: { tags: config.excludeTags, instanceIds: [] },
+        breakerThreshold: config.breakerThreshold,
+        deadline,
+      },
     );
-    return runtime.withNotifications({ ...mergeSummaries(summaries), ignoredEvents: ignored.length });
+    return runtime.withNotifications({ ...summary, ignoredEvents: ignored.length });
   };
 }
 

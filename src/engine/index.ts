@@ -41,12 +41,11 @@ export { saveRecordAndSummary } from './execution/runner.js';
 export type { DeliveryStats, NotificationEvent, NotificationType, Notifier } from './notifications.js';
 export {
   type EventPathSummary,
-  groupByRegion,
   memoizeRoleChecks,
-  mergeSummaries,
   remediateInstances,
+  remediateRegions,
   resumeEventPath,
-} from './paths/eventPath.js';
+} from './paths/event/index.js';
 export {
   type AccountDeps,
   childParameters,

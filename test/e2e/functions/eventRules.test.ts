@@ -11,7 +11,7 @@ import { createHandler } from '../../../functions/on-instance-created/index';
 import { createHandler as createWorkflowHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import { InvalidInputError } from '../../../src/engine/errors';
-import { eventPathKeys } from '../../../src/engine/paths/eventPath';
+import { eventPathKeys } from '../../../src/engine/paths/event/index';
 import { RULES_LABEL } from '../../../src/engine/types';
 import { FsExecutionStore } from '../../../src/store';
 import { fleetId, runCli } from '../../helpers/cli';

@@ -12,7 +12,7 @@ import { createHandler as createSweepHandler } from '../../../functions/sweep/in
 import { createHandler as createWorkflowHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import type { SweepReport } from '../../../src/engine/index';
-import { eventPathKeys } from '../../../src/engine/paths/eventPath';
+import { eventPathKeys } from '../../../src/engine/paths/event/index';
 import { openExecutionStore } from '../../../src/store';
 import { DESIGNATED_ROLE, smallFleet, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent, stateChangeEvent, timerEvent } from '../../helpers/events';
