@@ -4,6 +4,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerSourceCommands } from './commands/sources.js';
@@ -30,6 +31,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRunCommands(program, context);
   registerSweepCommand(program, context);
   registerRollbackCommand(program, context);
+  registerReportCommand(program, context);
   registerSourceCommands(program, context);
   registerEventsCommand(program, context);
   registerConsoleCommand(program, context);

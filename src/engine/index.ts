@@ -17,6 +17,7 @@ export {
   type EngineDeps,
   type ExecutionProgress,
   getExecutionReport,
+  reportOfStored,
   runExecution,
 } from './execution/index.js';
 export {
@@ -32,6 +33,7 @@ export {
   batchStatus,
   type ExecutionReport,
   emptyRegionWarning,
+  type ReportedInstance,
   SUMMARY_LIMITS,
   summarizeExecution,
   summaryMatches,
@@ -141,6 +143,7 @@ export {
   OPERATOR_ACTIONS,
   type OperatorAction,
   OUTCOMES,
+  type Outcome,
   type OutcomeGroup,
   type RoleRules,
   RULES_LABEL,

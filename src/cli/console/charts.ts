@@ -3,7 +3,7 @@
  * chart has a text alternative (`<title>`/`<desc>` and, beside it on the page, a table of its data).
  */
 import type { BatchStatus } from '../../engine/index.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../report/html.js';
 
 /** Batch status -> CSS class (colours in console.css; the status is also in each bar's title). */
 const BATCH_CLASS: Record<BatchStatus, string> = {

@@ -11,6 +11,7 @@ import {
   OUTCOMES,
   TERMINAL_STATUSES,
 } from '../../engine/index.js';
+import { html, query, type SafeHtml } from '../../report/html.js';
 import { batchTimeline, type ComplianceSeries, complianceChart } from './charts.js';
 import type {
   ExecutionSummary,
@@ -19,7 +20,6 @@ import type {
   InstanceRow,
   OutcomeGroup,
 } from './executionViews.js';
-import { html, query, type SafeHtml } from './html.js';
 
 /** What every page's frame shows. */
 export interface Frame {

@@ -13,7 +13,7 @@ import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError, type LeaseHolder, leaseName, takeLease, withLease } from '../lease.js';
 import { continuedEvent, executionEvent } from '../notifications.js';
 import { planExecution } from '../planner.js';
-import type { ExecutionStore } from '../ports.js';
+import type { ExecutionStore, StoredExecution } from '../ports.js';
 import { assignmentOf } from '../rules.js';
 import { createSourceExecution, isSourceKind } from '../sources/execution.js';
 import type { ExecutionParameters, ExecutionRecord, OperatorAction } from '../types.js';
@@ -135,7 +135,12 @@ export async function getExecutionReport(
   executionId: string,
   store: ExecutionStore,
 ): Promise<ExecutionReport> {
-  return buildReport(deriveState(await store.load(executionId)));
+  return reportOfStored(await store.load(executionId));
+}
+
+/** The report of an execution already loaded (exports read the plan's batches from the same load). */
+export function reportOfStored(stored: StoredExecution): ExecutionReport {
+  return buildReport(deriveState(stored));
 }
 
 /**
