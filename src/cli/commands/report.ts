@@ -4,7 +4,7 @@
  */
 import { type Command, Option } from 'commander';
 import { loadReportDocument, renderReport, reportFormat } from '../../report/index.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { guard, openStore } from '../runtime.js';
 
 /** Registers `report`. */
