@@ -5,7 +5,8 @@
 import { type Command, Option } from 'commander';
 import { loadReportDocument, renderReport, reportFormat } from '../../report/index.js';
 import type { CommandContext } from '../context.js';
-import { guard, openStore } from '../runtime.js';
+import { openStore } from '../deps.js';
+import { guard } from '../exit.js';
 
 /** Registers `report`. */
 export function registerReportCommand(program: Command, context: CommandContext): void {
