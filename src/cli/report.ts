@@ -67,6 +67,7 @@ export function renderReportText(
       `    no rule matched: ${report.noRule ?? 0}${report.acceptedRoles?.length ? `; accepted roles: ${report.acceptedRoles.join(', ')}` : ''}`,
     );
   }
+  if (report.fromPlan !== undefined) lines.push(`  from reviewed plan ${report.fromPlan}`);
   for (const warning of report.warnings ?? []) lines.push(`  warning: ${warning}`);
   const figures: [string, number | undefined][] =
     report.kind !== undefined

@@ -550,6 +550,29 @@ export class FleetState {
     return true;
   }
 
+  /** Sets (value) or removes (`null`) tags of an instance, as TagResources / UntagResources would. */
+  setTags(instanceId: string, tags: Record<string, string | null>): boolean {
+    const record = this.instancesById.get(instanceId);
+    if (!record) return false;
+    for (const [key, value] of Object.entries(tags)) {
+      if (value === null) delete record.Tags[key];
+      else record.Tags[key] = value;
+    }
+    this.version++;
+    return true;
+  }
+
+  /** Releases an instance, as DeleteInstance would: it is listed and found no more. */
+  release(instanceId: string): boolean {
+    const record = this.instancesById.get(instanceId);
+    if (!record) return false;
+    this.instancesById.delete(instanceId);
+    const list = this.instancesByRegion.get(record.RegionId) ?? [];
+    list.splice(list.indexOf(record), 1);
+    this.version++;
+    return true;
+  }
+
   /** The regions that hold at least one instance, sorted. */
   regions(): string[] {
     return [...this.instancesByRegion.keys()].sort();

@@ -108,6 +108,12 @@ export {
   systemClock,
 } from './ports.js';
 export { parseRateControl } from './rateControl.js';
+export {
+  createExecutionFromPlan,
+  dryRunForReview,
+  type PlannedInstance,
+  type ReviewedPlan,
+} from './reviewedPlan.js';
 export { HARDENING_PREREQUISITES } from './sources/metadata.js';
 export type {
   HttpTokens,

@@ -67,6 +67,24 @@ export async function planExecution(
   parameters: ExecutionParameters,
   deps: PlannerDeps,
 ): Promise<ExecutionPlan> {
+  return (await observeAndPlan(executionId, parameters, deps)).plan;
+}
+
+/** A plan and what planning saw: every instance found and the role of each instance it looked up. */
+export interface ObservedPlan {
+  plan: ExecutionPlan;
+  /** The instances DescribeInstances returned, in plan order (ids it did not return are `Gone` targets). */
+  instances: InstanceInfo[];
+  /** The role of every instance looked up (`undefined`: none); ineligible ones are not looked up (no entry). */
+  roles: ReadonlyMap<string, string | undefined>;
+}
+
+/** {@link planExecution}, also returning what it observed (a reviewed plan's snapshot, see reviewedPlan.ts). */
+export async function observeAndPlan(
+  executionId: string,
+  parameters: ExecutionParameters,
+  deps: PlannerDeps,
+): Promise<ObservedPlan> {
   // The role check runs beside the first DescribeInstances pages (reads only); a failed check stops
   // paging at the next page, and nothing is written before it has passed.
   let roleError: unknown;
@@ -81,7 +99,7 @@ export async function planExecution(
   // quotas, so planning takes about as long as the slower of the two instead of their sum.
   const excludedIds = new Set(parameters.exclusions.instanceIds);
   const now = deps.clock.now();
-  const lookups: Promise<Map<string, string | undefined>>[] = [];
+  const lookups: { ids: string[]; lookup: Promise<Map<string, string | undefined>> }[] = [];
   const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
     if (roleError !== undefined) throw roleError;
     const ids = page
@@ -92,13 +110,17 @@ export async function planExecution(
     if (ids.length === 0) return;
     const lookup = deps.ecs.describeInstanceRamRoles(region, ids);
     lookup.catch(() => undefined); // awaited below; marked handled so paging can go on meanwhile
-    lookups.push(lookup);
+    lookups.push({ ids, lookup });
   });
 
   await roleCheck;
   if (roleError !== undefined) throw roleError;
   const roles = new Map<string, string | undefined>();
-  for (const found of await Promise.all(lookups)) for (const [id, role] of found) roles.set(id, role);
+  // Every id looked up gets an entry (undefined: no role), so that `roles` also says which were.
+  for (const { ids, lookup } of lookups) {
+    const found = await lookup;
+    for (const id of ids) roles.set(id, found.get(id));
+  }
   if (lookups.length === 0) {
     // An adapter that does not report pages: look every eligible instance up now.
     const eligible = resolved.instances
@@ -107,7 +129,8 @@ export async function planExecution(
       )
       .map((instance) => instance.instanceId);
     if (eligible.length > 0) {
-      for (const [id, role] of await deps.ecs.describeInstanceRamRoles(region, eligible)) roles.set(id, role);
+      const found = await deps.ecs.describeInstanceRamRoles(region, eligible);
+      for (const id of eligible) roles.set(id, found.get(id));
     }
   }
 
@@ -131,13 +154,25 @@ export async function planExecution(
     });
   }
 
-  const work = targets.filter((target) => target.work !== undefined).map((target) => target.instanceId);
   return {
-    executionId,
-    targets,
+    plan: withBatches({ executionId, targets, ...(exemptions.length > 0 ? { exemptions } : {}) }, parameters),
+    instances: resolved.instances,
+    roles,
+  };
+}
+
+/** Completes a plan's targets with their batches and absolute MaxErrors (from the work they need). */
+export function withBatches(
+  plan: Omit<ExecutionPlan, 'batches' | 'maxErrors'>,
+  parameters: Pick<ExecutionParameters, 'rateControl'>,
+): ExecutionPlan {
+  const work = plan.targets.filter((target) => target.work !== undefined).map((target) => target.instanceId);
+  return {
+    executionId: plan.executionId,
+    targets: plan.targets,
     batches: planBatches(work, parameters.rateControl),
     maxErrors: resolveMaxErrors(parameters.rateControl.MaxErrors, work.length),
-    ...(exemptions.length > 0 ? { exemptions } : {}),
+    ...(plan.exemptions ? { exemptions: plan.exemptions } : {}),
   };
 }
 

@@ -32,7 +32,9 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
  * (the metadata channel is off: hardening would turn it on), `PinnedVersion` (a scaling group launches from a
  * numbered or `Latest` launch template version, not the default), `Changed` (rollback: someone changed the item
  * since; left alone). Role rules: `NoRule` (no rule matches the instance), `AcceptedRole` (it bears one of
- * the document's `acceptedRoles`: compliant, never replaced).
+ * the document's `acceptedRoles`: compliant, never replaced). Reviewed plans: `ChangedSincePlan` (`run --plan`:
+ * the instance's role, tags or status differ from the plan's snapshot, it is gone, or it would now get another
+ * outcome than the plan predicted; left alone).
  */
 export const SKIP_REASONS = [
   'Excluded',
@@ -46,6 +48,7 @@ export const SKIP_REASONS = [
   'Changed',
   'NoRule',
   'AcceptedRole',
+  'ChangedSincePlan',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -350,6 +353,8 @@ export interface ExecutionRecord {
   recheckEligibility?: boolean;
   /** CloudFlow task token while Waiting under a workflow. */
   taskToken?: string;
+  /** Executions of a reviewed plan (`run --plan`, workflow `plan`): the plan's digest (`sha256:…`). */
+  fromPlan?: string;
 }
 
 export type BatchStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Cancelled';

@@ -5,6 +5,7 @@
  */
 
 import { InvalidInputError } from '../engine/errors.js';
+import { DEFAULT_EXCLUDE_TAG } from '../engine/exclusions.js';
 import { parseAmount, parseRateControl } from '../engine/rateControl.js';
 import {
   CONFLICT_POLICIES,
@@ -153,4 +154,33 @@ function parseJsonIfString(value: unknown, field: string): unknown {
   } catch {
     throw new InvalidInputError(field, 'must be JSON', value);
   }
+}
+
+/**
+ * The params-file form of validated parameters (what `--params` and the workflow input take): the
+ * inverse of {@link parseExecutionInput}, which gives `parameters` back from it. The default exclusion
+ * tag is left out (every parse adds it back).
+ *
+ * @example
+ * toParamsFile(parseExecutionInput({ regionId: 'cn-hangzhou', RamRoleName: 'EcsAppRole', targets }))
+ * // => { regionId: 'cn-hangzhou', RamRoleName: 'EcsAppRole', targets: { ..., RegionId: 'cn-hangzhou' },
+ * //      rateControl: { Mode: 'Concurrency', Concurrency: 10, MaxErrors: 0 }, mode: 'Automatic', onConflict: 'skip' }
+ */
+export function toParamsFile(parameters: ExecutionParameters): RawExecutionInput {
+  const excludeTags = parameters.exclusions.tags
+    .filter((tag) => tag.key !== DEFAULT_EXCLUDE_TAG || tag.value !== undefined)
+    .map((tag) => (tag.value === undefined ? tag.key : `${tag.key}=${tag.value}`));
+  return {
+    regionId: parameters.regionId,
+    ...(parameters.rules ? { rules: parameters.rules } : { RamRoleName: parameters.ramRoleName }),
+    targets: parameters.targets,
+    rateControl: parameters.rateControl,
+    mode: parameters.mode,
+    onConflict: parameters.onConflict,
+    ...(excludeTags.length > 0 ? { excludeTags } : {}),
+    ...(parameters.exclusions.instanceIds.length > 0
+      ? { excludeInstanceIds: parameters.exclusions.instanceIds }
+      : {}),
+    ...(parameters.maxTargets === undefined ? {} : { maxTargets: parameters.maxTargets }),
+  };
 }

@@ -1,7 +1,9 @@
 import { type Command, Option } from 'commander';
 import {
   createExecution,
+  createExecutionFromPlan,
   createOrganization,
+  dryRunForReview,
   dryRunOrganization,
   type ExecutionParameters,
   InvalidInputError,
@@ -13,7 +15,7 @@ import {
   runExecution,
   runOrganization,
 } from '../../engine/index.js';
-import { parseExecutionInput, type RawExecutionInput } from '../../inputs/parameters.js';
+import { parseExecutionInput, type RawExecutionInput, toParamsFile } from '../../inputs/parameters.js';
 import type { CommandContext } from '../context.js';
 import { takeDecision, takeParentDecision } from '../decisions.js';
 import { engineDeps, openStore, withNotifications } from '../deps.js';
@@ -36,6 +38,7 @@ import {
   planAccounts,
   printOrganizationReport,
 } from '../organization.js';
+import { assertFlagsMatchPlan, checkPlanFlags, readPlanFile, savePlanFile } from '../plans.js';
 import { printReport } from '../report.js';
 
 interface RunOptions extends CommonOptions, OrganizationOptions {
@@ -51,6 +54,8 @@ interface RunOptions extends CommonOptions, OrganizationOptions {
   params?: string;
   dryRun?: boolean;
   maxTargets?: string;
+  savePlan?: string;
+  plan?: string;
 }
 
 /** Which flag sets which parameter, so that errors name the flag the operator typed. */
@@ -112,7 +117,15 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           '--max-targets <n|N%>',
           'fail before any write when more instances need one (default 100 with --on-conflict replace, 1000 for {"Type":"All"})',
         )
-        .option('--dry-run', 'resolve targets and print the plan; no write call is made'),
+        .option('--dry-run', 'resolve targets and print the plan; no write call is made')
+        .option(
+          '--save-plan <file>',
+          'with --dry-run: save the plan (parameters, each instance with its state and predicted outcome, a digest) for review',
+        )
+        .option(
+          '--plan <file>',
+          'execute a saved plan: exactly its instances; those changed since end Skipped/ChangedSincePlan (other flags must agree with it)',
+        ),
     ),
   )
     .addHelpText(
@@ -126,16 +139,33 @@ Examples:
   $ ecs-role-attach run --accounts @accounts.yaml --region cn-hangzhou,cn-shanghai --role EcsAppRole \\
       --targets '{"Type":"All"}' --mode FailurePause
   $ ecs-role-attach run --region cn-hangzhou --rules rules.yaml --targets '{"Type":"All"}' --dry-run
+  $ ecs-role-attach run --params oos-params.json --dry-run --save-plan plan.json   # review plan.json, then:
+  $ ecs-role-attach run --plan plan.json
 
 Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 3 Waiting (paused).`,
     )
     .action((options: RunOptions) =>
       guard(context, async () => {
         const format = outputFormat(options.output);
+        checkPlanFlags(options);
         const organization = organizationFlags(options);
         if (organization) return runOrganizationCommand(options, organization, context);
+        if (options.plan !== undefined) return runPlanCommand(options, options.plan, context);
         const parameters = runParameters(options);
         const deps = engineDeps(parameters.regionId, options, context.progress?.(context, options));
+        if (options.savePlan !== undefined) {
+          const { report, instances } = await dryRunForReview(parameters, deps, 'cli');
+          const at = new Date(deps.clock.now()).toISOString();
+          const saved = savePlanFile(options.savePlan, parameters, instances, at);
+          const shown = await withNotifications(options, { ...report, savedPlan: saved });
+          printReport(context, shown, format, options);
+          if (format === 'text') {
+            context.stdout.write(
+              `  plan saved to ${saved.file} (${saved.instances} instances, ${saved.digest}); after review: ecs-role-attach run --plan ${saved.file}\n`,
+            );
+          }
+          return exitCodeFor(report.status);
+        }
         const created = await createExecution(parameters, deps, {
           origin: 'cli',
           ...(options.dryRun ? { dryRun: true } : {}),
@@ -280,9 +310,28 @@ async function runOrganizationCommand(
   return printOrganizationReport(context, report, outputFormat(options.output));
 }
 
-/** The execution parameters from --params and flags (flags win), validated. */
-function runParameters(options: RunOptions): ExecutionParameters {
-  const base = (options.params ? readJsonFile(options.params, '--params') : {}) as RawExecutionInput;
+/**
+ * `run --plan <file>`: the plan's instances, planned again with its parameters (flags must agree with
+ * them), then run; with --dry-run, only the report of what would happen now.
+ */
+async function runPlanCommand(options: RunOptions, file: string, context: CommandContext): Promise<number> {
+  const plan = readPlanFile(file);
+  assertFlagsMatchPlan(plan.parameters, runParameters(options, toParamsFile(plan.parameters)));
+  const deps = engineDeps(plan.parameters.regionId, options, context.progress?.(context, options));
+  const created = await createExecutionFromPlan(plan, deps, {
+    origin: 'cli',
+    ...(options.dryRun ? { dryRun: true } : {}),
+  });
+  const report = options.dryRun ? created : await runExecution(created.executionId, deps);
+  printReport(context, await withNotifications(options, report), outputFormat(options.output), options);
+  return exitCodeFor(report.status);
+}
+
+/**
+ * The execution parameters from --params (or `base`, a reviewed plan's) and flags (flags win), validated.
+ */
+function runParameters(options: RunOptions, base?: RawExecutionInput): ExecutionParameters {
+  base ??= (options.params ? readJsonFile(options.params, '--params') : {}) as RawExecutionInput;
   if (base === null || typeof base !== 'object' || Array.isArray(base)) {
     throw new InvalidInputError('--params', 'must hold a JSON object of OOS parameters', base);
   }

@@ -16,7 +16,7 @@ import { planExecution } from '../planner.js';
 import type { ExecutionStore, StoredExecution } from '../ports.js';
 import { assignmentOf } from '../rules.js';
 import { createSourceExecution, isSourceKind } from '../sources/execution.js';
-import type { ExecutionParameters, ExecutionRecord, OperatorAction } from '../types.js';
+import type { ExecutionParameters, ExecutionPlan, ExecutionRecord, OperatorAction } from '../types.js';
 import { markCancelHandled, requestCancel } from './cancel.js';
 import { type EngineDeps, isoNow, leaseHolder, type RunOptions } from './deps.js';
 import {
@@ -63,6 +63,13 @@ export async function createExecution(
      * execution name, so that a retried Plan step finds its execution instead of creating another).
      */
     executionId?: string;
+    /**
+     * Planned already (a reviewed plan's execution, reviewedPlan.ts): used instead of planning; its
+     * `executionId` is the execution's.
+     */
+    plan?: ExecutionPlan;
+    /** The digest of the reviewed plan this execution carries out (kept in execution.json). */
+    fromPlan?: string;
   },
 ): Promise<ExecutionReport> {
   // harden-metadata and templates plan other resources and write with another call (sources/).
@@ -75,7 +82,10 @@ export async function createExecution(
     if (existing) {
       // The same flow execution planning again (a retried Plan) reuses it; another run under a reused
       // name must not silently inherit an old execution.
-      if (JSON.stringify(existing.record.parameters) !== JSON.stringify(parameters)) {
+      if (
+        JSON.stringify(existing.record.parameters) !== JSON.stringify(parameters) ||
+        existing.record.fromPlan !== options.fromPlan
+      ) {
         throw new InvalidInputError(
           'executionName',
           `was already used for execution ${options.executionId} with other parameters; start the flow under a new name`,
@@ -89,8 +99,9 @@ export async function createExecution(
       return buildReport(deriveState(existing));
     }
   }
-  const executionId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
-  const plan = await planExecution(executionId, parameters, deps);
+  const executionId =
+    options.plan?.executionId ?? options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
+  const plan = options.plan ?? (await planExecution(executionId, parameters, deps));
   const overLimit = blastRadiusViolation(plan, parameters);
   if (overLimit && !options.dryRun) throw overLimit;
   const outcomes = decidedOutcomes(plan);
@@ -99,6 +110,7 @@ export async function createExecution(
     origin: options.origin,
     at: new Date(deps.clock.now()).toISOString(),
     ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.fromPlan === undefined ? {} : { fromPlan: options.fromPlan }),
   });
   if (options.dryRun) {
     const predicted = new Map(

@@ -182,7 +182,10 @@ export function deriveState(stored: {
 /** The record of a newly planned execution: nothing run yet, counts from what planning decided. */
 export function newExecutionRecord(
   plan: ExecutionPlan,
-  init: Pick<ExecutionRecord, 'parameters' | 'origin' | 'rollbackOf'> & { at: string; dryRun?: boolean },
+  init: Pick<ExecutionRecord, 'parameters' | 'origin' | 'rollbackOf' | 'fromPlan'> & {
+    at: string;
+    dryRun?: boolean;
+  },
 ): ExecutionRecord {
   const record: ExecutionRecord = {
     executionId: plan.executionId,
@@ -197,6 +200,7 @@ export function newExecutionRecord(
     origin: init.origin,
   };
   if (init.rollbackOf !== undefined) record.rollbackOf = init.rollbackOf;
+  if (init.fromPlan !== undefined) record.fromPlan = init.fromPlan;
   return record;
 }
 

@@ -82,6 +82,8 @@ export interface ExecutionReport {
   exemptions?: ExemptionNotice[];
   /** Notification deliveries of the command or invocation that returned this report (`--notify`, `NOTIFY`). */
   notifications?: DeliveryStats;
+  /** Executions of a reviewed plan: its digest (`sha256:…`). */
+  fromPlan?: string;
 }
 
 /**
@@ -174,6 +176,7 @@ export function buildReport(
   }
   if (record.statusReason) report.statusReason = record.statusReason;
   if (record.rollbackOf) report.rollbackOf = record.rollbackOf;
+  if (record.fromPlan) report.fromPlan = record.fromPlan;
   if (record.parameters.kind) report.kind = record.parameters.kind;
   if (plan.exemptions?.length) report.exemptions = plan.exemptions;
   if (record.pauseReason && record.status === 'Waiting') report.pauseReason = record.pauseReason;
