@@ -21,6 +21,24 @@ const IDS_PER_CALL = 10;
 
 type Body = Record<string, unknown>;
 
+/**
+ * A response's tag list as a map: scaling groups report `[{TagKey, TagValue, Propagate}]`, scaling
+ * configurations `[{Key, Value}]` (ess20220222 DescribeScalingGroups / DescribeScalingConfigurations models).
+ */
+function tagMap(
+  list: unknown,
+  keyField: string,
+  valueField: string,
+  keep: (tag: Body) => boolean = () => true,
+): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const tag of Array.isArray(list) ? (list as Body[]) : []) {
+    const key = tag?.[keyField];
+    if (typeof key === 'string' && key !== '' && keep(tag)) tags[key] = String(tag[valueField] ?? '');
+  }
+  return tags;
+}
+
 export class GenericScalingApi implements ScalingApi {
   public constructor(
     private readonly client: OpenApi,
@@ -70,6 +88,15 @@ export class GenericScalingApi implements ScalingApi {
           activeScalingConfigurationId: String(g['ActiveScalingConfigurationId'] ?? ''),
           launchTemplateId: String(g['LaunchTemplateId'] ?? ''),
           launchTemplateVersion: String(g['LaunchTemplateVersion'] ?? ''),
+          vpcId: String(g['VpcId'] ?? ''),
+          vSwitchIds: [
+            ...new Set(
+              [...(Array.isArray(g['VSwitchIds']) ? g['VSwitchIds'] : []), g['VSwitchId']].filter(
+                (id): id is string => typeof id === 'string' && id !== '',
+              ),
+            ),
+          ],
+          propagatedTags: tagMap(g['Tags'], 'TagKey', 'TagValue', (tag) => tag['Propagate'] === true),
         });
       }
     }
@@ -90,6 +117,8 @@ export class GenericScalingApi implements ScalingApi {
           scalingGroupId: String(c['ScalingGroupId'] ?? ''),
           ramRoleName: String(c['RamRoleName'] ?? ''),
           lifecycleState: String(c['LifecycleState'] ?? ''),
+          tags: tagMap(c['Tags'], 'Key', 'Value'),
+          resourceGroupId: String(c['ResourceGroupId'] ?? ''),
         });
       }
     }

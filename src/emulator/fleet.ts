@@ -85,6 +85,14 @@ const scalingGroupSchema = z.strictObject({
   LaunchTemplateVersion: z.string().optional(),
   ActiveScalingConfigurationId: z.string().optional(),
   ScalingConfigurations: z.array(scalingConfigurationSchema).optional(),
+  /** Network and grouping, as DescribeScalingGroups (ess20220222) reports them. */
+  VpcId: z.string().optional(),
+  VSwitchIds: z.array(z.string()).optional(),
+  ResourceGroupId: z.string().optional(),
+  /** `Propagate: true` tags go onto the instances the group creates. */
+  Tags: z
+    .array(z.strictObject({ TagKey: z.string(), TagValue: z.string(), Propagate: z.boolean().optional() }))
+    .optional(),
 });
 
 const roleSchema = z.strictObject({
@@ -381,6 +389,10 @@ export interface ScalingGroupRecord {
   LaunchTemplateVersion: string;
   ActiveScalingConfigurationId: string;
   ScalingConfigurations: ScalingConfigurationRecord[];
+  VpcId: string;
+  VSwitchIds: string[];
+  ResourceGroupId: string;
+  Tags: { TagKey: string; TagValue: string; Propagate: boolean }[];
 }
 
 /** A role as the emulator holds it. */
@@ -536,6 +548,10 @@ export class FleetState {
       LaunchTemplateVersion: input.LaunchTemplateVersion ?? (input.LaunchTemplateId ? 'Default' : ''),
       ActiveScalingConfigurationId: active,
       ScalingConfigurations: configurations,
+      VpcId: input.VpcId ?? '',
+      VSwitchIds: input.VSwitchIds ?? [],
+      ResourceGroupId: input.ResourceGroupId ?? '',
+      Tags: (input.Tags ?? []).map((tag) => ({ ...tag, Propagate: tag.Propagate ?? false })),
     };
     this.scalingGroups.set(record.ScalingGroupId, record);
     return record;

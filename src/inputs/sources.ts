@@ -31,6 +31,8 @@ const SOURCE_ID = /^(lt|asg)-[0-9a-z]{1,64}$/;
 export interface RawSourceInput {
   regionId?: unknown;
   RamRoleName?: unknown;
+  /** templates: a role-rules document instead of `RamRoleName` (each source gets its rule's role). */
+  rules?: unknown;
   targets?: unknown;
   rateControl?: unknown;
   mode?: unknown;
@@ -86,6 +88,7 @@ function templateTargets(value: unknown, regionId: string): TargetsSpec {
 const FLAGS: Record<string, string> = {
   regionId: '--region',
   RamRoleName: '--role',
+  rules: '--rules',
   targets: '--targets',
   rateControl: '--rate-control',
   mode: '--mode',
@@ -124,8 +127,18 @@ export function parseSourceInput(
       throw new InvalidInputError('--region', 'must be a region id like "cn-hangzhou"', raw.regionId);
     }
   }
-  if (kind === 'templates' && raw.RamRoleName === undefined) {
-    throw new InvalidInputError('--role', 'is required', undefined);
+  if (kind === 'templates' && raw.RamRoleName === undefined && raw.rules === undefined) {
+    throw new InvalidInputError('--role', 'or --rules is required', undefined);
+  }
+  if (kind === 'templates' && raw.RamRoleName !== undefined && raw.rules !== undefined) {
+    throw new InvalidInputError(
+      '--rules',
+      'and --role exclude each other: give one role (--role) or role rules (--rules)',
+      '(a rules document)',
+    );
+  }
+  if (kind === 'harden-metadata' && raw.rules !== undefined) {
+    throw new InvalidInputError('--rules', 'applies to templates only', '(a rules document)');
   }
   if (kind === 'templates' && raw.includeRoleless !== undefined) {
     throw new InvalidInputError('--include-roleless', 'applies to harden-metadata only', raw.includeRoleless);
@@ -142,7 +155,9 @@ export function parseSourceInput(
       parseExecutionInput({
         regionId,
         // harden-metadata writes no role; the placeholder only satisfies the shared schema.
-        RamRoleName: kind === 'templates' ? raw.RamRoleName : 'none',
+        ...(raw.rules !== undefined
+          ? { rules: raw.rules }
+          : { RamRoleName: kind === 'templates' ? raw.RamRoleName : 'none' }),
         // templates' ResourceIds are lt-/asg- ids, checked below; the shared schema checks instance ids.
         targets: kind === 'templates' ? { Type: 'All' } : raw.targets,
         rateControl:

@@ -13,13 +13,20 @@ import { parseSourceInput, type RawSourceInput } from '../../inputs/sources.js';
 import type { CommandContext } from '../context.js';
 import { engineDeps } from '../deps.js';
 import { EXIT_CODES, exitCodeFor, guard } from '../exit.js';
-import { addCommonOptions, type CommonOptions, outputFormat, readJsonArgument } from '../options.js';
+import {
+  addCommonOptions,
+  type CommonOptions,
+  outputFormat,
+  readJsonArgument,
+  roleRulesFile,
+} from '../options.js';
 import { createProgressReporter } from '../progress.js';
 import { printReport } from '../report.js';
 
 interface SourceOptions extends CommonOptions {
   region?: string;
   role?: string;
+  rules?: string;
   targets?: string;
   rateControl?: string;
   mode?: string;
@@ -39,6 +46,7 @@ function rawInput(options: SourceOptions): RawSourceInput {
   const input: RawSourceInput = {};
   if (options.region !== undefined) input.regionId = options.region;
   if (options.role !== undefined) input.RamRoleName = options.role;
+  if (options.rules !== undefined) input.rules = roleRulesFile(options.rules);
   if (options.targets !== undefined) input.targets = readJsonArgument(options.targets, '--targets');
   if (options.rateControl !== undefined)
     input.rateControl = readJsonArgument(options.rateControl, '--rate-control');
@@ -138,6 +146,10 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
       )
       .option('--region <id>', 'region(s), comma-separated, e.g. cn-hangzhou,cn-shanghai')
       .option('--role <name>', 'the instance RAM role the sources must carry')
+      .option(
+        '--rules <file>',
+        'role rules (YAML or JSON) instead of --role: each source gets the role of the rule its instances would match',
+      )
       .option('--kinds <list>', 'launch-template,scaling-configuration (default: both)')
       .option(
         '--targets <json|@file>',
@@ -157,6 +169,12 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
 Examples:
   $ ecs-role-attach templates --region cn-hangzhou,cn-shanghai --role EcsAppRole --dry-run
   $ ecs-role-attach templates --region cn-hangzhou --role EcsAppRole --kinds launch-template --targets '{"Type":"ResourceIds","ResourceIds":["lt-bp1abc"]}'
+  $ ecs-role-attach templates --region cn-hangzhou --rules rules.yaml --dry-run
+
+With --rules, a source matches the rule its instances would match: the tags, resource group and VPC
+they are launched with (a launch template's default version; a scaling configuration, plus its group's
+propagated tags and VPC), vSwitchId when all of them land in that one vSwitch; instanceIds never match a
+source. A source no rule matches ends Skipped/NoRule; one bearing an accepted role, Skipped/AcceptedRole.
 
 Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing written), 3 Waiting (paused).`,
     )

@@ -55,6 +55,12 @@ function describeGroup(group: ScalingGroupRecord): Record<string, unknown> {
     GroupType: 'ECS',
     MinSize: 0,
     MaxSize: 10,
+    VpcId: group.VpcId,
+    VSwitchIds: [...group.VSwitchIds],
+    // The first vSwitch (the 2014-08-28 single-vSwitch field the 2022-02-22 answer still carries).
+    VSwitchId: group.VSwitchIds[0] ?? '',
+    ResourceGroupId: group.ResourceGroupId,
+    Tags: group.Tags.map((tag) => ({ ...tag })),
   };
 }
 

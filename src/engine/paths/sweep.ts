@@ -12,7 +12,7 @@
 import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
 import { BlastRadiusError } from '../blastRadius.js';
-import { ExecutionNotFoundError, InvalidInputError, RoleAttachError } from '../errors.js';
+import { ExecutionNotFoundError, RoleAttachError } from '../errors.js';
 import { exemptionLines, mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
 import { createExecution, runExecution } from '../execution/index.js';
@@ -65,16 +65,21 @@ export interface SweepRequest {
 export const SOURCE_FIXES = ['templates', 'metadata'] as const;
 export type SourceFix = (typeof SOURCE_FIXES)[number];
 
-/** The sources of one region: what new instances are born from, and the metadata mode of the instances. */
+/**
+ * The sources of one region: what new instances are born from, and the metadata mode of the instances.
+ * A kind that could not be read has no lists here, only its line in `unavailable`.
+ */
 export interface SourceCompliance {
-  /** Launch templates whose default version lacks the role (or carries another one). */
-  launchTemplatesWithoutRole: string[];
+  /** Launch templates whose default version lacks the role (its rule's role) or carries another one. */
+  launchTemplatesWithoutRole?: string[];
   /** Active scaling configurations lacking the role (or carrying another one). */
-  scalingConfigurationsWithoutRole: string[];
+  scalingConfigurationsWithoutRole?: string[];
   /** Scaling groups launching from a numbered or `Latest` template version (not fixed through the template). */
-  pinnedScalingGroups: string[];
+  pinnedScalingGroups?: string[];
+  /** Role rules: sources no rule matches (Skipped/NoRule), left alone. */
+  sourcesWithoutRule?: string[];
   /** Instances (of the sweep's targets) in normal metadata mode, `HttpTokens: optional`. */
-  normalMetadataMode: string[];
+  normalMetadataMode?: string[];
   /** Kinds that could not be read (e.g. the caller lacks ess:DescribeScalingGroups): `<kind>: <code> <message>`. */
   unavailable?: string[];
   /** The executions `fix` ran, if any. */
@@ -341,34 +346,23 @@ async function sweepSources(
   runOptions: { deadline?: number },
 ): Promise<SourceCompliance> {
   const { regionId } = parameters;
-  // A template carries one role: role rules do not name it (templates take --role).
-  const templates = parameters.rules
-    ? undefined
-    : parseSourceInput('templates', {
-        regionId,
-        RamRoleName: parameters.ramRoleName,
-        onConflict: parameters.onConflict,
-        mode: 'Automatic',
-      })[0];
+  // Role rules: each template or scaling configuration gets the role of the rule its instances match.
+  const [templates] = parseSourceInput('templates', {
+    regionId,
+    ...(parameters.rules ? { rules: parameters.rules } : { RamRoleName: parameters.ramRoleName }),
+    onConflict: parameters.onConflict,
+    mode: 'Automatic',
+  });
   const [metadata] = parseSourceInput('harden-metadata', {
     regionId,
     targets: { Type: 'All' },
     mode: 'Automatic',
   });
-  const sources: SourceCompliance = {
-    launchTemplatesWithoutRole: [],
-    scalingConfigurationsWithoutRole: [],
-    pinnedScalingGroups: [],
-    normalMetadataMode: [],
-    fixed: [],
-  };
+  const sources: SourceCompliance = { fixed: [] };
   const kinds: [SourceFix, ExecutionParameters][] = [
-    ...(templates ? [['templates', templates] as [SourceFix, ExecutionParameters]] : []),
+    ['templates', templates!],
     ['metadata', { ...metadata!, targets: parameters.targets, exclusions: parameters.exclusions }],
   ];
-  if (!templates) {
-    sources.unavailable = ['templates: not checked: role rules assign roles to instances, not to templates'];
-  }
   for (const [name, kindParameters] of kinds) {
     const fixing = fix.includes(name);
     let report: ExecutionReport;
@@ -393,6 +387,14 @@ async function sweepSources(
         failed: report.counts.failed,
       });
     }
+    // Read: its lists are present, empty or not.
+    if (name === 'metadata') sources.normalMetadataMode = [];
+    else {
+      sources.launchTemplatesWithoutRole = [];
+      sources.scalingConfigurationsWithoutRole = [];
+      sources.pinnedScalingGroups = [];
+      if (parameters.rules) sources.sourcesWithoutRule = [];
+    }
     for (const item of report.instances) {
       // After a fix, what it updated is compliant now; a dry run predicts Updated for what is not.
       const settled =
@@ -400,19 +402,30 @@ async function sweepSources(
         (fixing && item.outcome === 'Updated') ||
         (item.outcome === 'Skipped' && LEFT_OUT.has(item.reason ?? ''));
       if (item.outcome === 'Skipped' && item.reason === 'PinnedVersion')
-        sources.pinnedScalingGroups.push(item.instanceId);
+        sources.pinnedScalingGroups?.push(item.instanceId);
+      if (item.outcome === 'Skipped' && item.reason === 'NoRule')
+        sources.sourcesWithoutRule?.push(item.instanceId);
       if (settled) continue;
-      if (name === 'metadata') sources.normalMetadataMode.push(item.instanceId);
-      else if (item.instanceId.startsWith('lt-')) sources.launchTemplatesWithoutRole.push(item.instanceId);
+      if (name === 'metadata') sources.normalMetadataMode?.push(item.instanceId);
+      else if (item.instanceId.startsWith('lt-')) sources.launchTemplatesWithoutRole?.push(item.instanceId);
       else if (item.instanceId.startsWith('asc-'))
-        sources.scalingConfigurationsWithoutRole.push(item.instanceId);
+        sources.scalingConfigurationsWithoutRole?.push(item.instanceId);
     }
   }
   return sources;
 }
 
 /** Skip reasons that say nothing about the item's compliance (not ours to judge, or gone). */
-const LEFT_OUT = new Set(['Excluded', 'Gone', 'ClassicNetwork', 'MetadataDisabled', 'PinnedVersion']);
+const LEFT_OUT = new Set([
+  'Excluded',
+  'Gone',
+  'ClassicNetwork',
+  'MetadataDisabled',
+  'PinnedVersion',
+  // Role rules: no rule names the source (listed apart), or it bears an accepted role (compliant).
+  'NoRule',
+  'AcceptedRole',
+]);
 
 /** Where the last sweep execution of (region, role) is named, so that a sweep need not list history. */
 function openSweepKey(regionId: string, role: string): string {
@@ -457,13 +470,6 @@ export function sweepParameters(
   request: SweepRequest,
   settings: Pick<SweepSettings, 'onConflict' | 'exclusions'> = {},
 ): ExecutionParameters {
-  if (request.rules && request.fix?.includes('templates')) {
-    throw new InvalidInputError(
-      'fix',
-      'cannot name templates with role rules: a template carries one role (fix them with templates --role)',
-      request.fix,
-    );
-  }
   // A payload's targets may name one region; each region's execution targets its own.
   const targets = { ...(request.targets ?? SWEEP_DEFAULTS.targets), RegionId: regionId };
   const parameters = parseExecutionInput({
@@ -634,10 +640,19 @@ export function renderSweepText(report: SweepReport): string {
 
 function renderSources(s: SourceCompliance): string[] {
   const list = (ids: string[]) => (ids.length ? ` (${abbreviate(ids)})` : '');
-  const lines = [
-    `    sources: ${s.launchTemplatesWithoutRole.length} launch templates without the role${list(s.launchTemplatesWithoutRole)}, ${s.scalingConfigurationsWithoutRole.length} scaling configurations without it${list(s.scalingConfigurationsWithoutRole)}${s.pinnedScalingGroups.length ? `, ${s.pinnedScalingGroups.length} scaling groups pinned to a template version${list(s.pinnedScalingGroups)}` : ''}`,
-    `    metadata: ${s.normalMetadataMode.length} instances in normal mode${list(s.normalMetadataMode)}`,
-  ];
+  const lines: string[] = [];
+  if (s.launchTemplatesWithoutRole && s.scalingConfigurationsWithoutRole) {
+    const pinned = s.pinnedScalingGroups ?? [];
+    const noRule = s.sourcesWithoutRule ?? [];
+    lines.push(
+      `    sources: ${s.launchTemplatesWithoutRole.length} launch templates without the role${list(s.launchTemplatesWithoutRole)}, ${s.scalingConfigurationsWithoutRole.length} scaling configurations without it${list(s.scalingConfigurationsWithoutRole)}${pinned.length ? `, ${pinned.length} scaling groups pinned to a template version${list(pinned)}` : ''}${noRule.length ? `, ${noRule.length} matched by no rule${list(noRule)}` : ''}`,
+    );
+  }
+  if (s.normalMetadataMode) {
+    lines.push(
+      `    metadata: ${s.normalMetadataMode.length} instances in normal mode${list(s.normalMetadataMode)}`,
+    );
+  }
   for (const reason of s.unavailable ?? []) lines.push(`    sources not read: ${reason}`);
   for (const f of s.fixed) {
     lines.push(
@@ -646,9 +661,9 @@ function renderSources(s: SourceCompliance): string[] {
   }
   if (
     s.fixed.length === 0 &&
-    (s.launchTemplatesWithoutRole.length ||
-      s.scalingConfigurationsWithoutRole.length ||
-      s.normalMetadataMode.length)
+    (s.launchTemplatesWithoutRole?.length ||
+      s.scalingConfigurationsWithoutRole?.length ||
+      s.normalMetadataMode?.length)
   ) {
     lines.push('    (report only: --fix templates,metadata remediates them in the same run)');
   }

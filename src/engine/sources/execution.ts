@@ -21,9 +21,10 @@ import { buildReport, type ExecutionReport } from '../execution/report.js';
 import { BatchRunner, type Chunk } from '../execution/runner.js';
 import { newExecutionId } from '../ids.js';
 import type { LeaseHolder } from '../lease.js';
-import { assertRoleUsable } from '../planner.js';
+import { assertRolesUsable } from '../planner.js';
 import type { StoredExecution } from '../ports.js';
 import { planBatches, resolveMaxErrors } from '../rateControl.js';
+import { assignmentOf } from '../rules.js';
 import { targetRegion } from '../targets.js';
 import type {
   ExecutionParameters,
@@ -54,7 +55,7 @@ function writerFor(record: ExecutionRecord, deps: EngineDeps): SourceWriter {
   const sources = sourcesOf(deps);
   return parameters.kind === 'harden-metadata'
     ? metadataWriter(sources.metadata, region, revert)
-    : templateWriter(sources, region, parameters.ramRoleName, parameters.onConflict, revert);
+    : templateWriter(sources, parameters, region, revert);
 }
 
 function predicted(
@@ -71,7 +72,7 @@ function predicted(
     instanceId,
     outcome: 'Updated',
     previous: target.previous ?? '',
-    current: target.source === 'launch-template' ? 'a new version' : parameters.ramRoleName,
+    current: target.source === 'launch-template' ? 'a new version' : assignmentOf(parameters, target).role,
   };
 }
 
@@ -120,8 +121,8 @@ function planOf(
 
 /**
  * Plans a `harden-metadata` or `templates` execution (reads only) and stores it, status Running; call
- * `runExecution` to run it. `templates` checks the role first (exists, trusts ECS): no template or
- * scaling configuration is ever given a role ECS would refuse.
+ * `runExecution` to run it. `templates` checks the role (every rule's role) first (exists, trusts ECS):
+ * no template or scaling configuration is ever given a role ECS would refuse.
  */
 export async function createSourceExecution(
   parameters: ExecutionParameters,
@@ -129,7 +130,8 @@ export async function createSourceExecution(
   options: { origin: ExecutionRecord['origin']; dryRun?: boolean; executionId?: string },
 ): Promise<ExecutionReport> {
   const sources = sourcesOf(deps);
-  if (parameters.kind === 'templates') await assertRoleUsable(deps.ram, parameters.ramRoleName);
+  // Every rule's role, once, naming the rule: one unusable role fails the execution before any write.
+  if (parameters.kind === 'templates') await assertRolesUsable(deps.ram, parameters);
   const targets =
     parameters.kind === 'harden-metadata'
       ? await planMetadataTargets(parameters, {
@@ -173,6 +175,7 @@ export async function createSourceRollback(
       previous: outcome.previous,
       current: outcome.current,
       ...(target.source === undefined ? {} : { source: target.source }),
+      ...(target.rule === undefined ? {} : { rule: target.rule }),
     });
   }
   const parameters: ExecutionParameters = {

@@ -63,6 +63,12 @@ export interface ScalingGroupInfo {
   launchTemplateId: string;
   /** `Default`, `Latest` or a version number. */
   launchTemplateVersion: string;
+  /** `VpcId` of the group ("" when absent). */
+  vpcId: string;
+  /** `VSwitchIds` (and `VSwitchId`) of the group: new instances land in one of them. */
+  vSwitchIds: string[];
+  /** The group's tags with `Propagate: true`: ESS puts them on the instances it creates. */
+  propagatedTags: Record<string, string>;
 }
 
 export interface ScalingConfigurationInfo {
@@ -71,6 +77,10 @@ export interface ScalingConfigurationInfo {
   /** "" when the configuration carries no instance RAM role. */
   ramRoleName: string;
   lifecycleState: string;
+  /** `Tags` (`[{Key, Value}]`): the tags of the instances it creates. */
+  tags: Record<string, string>;
+  /** `ResourceGroupId` of the instances it creates ("" when absent). */
+  resourceGroupId: string;
 }
 
 /** Auto Scaling (ESS 2022-02-22) calls. */

@@ -7,10 +7,13 @@
  * `Skipped/PinnedVersion` when it launches from a numbered or `Latest` version.
  */
 import { InvalidInputError } from '../errors.js';
+import { acceptedOutcome } from '../execution/state.js';
+import { assignmentOf, compileRules, type RuleMatcher } from '../rules.js';
 import { targetRegion } from '../targets.js';
 import type {
   ConflictPolicy,
   ExecutionParameters,
+  InstanceInfo,
   InstanceOutcome,
   PlannedTarget,
   SourceKind,
@@ -64,14 +67,19 @@ export function sameData(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** The role a source is to carry, and what to do when it carries another. */
+interface Wanted {
+  role: string;
+  onConflict: ConflictPolicy;
+  /** Role rules: the bearer of one of these is compliant as it is. */
+  accepted: readonly string[];
+}
+
 /** The outcome for an item bearing `role`, or undefined when it needs the write. */
-function decide(
-  instanceId: string,
-  role: string,
-  ours: string,
-  onConflict: ConflictPolicy,
-): InstanceOutcome | undefined {
+function decide(instanceId: string, role: string, wanted: Wanted): InstanceOutcome | undefined {
+  const { role: ours, onConflict } = wanted;
   if (role === ours) return { instanceId, outcome: 'AlreadyCompliant' };
+  if (role !== '' && wanted.accepted.includes(role)) return acceptedOutcome(instanceId, role);
   if (role === '' || onConflict === 'replace') return undefined;
   if (onConflict === 'skip') {
     return {
@@ -98,10 +106,88 @@ function versionLimit(instanceId: string, count: number): InstanceOutcome {
   };
 }
 
+/** What a source launches, as a rule sees it: {@link launchedInstance}. */
+interface LaunchedFacts {
+  tags: Record<string, string>;
+  resourceGroupId: string;
+  vpcId: string;
+  vSwitchIds: string[];
+}
+
+/**
+ * Role rules describe instances, so a source matches the rule its instances would match: `tags`,
+ * `resourceGroupId`, `vpcId` are those the launched instances get (a launch template version's
+ * `Tags.InstanceTag`, `ResourceGroupId`, `VpcId`; a scaling configuration's `Tags` and `ResourceGroupId`
+ * plus its group's `Propagate: true` tags and `VpcId`); `vSwitchId` holds only when every instance lands
+ * in that one vSwitch (a template's `VSwitchId`, a group with exactly one vSwitch); `regionId` is the
+ * source's region; `instanceIds` never matches a source (its instances do not exist yet).
+ */
+function launchedInstance(id: string, regionId: string, facts: LaunchedFacts): InstanceInfo {
+  const [only, ...more] = facts.vSwitchIds;
+  return {
+    instanceId: id,
+    regionId,
+    status: '',
+    networkType: 'vpc',
+    tags: facts.tags,
+    ...(facts.resourceGroupId ? { resourceGroupId: facts.resourceGroupId } : {}),
+    ...(facts.vpcId ? { vpcId: facts.vpcId } : {}),
+    ...(only !== undefined && more.length === 0 ? { vSwitchId: only } : {}),
+  };
+}
+
+/** A launch template version's launch facts (LaunchTemplateData as DescribeLaunchTemplateVersions nests it). */
+function templateFacts(data: LaunchTemplateData | undefined): LaunchedFacts {
+  const text = (key: string) => (typeof data?.[key] === 'string' ? (data[key] as string) : '');
+  const wrapped = data?.['Tags'] as { InstanceTag?: { Key?: unknown; Value?: unknown }[] } | undefined;
+  const tags: Record<string, string> = {};
+  for (const tag of wrapped?.InstanceTag ?? []) {
+    if (typeof tag?.Key === 'string' && tag.Key !== '') tags[tag.Key] = String(tag.Value ?? '');
+  }
+  return {
+    tags,
+    resourceGroupId: text('ResourceGroupId'),
+    vpcId: text('VpcId'),
+    vSwitchIds: text('VSwitchId') ? [text('VSwitchId')] : [],
+  };
+}
+
+/**
+ * The role each planned source is to carry: the execution's one role, or its rule's (the target's
+ * `rule`), or undefined with the rules document when no rule matches (the source ends Skipped/NoRule).
+ */
+function assigner(parameters: ExecutionParameters, regionId: string) {
+  const matcher: RuleMatcher | undefined = parameters.rules ? compileRules(parameters.rules) : undefined;
+  return (id: string, facts: LaunchedFacts): { wanted: Wanted; rule?: number } | undefined => {
+    if (!matcher) return { wanted: wantedOf(parameters, undefined) };
+    const rule = matcher(launchedInstance(id, regionId, facts));
+    return rule === undefined ? undefined : { wanted: wantedOf(parameters, { rule }), rule };
+  };
+}
+
+function wantedOf(parameters: ExecutionParameters, target: Pick<PlannedTarget, 'rule'> | undefined): Wanted {
+  const { role, onConflict } = assignmentOf(parameters, target);
+  return { role, onConflict, accepted: parameters.rules?.acceptedRoles ?? [] };
+}
+
+function noRule(instanceId: string, source: SourceKind): PlannedTarget {
+  return {
+    instanceId,
+    source,
+    decided: {
+      instanceId,
+      outcome: 'Skipped',
+      reason: 'NoRule',
+      message: 'no rule matches the instances it launches (their tags, resource group, VPC, vSwitch)',
+    },
+  };
+}
+
 /**
  * Plans the items: launch templates (`lt-`), active scaling configurations (`asc-`), and scaling groups
  * (`asg-`) pinned to a template version. With `ResourceIds` targets (`lt-` and `asg-` ids), an id that does
- * not exist in the region is refused ({@link InvalidInputError}, nothing written).
+ * not exist in the region is refused ({@link InvalidInputError}, nothing written). With role rules, each
+ * source gets the role of the rule its instances would match ({@link launchedInstance}).
  */
 export async function planTemplateTargets(
   parameters: ExecutionParameters,
@@ -113,7 +199,7 @@ export async function planTemplateTargets(
   const ids = spec.Type === 'ResourceIds' ? [...new Set(spec.ResourceIds)] : undefined;
   const templateIds = ids?.filter((id) => id.startsWith('lt-'));
   const groupIds = ids?.filter((id) => id.startsWith('asg-'));
-  const ours = parameters.ramRoleName;
+  const assign = assigner(parameters, region);
 
   const groups =
     kinds.has('scaling-configuration') || (groupIds && groupIds.length > 0)
@@ -162,16 +248,22 @@ export async function planTemplateTargets(
       const versions = await deps.launchTemplates.describeLaunchTemplateVersions(region, instanceId);
       const current = versions.find((v) => v.versionNumber === template.defaultVersionNumber);
       const previous = String(template.defaultVersionNumber);
-      const decided = decide(instanceId, roleOf(current?.data), ours, parameters.onConflict);
-      if (decided) targets.push({ instanceId, source: 'launch-template', previous, decided });
+      const assigned = assign(instanceId, templateFacts(current?.data));
+      if (!assigned) {
+        targets.push({ ...noRule(instanceId, 'launch-template'), previous });
+        continue;
+      }
+      const base = {
+        instanceId,
+        source: 'launch-template' as const,
+        previous,
+        ...(assigned.rule === undefined ? {} : { rule: assigned.rule }),
+      };
+      const decided = decide(instanceId, roleOf(current?.data), assigned.wanted);
+      if (decided) targets.push({ ...base, decided });
       else if (versions.length >= MAX_VERSIONS_PER_TEMPLATE) {
-        targets.push({
-          instanceId,
-          source: 'launch-template',
-          previous,
-          decided: versionLimit(instanceId, versions.length),
-        });
-      } else targets.push({ instanceId, source: 'launch-template', previous, work: 'update' });
+        targets.push({ ...base, decided: versionLimit(instanceId, versions.length) });
+      } else targets.push({ ...base, work: 'update' });
     }
   } else if (templateIds && templateIds.length > 0) {
     throw new InvalidInputError(
@@ -205,23 +297,38 @@ export async function planTemplateTargets(
     for (const configuration of configurations) {
       const instanceId = configuration.scalingConfigurationId;
       const previous = configuration.ramRoleName;
-      const decided = decide(instanceId, previous, ours, parameters.onConflict);
-      targets.push(
-        decided
-          ? { instanceId, source: 'scaling-configuration', previous, decided }
-          : { instanceId, source: 'scaling-configuration', previous, work: 'update' },
-      );
+      const group = active.find((g) => g.scalingGroupId === configuration.scalingGroupId);
+      const assigned = assign(instanceId, {
+        tags: { ...group?.propagatedTags, ...configuration.tags },
+        resourceGroupId: configuration.resourceGroupId,
+        vpcId: group?.vpcId ?? '',
+        vSwitchIds: group?.vSwitchIds ?? [],
+      });
+      if (!assigned) {
+        targets.push({ ...noRule(instanceId, 'scaling-configuration'), previous });
+        continue;
+      }
+      const base = {
+        instanceId,
+        source: 'scaling-configuration' as const,
+        previous,
+        ...(assigned.rule === undefined ? {} : { rule: assigned.rule }),
+      };
+      const decided = decide(instanceId, previous, assigned.wanted);
+      targets.push(decided ? { ...base, decided } : { ...base, work: 'update' });
     }
   }
   return targets;
 }
 
-/** The writes of `templates` and of its rollback, per item kind. */
+/**
+ * The writes of `templates` and of its rollback, per item kind. Each item's role is its rule's (the
+ * planned target's `rule`) or the execution's one role.
+ */
 export function templateWriter(
   deps: TemplateDeps,
+  parameters: ExecutionParameters,
   regionId: string,
-  ours: string,
-  onConflict: ConflictPolicy,
   revert: boolean,
 ): SourceWriter {
   const lt = deps.launchTemplates;
@@ -254,24 +361,27 @@ export function templateWriter(
       operation: 'update',
       async write(target, attempted) {
         const id = target.instanceId;
+        const wanted = wantedOf(parameters, target);
+        const ours = wanted.role;
         try {
           if (target.source === 'scaling-configuration') {
             const role = await roleOfConfiguration(id);
             if (role === undefined) return gone(id);
             if (role === ours && attempted)
               return { instanceId: id, outcome: 'Updated', previous: target.previous ?? '', current: ours };
-            const decided = decide(id, role, ours, onConflict);
+            const decided = decide(id, role, wanted);
             if (decided) return decided;
             await deps.scaling.modifyScalingConfigurationRole(regionId, id, ours);
             return { instanceId: id, outcome: 'Updated', previous: role, current: ours };
           }
-          return await updateTemplate(id, target, attempted);
+          return await updateTemplate(id, target, attempted, wanted);
         } catch (error) {
           return failed(id, error);
         }
       },
       async settle(target) {
         const id = target.instanceId;
+        const ours = wantedOf(parameters, target).role;
         if (target.source === 'scaling-configuration') {
           const role = await roleOfConfiguration(id);
           if (role === undefined) return gone(id);
@@ -307,6 +417,8 @@ export function templateWriter(
           if (role === undefined) return gone(id);
           if (role === restoreTo && attempted)
             return { instanceId: id, outcome: 'Reverted', restoredTo: restoreTo };
+          // What the execution set (the rollback target's `current`: its rule's role, or the one role).
+          const ours = target.current ?? wantedOf(parameters, target).role;
           if (role !== ours) return changed(id, role === '' ? 'without a role' : `carrying ${role}`);
           await deps.scaling.modifyScalingConfigurationRole(regionId, id, restoreTo);
           return { instanceId: id, outcome: 'Reverted', restoredTo: restoreTo };
@@ -350,7 +462,9 @@ export function templateWriter(
     id: string,
     target: PlannedTarget,
     attempted: boolean,
+    wanted: Wanted,
   ): Promise<InstanceOutcome> {
+    const ours = wanted.role;
     const versions = await versionsOf(id);
     if (!versions) return gone(id);
     const current = versions.find((v) => v.defaultVersion);
@@ -367,7 +481,7 @@ export function templateWriter(
         ? { instanceId: id, outcome: 'Updated', previous: target.previous ?? '', current: previous }
         : { instanceId: id, outcome: 'AlreadyCompliant' };
     }
-    const decided = decide(id, roleOf(current.data), ours, onConflict);
+    const decided = decide(id, roleOf(current.data), wanted);
     if (decided) return decided;
     const expected = { ...current.data, RamRoleName: ours };
     let number = versions.find(

@@ -341,10 +341,13 @@ describe('sweep --rules against the emulator', () => {
       failed: [],
       compliantAfter: sum('compliant') + sum('attachedNow'),
     });
-    // The CLI reports the sources beside: templates are not judged by role rules.
-    expect(region?.sources?.unavailable).toEqual([
-      'templates: not checked: role rules assign roles to instances, not to templates',
-    ]);
+    // The CLI reports the sources beside, judged by the same rules (this fleet has none).
+    expect(region?.sources?.unavailable).toBeUndefined();
+    expect(region?.sources).toMatchObject({
+      launchTemplatesWithoutRole: [],
+      scalingConfigurationsWithoutRole: [],
+      sourcesWithoutRule: [],
+    });
 
     const world = await truth();
     for (let index = 0; index < 60; index++) {
@@ -372,7 +375,7 @@ describe('sweep --rules against the emulator', () => {
 
   it.each([
     [['--role', 'EcsAppRole'], /--rules and --role exclude each other/],
-    [['--fix', 'templates'], /--fix cannot name templates with role rules/],
+    [['--fix', 'everything'], /--fix\[0\] must be one of templates, metadata/],
   ])('refuses --rules with %j: exit 2, zero cloud calls', async (extra, message) => {
     emulator = await startTestEmulator({ fleet: sweptFleet() });
     const result = await sweepRules(tempState(), '--rules', rulesFile(RULES), ...extra);

@@ -89,6 +89,13 @@ it('a source kind the caller may not read is reported "not read"; the sweep and 
   expect(region.sources?.unavailable).toEqual([
     expect.stringMatching(/^templates: .*NoPermission.*ess:DescribeScalingGroups/),
   ]);
+  // A kind not read shows no lists beside its reason (empty lists would read as "all compliant").
+  for (const list of [
+    'launchTemplatesWithoutRole',
+    'scalingConfigurationsWithoutRole',
+    'pinnedScalingGroups',
+  ])
+    expect(region.sources).not.toHaveProperty(list);
   // The metadata kind still reads; the attach sweep itself is unaffected.
   expect(region.sources?.normalMetadataMode).toEqual(['i-hz01', 'i-hz03', 'i-hz04', 'i-hz05']);
   for (const action of SOURCE_WRITES) expect(emulator.stats().calls[action]).toBeUndefined();
@@ -102,4 +109,5 @@ it('a source kind the caller may not read is reported "not read"; the sweep and 
     '--quiet',
   ]);
   expect(text.stdout).toMatch(/sources not read: templates: .*ess:DescribeScalingGroups/);
+  expect(text.stdout).not.toMatch(/launch templates without the role/);
 });
