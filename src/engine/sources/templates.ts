@@ -7,7 +7,7 @@
  * `Skipped/PinnedVersion` when it launches from a numbered or `Latest` version.
  */
 import { InvalidInputError } from '../errors.js';
-import { acceptedOutcome } from '../execution/state.js';
+import { acceptedOutcome } from '../execution/report.js';
 import { assignmentOf, compileRules, type RuleMatcher } from '../rules.js';
 import { targetRegion } from '../targets.js';
 import type {

@@ -10,8 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorHandle, FleetFile } from '../../../src/emulator/index';
-import type { ExecutionReport } from '../../../src/engine/execution/state';
-import type { SweepReport } from '../../../src/engine/index';
+import type { ExecutionReport, SweepReport } from '../../../src/engine/index';
 import { emulatorFlags, runCli, tempState, useEmulatorCredentials } from '../../helpers/cli';
 import { startTestEmulator } from '../../helpers/emulator';
 import { RULES, teamsFleet } from '../../helpers/rulesFleet';
