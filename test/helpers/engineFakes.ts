@@ -4,7 +4,6 @@
  */
 import { CloudApiError, ExecutionNotFoundError } from '../../src/engine/errors';
 import type {
-  Clock,
   EcsApi,
   ExecutionStore,
   InstanceCallResult,
@@ -256,16 +255,6 @@ export class MemoryStore implements ExecutionStore {
   }
   public async putDocument(key: string, value: unknown): Promise<void> {
     this.#documents.set(key, clone(value));
-  }
-}
-
-export class ManualClock implements Clock {
-  public time = Date.UTC(2026, 10, 22, 12, 0, 0);
-  public now(): number {
-    return this.time;
-  }
-  public async sleep(ms: number): Promise<void> {
-    this.time += ms;
   }
 }
 

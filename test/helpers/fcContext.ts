@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EmulatorHandle } from '../../src/emulator';
-import type { Clock, Logger } from '../../src/engine/ports';
+import type { Logger } from '../../src/engine/ports';
 import { DESIGNATED_ROLE, startTestEmulator } from './emulator';
 
 export interface FcContextOptions {
@@ -76,30 +76,6 @@ export function setFunctionEnv(
       else process.env[key] = value;
     }
   };
-}
-
-/**
- * A clock whose `sleep(ms)` advances virtual time by `ms` at once and then runs `onSleep` (which may
- * change the emulator's world). No real waiting, no tolerance windows.
- */
-export class SteppingClock implements Clock {
-  public readonly sleeps: number[] = [];
-  public onSleep: ((ms: number, index: number) => Promise<void> | void) | undefined;
-  private time: number;
-
-  public constructor(start = Date.parse('2026-01-05T02:00:00Z')) {
-    this.time = start;
-  }
-
-  public now(): number {
-    return this.time;
-  }
-
-  public async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.time += Math.max(0, ms);
-    await this.onSleep?.(ms, this.sleeps.length - 1);
-  }
 }
 
 /** A logger that keeps every line (level, object, message). */

@@ -4,6 +4,7 @@
  * fixture's `scenarios.json` holds what 0.1.0 itself returned for these operations, so a test can check
  * that newer code reads, resumes and reports the old store the same way.
  */
+
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import {
 } from '../../src/engine/execution/index';
 import { silentLogger } from '../../src/engine/ports';
 import { FsExecutionStore } from '../../src/store';
-import { FakeEcs, FakeRam, fleet, ManualClock } from './engineFakes';
+import { SteppingClock } from './clocks';
+import { FakeEcs, FakeRam, fleet } from './engineFakes';
 
 export const LEGACY_STORE = join(__dirname, '..', 'fixtures', 'store-0.1.0');
 
@@ -50,7 +52,7 @@ export async function legacyFollowUps(
   scenarios: Record<string, LegacyScenario>,
   clockStart: number,
 ): Promise<Record<string, unknown>> {
-  const clock = new ManualClock();
+  const clock = new SteppingClock(Date.UTC(2026, 10, 22, 12));
   // Later than every lease the fixture left behind.
   clock.time = clockStart + 60 * 60_000;
   const store = new FsExecutionStore(stateDirectory, { clock });

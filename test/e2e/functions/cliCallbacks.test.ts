@@ -3,6 +3,7 @@
  * (OSS store) records the decision and resumes the workflow instead of driving it; `resume-events` runs
  * the event path's backlog and closes its breaker.
  */
+
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +12,10 @@ import { createHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import { openExecutionStore } from '../../../src/store';
 import { runCli } from '../../helpers/cli';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 
 describe('CLI with the FC paths', () => {
   let emulator: EmulatorHandle;

@@ -3,14 +3,16 @@
  * the console records it and resumes the workflow with ReportTaskSucceeded, as the CLI's does, instead of
  * driving the execution itself.
  */
+
 import Credential, { Config as CredentialConfig } from '@alicloud/credentials';
 import { createHandler } from '../../../functions/workflow/index';
 import { startConsole } from '../../../src/cli/console/server';
 import type { EmulatorHandle } from '../../../src/emulator';
 import { openExecutionStore } from '../../../src/store';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 
 describe('console with the workflow', () => {
   let emulator: EmulatorHandle;

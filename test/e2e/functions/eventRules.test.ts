@@ -3,6 +3,7 @@
  * workflow function's `resume-events` invoked as FC would, and the CLI's `resume-events --rules`, against
  * the emulator through the real SDKs. The emulator's admin view is the truth (role and policy per instance).
  */
+
 import { promises as fs, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,9 +16,10 @@ import { eventPathKeys } from '../../../src/engine/paths/event/index';
 import { RULES_LABEL } from '../../../src/engine/types';
 import { FsExecutionStore } from '../../../src/store';
 import { fleetId, runCli } from '../../helpers/cli';
+import { SteppingClock } from '../../helpers/clocks';
 import { startTestEmulator } from '../../helpers/emulator';
 import { apiCallEvent, asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 import { expectedRole, expectedRule, POLICY, RULE_ROLES, RULES, teamsFleet } from '../../helpers/rulesFleet';
 
 describe('event path with ROLE_RULES', () => {

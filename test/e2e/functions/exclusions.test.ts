@@ -4,6 +4,7 @@
  * own excludeTags / excludeInstanceIds. Checked for the workflow plan, the sweep, the event path and the
  * resume-events backlog, with `EXCLUDE_TAG=team=ops`.
  */
+
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,9 +15,10 @@ import type { EmulatorHandle } from '../../../src/emulator';
 import type { SweepReport } from '../../../src/engine/index';
 import { eventPathKeys } from '../../../src/engine/paths/event/index';
 import { openExecutionStore } from '../../../src/store';
+import { SteppingClock } from '../../helpers/clocks';
 import { DESIGNATED_ROLE, smallFleet, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent, stateChangeEvent, timerEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 
 const REGION = 'cn-hangzhou';
 /** Tagged with the deployment's EXCLUDE_TAG. */

@@ -3,6 +3,7 @@
  * the webhook: the event path's breaker opening (and closing on `resume-events`), a sweep's summary,
  * counts in the result; a bad NOTIFY fails the invocation before any call, naming the variable.
  */
+
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +12,10 @@ import { createHandler as createSweepHandler } from '../../../functions/sweep/in
 import { createHandler as createWorkflowHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import type { SweepReport } from '../../../src/engine';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 import { apiCallEvent, asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 import { type Receiver, startReceiver } from '../../helpers/receiver';
 
 describe('NOTIFY in the functions', () => {

@@ -3,6 +3,7 @@
  * environment) against the emulator: single and batched events of both kinds, duplicates, foreign account,
  * malformed events, Pending instances, the circuit breaker and its backlog.
  */
+
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +12,10 @@ import { createHandler as createWorkflowHandler } from '../../../functions/workf
 import type { EmulatorHandle } from '../../../src/emulator';
 import { InvalidInputError } from '../../../src/engine/errors';
 import { openExecutionStore } from '../../../src/store';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 import { apiCallEvent, asFcEvent, otherEvent, stateChangeEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 
 describe('on-instance-created handler', () => {
   let emulator: EmulatorHandle;

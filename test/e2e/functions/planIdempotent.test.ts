@@ -2,11 +2,13 @@
  * A retried Plan (CloudFlow retries the task after an FC error) must not leave a second, orphaned
  * execution: the execution id derives from the flow execution's name.
  */
+
 import { createHandler } from '../../../functions/workflow/index';
 import { openExecutionStore } from '../../../src/store';
+import { SteppingClock } from '../../helpers/clocks';
 import { DESIGNATED_ROLE } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, functionWorld, SteppingClock } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, functionWorld } from '../../helpers/fcContext';
 
 const world = functionWorld();
 

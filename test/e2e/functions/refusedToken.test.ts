@@ -3,12 +3,14 @@
  * operator: when CloudFlow refuses the stored task token, the CLI's decision stands, the token is
  * dropped, and the CLI drives the execution itself.
  */
+
 import { createHandler } from '../../../functions/workflow/index';
 import { openExecutionStore } from '../../../src/store';
 import { runCli, useEmulatorCredentials } from '../../helpers/cli';
+import { SteppingClock } from '../../helpers/clocks';
 import { DESIGNATED_ROLE } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, functionWorld, SteppingClock } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, functionWorld } from '../../helpers/fcContext';
 
 describe('a refused task token', () => {
   const world = functionWorld();

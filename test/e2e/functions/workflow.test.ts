@@ -4,6 +4,7 @@
  * emulator): run -> pause on failure -> operator continue -> success; and cancel. Plus the handler's
  * own edges: invalid plan input, an operator who decides before the token is stored, unknown actions.
  */
+
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +12,10 @@ import Credential, { Config as CredentialConfig } from '@alicloud/credentials';
 import { createHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import { openExecutionStore } from '../../../src/store';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 import { FlowInterpreter, type FlowOutcome } from '../../helpers/flowInterpreter';
 
 const definition = readFileSync(path.join(__dirname, '../../../workflows/bulk-attach.yaml'), 'utf8');

@@ -5,6 +5,7 @@
  * one parent execution, Step drives its children (one per member account and region) through AssumeRole,
  * a paused child pauses the flow in Await, the operator's control on the parent resumes it.
  */
+
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +13,10 @@ import { createHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import type { OrganizationRecord } from '../../../src/engine/index';
 import { openExecutionStore } from '../../../src/store';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 import { FlowInterpreter } from '../../helpers/flowInterpreter';
 import { MEMBER_IDS, organizationFleet } from '../../helpers/organization';
 

@@ -4,6 +4,7 @@
  * emulator: a failure pauses the flow across rules, the operator continues, every instance ends with its
  * rule's role (and policy). Invalid rules are refused naming the field, with zero cloud calls.
  */
+
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +12,10 @@ import { createHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
 import { openExecutionStore } from '../../../src/store';
 import { fleetId } from '../../helpers/cli';
+import { SteppingClock } from '../../helpers/clocks';
 import { admin, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 import { FlowInterpreter } from '../../helpers/flowInterpreter';
 import { expectedRole, expectedRule, POLICY, RULES, teamsFleet } from '../../helpers/rulesFleet';
 

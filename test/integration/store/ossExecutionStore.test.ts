@@ -7,9 +7,9 @@ import Credential, { Config as CredentialConfig } from '@alicloud/credentials';
 import type { EmulatorHandle } from '../../../src/emulator';
 import { ExecutionNotFoundError, InvalidInputError } from '../../../src/engine/errors';
 import { ExecutionExistsError, openExecutionStore } from '../../../src/store';
+import { VirtualClock } from '../../helpers/clocks';
 import { admin, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 import { plan, record, STORE_TEST_ID } from '../../helpers/storeFixtures';
-import { VirtualClock } from '../../helpers/virtualClock';
 
 const ID = STORE_TEST_ID;
 

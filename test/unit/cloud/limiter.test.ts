@@ -2,7 +2,7 @@ import { ThrottlingError } from '@alicloud/openapi-core';
 import { createCaller } from '../../../src/cloud/caller';
 import { ApiLimiter, DEFAULT_QPS, parseQps } from '../../../src/cloud/limiter';
 import { InvalidInputError } from '../../../src/engine/errors';
-import { flushMicrotasks, VirtualClock } from '../../helpers/virtualClock';
+import { flushMicrotasks, VirtualClock } from '../../helpers/clocks';
 
 describe('ApiLimiter token bucket', () => {
   it('spaces calls of one action 1000/qps ms apart', async () => {

@@ -7,8 +7,8 @@ import {
   withRetry,
 } from '../../../src/cloud/retry';
 import { CloudApiError, InvalidInputError } from '../../../src/engine/errors';
+import { VirtualClock } from '../../helpers/clocks';
 import { seededRandom } from '../../helpers/seededRandom';
-import { VirtualClock } from '../../helpers/virtualClock';
 
 function throttling(retryAfter?: number): ThrottlingError {
   return new ThrottlingError({

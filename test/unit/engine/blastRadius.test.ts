@@ -3,7 +3,8 @@ import { createExecution, type EngineDeps } from '../../../src/engine/execution'
 import { runSweep } from '../../../src/engine/paths/sweep';
 import { silentLogger } from '../../../src/engine/ports';
 import { parseExecutionInput } from '../../../src/inputs/parameters';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+import { SteppingClock } from '../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
 
 function setup(count: number, extra?: Parameters<typeof fleet>[1]) {
   const ecs = new FakeEcs(fleet(count, extra));
@@ -12,7 +13,7 @@ function setup(count: number, extra?: Parameters<typeof fleet>[1]) {
     ecs,
     ram: new FakeRam(['EcsAppRole', 'OtherRole']),
     store,
-    clock: new ManualClock(),
+    clock: new SteppingClock(Date.UTC(2026, 10, 22, 12)),
     random: () => 0.5,
     logger: silentLogger,
   };

@@ -11,7 +11,8 @@ import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
 import { parseExclusions } from '../../../src/inputs/targets';
-import { apiError, FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+import { SteppingClock } from '../../helpers/clocks';
+import { apiError, FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
 
 function setup(count: number, extra?: Parameters<typeof fleet>[1]) {
   const ecs = new FakeEcs(fleet(count, extra));
@@ -19,7 +20,7 @@ function setup(count: number, extra?: Parameters<typeof fleet>[1]) {
     ecs,
     ram: new FakeRam(['EcsAppRole'], ['FcOnlyRole']),
     store: new MemoryStore(),
-    clock: new ManualClock(),
+    clock: new SteppingClock(Date.UTC(2026, 10, 22, 12)),
     random: seeded(7),
     logger: silentLogger,
   };
@@ -336,7 +337,7 @@ describe('execution state machine', () => {
 
   it('stops at the deadline and goes on in the next run', async () => {
     const { deps } = setup(50);
-    const clock = deps.clock as ManualClock;
+    const clock = deps.clock as SteppingClock;
     const created = await createExecution(params({ rc: { Batch: [10] } }), deps, { origin: 'workflow' });
     const partial = await runExecution(created.executionId, deps, { deadline: clock.now() });
     expect(partial.status).toBe('Running');

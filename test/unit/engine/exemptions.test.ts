@@ -8,7 +8,8 @@ import { createExecution, type EngineDeps, runExecution } from '../../../src/eng
 import { silentLogger } from '../../../src/engine/ports';
 import { ineligibility } from '../../../src/engine/targets';
 import { parseExecutionInput } from '../../../src/inputs/parameters';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+import { SteppingClock } from '../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
 
 const TAG = 'ecs-role-attach:exclude';
 const DAY = 86_400_000;
@@ -64,7 +65,7 @@ describe('exemptions with expiry on the exclusion tag', () => {
   });
 
   it('an execution attaches the instance whose exemption expired and reports both kinds', async () => {
-    const clock = new ManualClock(); // 2026-11-22 12:00 UTC
+    const clock = new SteppingClock(Date.UTC(2026, 10, 22, 12)); // 2026-11-22 12:00 UTC
     const tags = [
       'until=2026-11-21;reason=ticket OPS-1', // expired yesterday
       'until=2026-11-30;reason=ticket OPS-2', // expires within 14 days
@@ -106,7 +107,7 @@ describe('exemptions with expiry on the exclusion tag', () => {
   });
 
   it('with role rules: an expired exemption lets the matching rule attach its role', async () => {
-    const clock = new ManualClock(); // 2026-11-22 12:00 UTC
+    const clock = new SteppingClock(Date.UTC(2026, 10, 22, 12)); // 2026-11-22 12:00 UTC
     const ecs = new FakeEcs(
       fleet(3, (i) => ({
         tags: {

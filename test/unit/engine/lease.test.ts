@@ -2,6 +2,7 @@
  * One writer per execution: the lease, operator cancels of a running execution, and decisions a
  * crashed run left half-applied.
  */
+
 import {
   controlExecution,
   createExecution,
@@ -15,7 +16,8 @@ import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters, InstanceOutcome } from '../../../src/engine/types';
 import { parseExclusions } from '../../../src/inputs/targets';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+import { SteppingClock } from '../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
 
 /** A FakeEcs that runs `onAttach` before answering each AttachInstanceRamRole call. */
 class HookedEcs extends FakeEcs {
@@ -34,7 +36,7 @@ function setup(count: number) {
   const base = {
     ram: new FakeRam(),
     store,
-    clock: new ManualClock(),
+    clock: new SteppingClock(Date.UTC(2026, 10, 22, 12)),
     random: () => 0.5,
     logger: silentLogger,
   };

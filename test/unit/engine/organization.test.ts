@@ -1,4 +1,5 @@
 /** The parent execution's aggregated report and its text form, from a hand-made parent record. */
+
 import {
   CloudApiError,
   createOrganization,
@@ -9,7 +10,8 @@ import {
   runOrganization,
   silentLogger,
 } from '../../../src/engine/index';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+import { SteppingClock } from '../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
 
 const counts = (total: number, attached: number, failed = 0) => ({
   total,
@@ -115,7 +117,7 @@ describe('organizationReport', () => {
 describe('runOrganization', () => {
   it('a member throttled for now stays unfinished (never Failed) and the next resume completes it', async () => {
     const store = new MemoryStore();
-    const clock = new ManualClock();
+    const clock = new SteppingClock(Date.UTC(2026, 10, 22, 12));
     let throttled = true;
     const deps: OrganizationDeps = {
       store,

@@ -2,6 +2,7 @@
  * summary.json: saved with every execution.json the engine writes (runs and operator decisions), it is
  * the summary derived from the plan and the journal at that moment, and it matches only that record.
  */
+
 import {
   controlExecution,
   createExecution,
@@ -14,7 +15,8 @@ import { silentLogger } from '../../../src/engine/ports';
 import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
 import { parseExclusions } from '../../../src/inputs/targets';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
+import { SteppingClock } from '../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
 
 const PARAMS: ExecutionParameters = {
   regionId: 'cn-hangzhou',
@@ -37,7 +39,7 @@ function setup() {
     ecs,
     ram: new FakeRam(['EcsAppRole']),
     store,
-    clock: new ManualClock(),
+    clock: new SteppingClock(Date.UTC(2026, 10, 22, 12)),
     random: () => 0.5,
     logger: silentLogger,
   };

@@ -3,14 +3,16 @@
  * DingTalk markdown signed as documented), retries with backoff on an injected clock, counts, and that
  * a failing sink neither blocks nor changes an execution. Secrets never reach a log line or an error.
  */
+
 import { createHmac } from 'node:crypto';
 import { createExecution, type EngineDeps, runExecution } from '../../../src/engine/execution';
 import type { NotificationEvent } from '../../../src/engine/notifications';
 import { parseSink, parseSinks } from '../../../src/inputs/notify';
 import { parseExecutionInput } from '../../../src/inputs/parameters';
 import { HttpNotifier } from '../../../src/notify/sinks';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../helpers/engineFakes';
-import { CapturingLogger, SteppingClock } from '../../helpers/fcContext';
+import { SteppingClock } from '../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';
+import { CapturingLogger } from '../../helpers/fcContext';
 import { type Receiver, startReceiver } from '../../helpers/receiver';
 
 const TOKEN = 'tok-0123456789abcdef';
@@ -158,7 +160,7 @@ describe('notification sinks', () => {
     receiver.answers.set('/down', { status: 500, body: '' });
     const run = async (withNotifier: boolean) => {
       const ecs = new FakeEcs(fleet(6));
-      const clock = new ManualClock();
+      const clock = new SteppingClock(Date.UTC(2026, 10, 22, 12));
       const notifier = new HttpNotifier({
         sinks: parseSinks([`webhook:${receiver.url}/down`], '--notify'),
         clock,

@@ -10,8 +10,8 @@ import {
   ObjectExecutionStore,
   openExecutionStore,
 } from '../../../src/store';
+import { VirtualClock } from '../../helpers/clocks';
 import { plan, record, STORE_TEST_ID } from '../../helpers/storeFixtures';
-import { VirtualClock } from '../../helpers/virtualClock';
 
 const ID = STORE_TEST_ID;
 

@@ -1,5 +1,9 @@
 /**
- * A virtual clock for tests: `sleep` resolves only when time is advanced past its deadline, so rate-control
+ * The test clocks. VirtualClock: `sleep` resolves only when time is advanced past its deadline, so rate-control
+ * and retry tests run in microseconds and assert exact times instead of tolerance windows. SteppingClock: every
+ * sleep returns at once, time moved by its length.
+ *
+ * VirtualClock: `sleep` resolves only when time is advanced past its deadline, so rate-control
  * and retry tests run in microseconds and assert exact times instead of tolerance windows.
  */
 import type { Clock } from '../../src/engine/ports';
@@ -97,5 +101,30 @@ export class VirtualClock implements Clock {
     this.timers = this.timers.filter((t) => t !== timer);
     this.time = Math.max(this.time, timer.at);
     timer.resolve();
+  }
+}
+
+/**
+ * A clock whose `sleep(ms)` advances virtual time by `ms` at once and then runs `onSleep` (which may
+ * change the emulator's world). No real waiting, no tolerance windows. `time` may be set or moved by
+ * the test.
+ */
+export class SteppingClock implements Clock {
+  public readonly sleeps: number[] = [];
+  public onSleep: ((ms: number, index: number) => Promise<void> | void) | undefined;
+  public time: number;
+
+  public constructor(start = Date.parse('2026-01-05T02:00:00Z')) {
+    this.time = start;
+  }
+
+  public now(): number {
+    return this.time;
+  }
+
+  public async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.time += Math.max(0, ms);
+    await this.onSleep?.(ms, this.sleeps.length - 1);
   }
 }
