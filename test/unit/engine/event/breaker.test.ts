@@ -13,8 +13,8 @@ import {
 import { type EventPathDeps, emptySummary } from '../../../../src/engine/paths/event/settings';
 import { silentLogger } from '../../../../src/engine/ports';
 import type { InstanceOutcome } from '../../../../src/engine/types';
+import { VirtualClock } from '../../../helpers/clocks';
 import { FakeEcs, FakeRam, MemoryStore } from '../../../helpers/engineFakes';
-import { VirtualClock } from '../../../helpers/virtualClock';
 
 const NOW = '2026-12-02T03:00:00.000Z';
 

@@ -2,8 +2,8 @@ import { type BreakerState, eventPathKeys } from '../../../../src/engine/paths/e
 import { remediateInstances, remediateRegions } from '../../../../src/engine/paths/event/remediate';
 import type { EventPathDeps, EventPathSettings } from '../../../../src/engine/paths/event/settings';
 import { silentLogger } from '../../../../src/engine/ports';
+import { VirtualClock } from '../../../helpers/clocks';
 import { FakeEcs, type FakeInstance, FakeRam, fleet, MemoryStore } from '../../../helpers/engineFakes';
-import { VirtualClock } from '../../../helpers/virtualClock';
 
 const START = Date.parse('2026-12-02T03:00:00.000Z');
 

@@ -4,7 +4,8 @@ import { eventPathKeys } from '../../../../src/engine/paths/event/breaker';
 import { resumeEventPath } from '../../../../src/engine/paths/event/resume';
 import { silentLogger } from '../../../../src/engine/ports';
 import { type RoleRules, RULES_LABEL } from '../../../../src/engine/types';
-import { FakeEcs, FakeRam, fleet, ManualClock, MemoryStore } from '../../../helpers/engineFakes';
+import { SteppingClock } from '../../../helpers/clocks';
+import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../../helpers/engineFakes';
 
 function setup() {
   const events: NotificationEvent[] = [];
@@ -12,7 +13,7 @@ function setup() {
     ecs: new FakeEcs(fleet(3)),
     ram: new FakeRam(),
     store: new MemoryStore(),
-    clock: new ManualClock(),
+    clock: new SteppingClock(Date.UTC(2026, 10, 22, 12)),
     random: () => 0.5,
     logger: silentLogger,
     owner: 'cli:resume',
