@@ -130,8 +130,6 @@ export async function createSourceExecution(
   options: { origin: ExecutionRecord['origin']; dryRun?: boolean; executionId?: string },
 ): Promise<ExecutionReport> {
   const sources = sourcesOf(deps);
-  // Every rule's role, once, naming the rule: one unusable role fails the execution before any write.
-  if (parameters.kind === 'templates') await assertRolesUsable(deps.ram, parameters);
   const targets =
     parameters.kind === 'harden-metadata'
       ? await planMetadataTargets(parameters, {
@@ -139,7 +137,11 @@ export async function createSourceExecution(
           metadata: sources.metadata,
           clock: deps.clock,
         })
-      : await planTemplateTargets(parameters, sources);
+      : await planTemplateTargets(parameters, sources, {
+          // Every rule's role, once, naming the rule: one unusable role fails the execution before any
+          // write. After the lookup of named ids, so that an id that does not exist costs only that read.
+          beforeReads: () => assertRolesUsable(deps.ram, parameters),
+        });
   const executionId = options.executionId ?? newExecutionId(deps.clock.now(), deps.random);
   return store(planOf(executionId, targets, parameters), parameters, deps, {
     origin: options.origin,

@@ -192,6 +192,13 @@ function noRule(instanceId: string, source: SourceKind): PlannedTarget {
 export async function planTemplateTargets(
   parameters: ExecutionParameters,
   deps: TemplateDeps,
+  options: {
+    /**
+     * Runs once the named ids are known to exist and before the per-template reads (the role checks):
+     * a `ResourceIds` id that does not exist costs only the reads that looked for it.
+     */
+    beforeReads?: () => Promise<void>;
+  } = {},
 ): Promise<PlannedTarget[]> {
   const region = targetRegion(parameters.targets, parameters.regionId);
   const kinds = new Set<SourceKind>(parameters.sourceKinds ?? SOURCE_KINDS);
@@ -200,6 +207,14 @@ export async function planTemplateTargets(
   const templateIds = ids?.filter((id) => id.startsWith('lt-'));
   const groupIds = ids?.filter((id) => id.startsWith('asg-'));
   const assign = assigner(parameters, region);
+  // Decidable from the input alone: refused before any call.
+  if (templateIds && templateIds.length > 0 && !kinds.has('launch-template')) {
+    throw new InvalidInputError(
+      'targets.ResourceIds',
+      'names launch templates but --kinds leaves launch-template out',
+      templateIds[0],
+    );
+  }
 
   const groups =
     kinds.has('scaling-configuration') || (groupIds && groupIds.length > 0)
@@ -232,17 +247,21 @@ export async function planTemplateTargets(
         ];
 
   const targets: PlannedTarget[] = [];
-  if (kinds.has('launch-template') && (wantedTemplates === undefined || wantedTemplates.length > 0)) {
-    const templates = await deps.launchTemplates.describeLaunchTemplates(region, wantedTemplates);
-    for (const id of templateIds ?? []) {
-      if (!templates.some((t) => t.launchTemplateId === id)) {
-        throw new InvalidInputError(
-          'targets.ResourceIds',
-          `names launch template ${id}, which does not exist in ${region}`,
-          id,
-        );
-      }
+  const templates =
+    kinds.has('launch-template') && (wantedTemplates === undefined || wantedTemplates.length > 0)
+      ? await deps.launchTemplates.describeLaunchTemplates(region, wantedTemplates)
+      : [];
+  for (const id of templateIds ?? []) {
+    if (!templates.some((t) => t.launchTemplateId === id)) {
+      throw new InvalidInputError(
+        'targets.ResourceIds',
+        `names launch template ${id}, which does not exist in ${region}`,
+        id,
+      );
     }
+  }
+  await options.beforeReads?.();
+  {
     for (const template of templates) {
       const instanceId = template.launchTemplateId;
       const versions = await deps.launchTemplates.describeLaunchTemplateVersions(region, instanceId);
@@ -265,12 +284,6 @@ export async function planTemplateTargets(
         targets.push({ ...base, decided: versionLimit(instanceId, versions.length) });
       } else targets.push({ ...base, work: 'update' });
     }
-  } else if (templateIds && templateIds.length > 0) {
-    throw new InvalidInputError(
-      'targets.ResourceIds',
-      'names launch templates but --kinds leaves launch-template out',
-      templateIds[0],
-    );
   }
 
   for (const group of viaTemplate) {

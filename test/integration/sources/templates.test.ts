@@ -124,12 +124,21 @@ it('a dry run predicts each outcome and writes nothing', async () => {
   expect(await new FsExecutionStore(state).list()).toHaveLength(0);
 });
 
-it('refuses an unknown kind and a template id that does not exist with exit 2 and zero writes', async () => {
+it('refuses bad input with exit 2: syntax with zero calls, a template id that does not exist with one read and zero writes', async () => {
   const state = tempState();
-  const kind = await templates(state, '--kinds', 'launch-template,autoscaler');
-  expect(kind.code).toBe(2);
-  expect(kind.stderr).toContain('--kinds[1]');
+  // Decidable from the input: not one call.
+  for (const extra of [
+    ['--kinds', 'launch-template,autoscaler'],
+    ['--targets', '{"Type":"ResourceIds","ResourceIds":["lt-web","i-hz01"]}'],
+    ['--kinds', 'scaling-configuration', '--targets', '{"Type":"ResourceIds","ResourceIds":["lt-web"]}'],
+  ]) {
+    const refused = await templates(state, ...extra);
+    expect([extra, refused.code]).toEqual([extra, 2]);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+  }
   expect(emulator.stats().calls).toEqual({});
+  // Whether lt-nope exists is the cloud's to say: one DescribeLaunchTemplates of the named ids, nothing
+  // else (no GetRole, no version read, no write), nothing stored.
   const missing = await templates(
     state,
     '--targets',
@@ -137,6 +146,8 @@ it('refuses an unknown kind and a template id that does not exist with exit 2 an
   );
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain('lt-nope');
+  expect(missing.stderr).toContain('does not exist in cn-hangzhou');
+  expect(emulator.stats().calls).toEqual({ DescribeLaunchTemplates: 1 });
   expect(writeCalls()).toBe(0);
   expect(await new FsExecutionStore(state).list()).toHaveLength(0);
 });
