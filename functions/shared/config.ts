@@ -12,6 +12,7 @@ import {
 } from '../../src/engine/index.js';
 import { type NotificationSink, parseSinks } from '../../src/inputs/notify.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
+import { parseStoreReference } from '../../src/inputs/storeReference.js';
 import { parseTagFilter } from '../../src/inputs/targets.js';
 
 /** Where executions are stored: a local directory, or an OSS bucket and key prefix. */
@@ -174,25 +175,14 @@ export function loadFunctionConfig(
   };
 }
 
-const STORE_KEY = /^[A-Za-z0-9._:=@-]+(\/[A-Za-z0-9._:=@-]+)*$/;
-
 /**
  * `ROLE_RULES`: `store:<key>` names a document of the state store; anything else is the document itself.
  * @throws {@link InvalidInputError} naming `ROLE_RULES` and the rule's field, e.g.
  *   `ROLE_RULES rules[1].role of rule "web" is required`.
  */
 export function parseRoleRulesSource(value: string): RoleRulesSource {
-  if (value.startsWith('store:')) {
-    const key = value.slice('store:'.length);
-    if (!STORE_KEY.test(key) || key.split('/').some((segment) => segment === '.' || segment === '..')) {
-      throw new InvalidInputError(
-        'ROLE_RULES',
-        'must be store:<key> with a key of letters, digits and . _ - : = @ in /-separated segments (the document docs/<key>.json of STATE)',
-        value,
-      );
-    }
-    return { kind: 'store', key };
-  }
+  const key = parseStoreReference(value, 'ROLE_RULES');
+  if (key !== undefined) return { kind: 'store', key };
   return { kind: 'inline', rules: parseRoleRulesAs(value, 'ROLE_RULES') };
 }
 

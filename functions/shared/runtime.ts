@@ -27,14 +27,17 @@ import {
   InvalidInputError,
   type Logger,
   memoizeRoleChecks,
+  mergeExclusions,
   type Notifier,
   type OrganizationDeps,
   type RamApi,
   type RandomSource,
+  type ReviewedPlan,
   type RoleInfo,
   type RoleRules,
   systemClock,
 } from '../../src/engine/index.js';
+import { readStoredPlan } from '../../src/inputs/plan.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { createNotifier } from '../../src/notify/sinks.js';
 import { openExecutionStore } from '../../src/store/index.js';
@@ -86,6 +89,12 @@ export interface FunctionRuntime {
    * @throws {@link InvalidInputError} naming `ROLE_RULES` (a missing or invalid document) before any cloud call.
    */
   roleRules(): Promise<RoleRules | undefined>;
+  /**
+   * The reviewed plan saved as the store document `docs/<key>.json` (the workflow input `plan: "store:<key>"`),
+   * validated (shape, digest, parameters), with the deployment's `EXCLUDE_TAG` added to its exclusions.
+   * @throws {@link InvalidInputError} naming `params.plan` before any cloud call.
+   */
+  reviewedPlan(key: string): Promise<ReviewedPlan>;
   /** `NOTIFY`'s notifier (absent without it) and the flags its commands repeat (` --state ...`). */
   notifier?: Notifier;
   commandFlags?: string;
@@ -212,6 +221,12 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
     deadline: (budgetMs) => clock.now() + budgetMs,
     timeoutSeconds: context.function?.timeout ?? 60,
     roleRules: () => readRoleRules(config, store),
+    reviewedPlan: async (key) => {
+      const plan = await readStoredPlan(store, key, 'params.plan');
+      // The one exclusion rule: the deployment's EXCLUDE_TAG applies to a reviewed plan too.
+      const exclusions = mergeExclusions(plan.parameters.exclusions, { tags: config.excludeTags });
+      return { ...plan, parameters: { ...plan.parameters, exclusions } };
+    },
     ...told,
     withNotifications: async (result) =>
       notifier ? { ...result, notifications: await notifier.flush() } : result,

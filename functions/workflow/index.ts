@@ -1,6 +1,7 @@
 /**
  * FC entry point of `workflow` (handler `index.handler`), the steps of workflows/bulk-attach.yaml:
- * `{"action":"plan","params":{OOS parameters + extras}}`, `{"action":"step","executionId"}`,
+ * `{"action":"plan","params":{OOS parameters + extras}}` (or `"params":{"plan":"store:<key>"}`, a reviewed
+ * plan saved in the state store), `{"action":"step","executionId"}`,
  * `{"action":"await","executionId","taskToken"}`; and the operator's control input from the FC console
  * `{"executionId","action":"continue|retry|cancel"}` or `{"action":"resume-events","regionId"?}`.
  * With `accounts` in the plan's params (organization scope), the execution is a parent (`org-…`) whose
@@ -17,6 +18,7 @@ import {
   mergeExclusions,
   planAccounts,
   planOrganizationStep,
+  planReviewedStep,
   planStep,
   resumeEventPath,
   runOrganizationStep,
@@ -25,6 +27,7 @@ import {
 } from '../../src/engine/index.js';
 import { splitWorkflowInput } from '../../src/inputs/events.js';
 import { parseExecutionInput } from '../../src/inputs/parameters.js';
+import { planReferenceOf } from '../../src/inputs/plan.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
@@ -32,7 +35,9 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
   return async (event: unknown, context: FcContext): Promise<object> => {
     const request = decodeWorkflowRequest(event);
     // Validated before anything else: invalid input makes no call at all.
-    const input = request.action === 'plan' ? splitWorkflowInput(request.params) : undefined;
+    const planKey = request.action === 'plan' ? planReferenceOf(request.params) : undefined;
+    const input =
+      request.action === 'plan' && planKey === undefined ? splitWorkflowInput(request.params) : undefined;
     const parameters = input && parseExecutionInput(input.parameters, 'params.');
     const runtime = createRuntime(context, overrides);
     const { store, config } = runtime;
@@ -43,6 +48,15 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
     async function answer(): Promise<object> {
       switch (request.action) {
         case 'plan': {
+          if (planKey !== undefined) {
+            const reviewed = await runtime.reviewedPlan(planKey);
+            const { regionId, targets } = reviewed.parameters;
+            return planReviewedStep(
+              reviewed,
+              runtime.engine(targets.RegionId ?? regionId),
+              request.executionName,
+            );
+          }
           // The one exclusion rule: default tag + the deployment's EXCLUDE_TAG + the execution's own.
           const exclusions = mergeExclusions(parameters!.exclusions, { tags: config.excludeTags });
           const organization = input?.organization;

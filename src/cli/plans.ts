@@ -1,6 +1,7 @@
 /**
- * `run --dry-run --save-plan <file>` and `run --plan <file>`: the CLI side of reviewed plans (the
- * document: src/inputs/plan.ts; the execution: src/engine/reviewedPlan.ts).
+ * `run --dry-run --save-plan <file|store:key>` and `run --plan <file|store:key>`: the CLI side of reviewed
+ * plans (the document: src/inputs/plan.ts; the execution: src/engine/reviewedPlan.ts). `store:<key>` is the
+ * state store's document `docs/<key>.json` (`--state`), where the workflow input `plan` reads it.
  *
  * Flags given with `--plan` must agree with the plan: each one is laid over the plan's parameters and the
  * result must equal them (so the command line of the dry run, with `--plan` instead of `--dry-run
@@ -10,11 +11,13 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import {
   type ExecutionParameters,
+  type ExecutionStore,
   InvalidInputError,
   type PlannedInstance,
   type ReviewedPlan,
 } from '../engine/index.js';
-import { canonicalJson, parsePlanDocument, planDocument } from '../inputs/plan.js';
+import { canonicalJson, parsePlanDocument, planDocument, readStoredPlan } from '../inputs/plan.js';
+import { parseStoreReference } from '../inputs/storeReference.js';
 import { readJsonFile } from './options.js';
 
 /** The flags of `run` that reviewed plans look at. */
@@ -73,34 +76,41 @@ export function checkPlanFlags(options: PlanFlags): void {
   }
 }
 
-/** Reads and validates `--plan <file>` (shape, digest, parameters). */
-export function readPlanFile(path: string): ReviewedPlan {
-  return parsePlanDocument(readJsonFile(path, '--plan'), '--plan');
+/** Reads and validates `--plan <file|store:key>` (shape, digest, parameters). */
+export async function readPlan(source: string, store: () => ExecutionStore): Promise<ReviewedPlan> {
+  const key = parseStoreReference(source, '--plan');
+  if (key === undefined) return parsePlanDocument(readJsonFile(source, '--plan'), '--plan');
+  return readStoredPlan(store(), key, '--plan');
 }
 
 /**
- * Writes the plan of a dry run to `path` (a temporary file renamed over it, so that a reader never sees
- * half a plan) and returns its digest.
+ * Saves the plan of a dry run to a file (a temporary file renamed over it, so that a reader never sees
+ * half a plan) or, for `store:<key>`, as the state store's document `docs/<key>.json`.
  */
-export function savePlanFile(
-  path: string,
-  parameters: ExecutionParameters,
-  instances: PlannedInstance[],
-  createdAt: string,
-): { file: string; digest: string; instances: number } {
-  const document = planDocument(parameters, instances, createdAt);
-  const temporary = `${path}.${process.pid}.tmp`;
+export async function savePlan(
+  target: string,
+  plan: { parameters: ExecutionParameters; instances: PlannedInstance[]; createdAt: string },
+  store: () => ExecutionStore,
+): Promise<{ file: string; digest: string; instances: number }> {
+  const document = planDocument(plan.parameters, plan.instances, plan.createdAt);
+  const saved = { file: target, digest: document.digest, instances: plan.instances.length };
+  const key = parseStoreReference(target, '--save-plan');
+  if (key !== undefined) {
+    await store().putDocument(key, document);
+    return saved;
+  }
+  const temporary = `${target}.${process.pid}.tmp`;
   try {
     writeFileSync(temporary, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o644 });
-    renameSync(temporary, path);
+    renameSync(temporary, target);
   } catch (error) {
     throw new InvalidInputError(
       '--save-plan',
-      `must name a writable file (${(error as Error).message}); the dry run made no write`,
-      path,
+      `must name a writable file or store:<key> (${(error as Error).message}); the dry run made no write`,
+      target,
     );
   }
-  return { file: path, digest: document.digest, instances: instances.length };
+  return saved;
 }
 
 /**

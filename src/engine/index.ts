@@ -87,6 +87,7 @@ export {
   decodeWorkflowRequest,
   organizationFlowState,
   planOrganizationStep,
+  planReviewedStep,
   planStep,
   runOrganizationStep,
   runStep,

@@ -8,7 +8,8 @@
  * differ from its line, that is gone, or that would now get another outcome or rule than the plan predicted
  * (an exemption expired meanwhile, it moved to another VPC) ends `Skipped/ChangedSincePlan` without a
  * write; the others go through the ordinary execution machinery (batches, journal, pause, resume).
- * Instances that appeared since are not in the plan, so they are not touched.
+ * Instances that appeared since are not in the plan, so they are not touched. An instance the
+ * execution's exclusions exclude now ends `Skipped/Excluded` (the exclusion wins).
  */
 import { createExecution, type EngineDeps } from './execution/index.js';
 import { type ExecutionReport, predictedOutcome } from './execution/report.js';
@@ -102,6 +103,9 @@ export async function createExecutionFromPlan(
   const ruleIndex = new Map(parameters.rules?.rules.map((rule, index) => [rule.name, index]));
   const planned = reviewed.instances.map((line): PlannedTarget => {
     const target = targets.get(line.instanceId);
+    // What the execution's exclusions exclude now (a tag added since, the deployment's EXCLUDE_TAG on the
+    // workflow path) ends Skipped/Excluded: the exclusion wins, and nothing is written either way.
+    if (target?.decided?.outcome === 'Skipped' && target.decided.reason === 'Excluded') return target;
     const change = changeSincePlan(line, now.get(line.instanceId), regionId);
     if (change === undefined && target) return target;
     const decided: InstanceOutcome = {

@@ -19,10 +19,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidInputError } from '../engine/errors.js';
+import type { ExecutionStore } from '../engine/ports.js';
 import { type PlannedInstance, PREDICTED_OUTCOMES, type ReviewedPlan } from '../engine/reviewedPlan.js';
 import { type ExecutionParameters, SKIP_REASONS } from '../engine/types.js';
 import { parseWith } from './events.js';
 import { parseExecutionInput, toParamsFile } from './parameters.js';
+import { parseStoreReference } from './storeReference.js';
 import { INSTANCE_ID } from './targets.js';
 
 /** The document's `format` and `version`. */
@@ -110,6 +112,57 @@ export function parsePlanDocument(raw: unknown, source: string): ReviewedPlan & 
     digest,
     createdAt: document.createdAt,
   };
+}
+
+/**
+ * Reads and validates the reviewed plan saved as the state store's document `docs/<key>.json`
+ * (`store:<key>`), named `field` in errors (`--plan`, `params.plan`).
+ * @throws {@link InvalidInputError} when the document does not exist or is not a valid plan.
+ */
+export async function readStoredPlan(
+  store: Pick<ExecutionStore, 'getDocument'>,
+  key: string,
+  field: string,
+): Promise<ReviewedPlan & { createdAt: string }> {
+  const document = await store.getDocument<unknown>(key);
+  if (document === undefined) {
+    throw new InvalidInputError(
+      field,
+      `names store document docs/${key}.json, which does not exist in the state store`,
+      `store:${key}`,
+    );
+  }
+  return parsePlanDocument(document, field);
+}
+
+/**
+ * The workflow input's reviewed plan: `{"plan": "store:<key>"}` gives the key of the plan's document in
+ * the state store; undefined when `params` has no `plan`. A plan carries its parameters, so no other key
+ * may come with it (organization keys neither: organization runs are not planned ahead).
+ * @throws {@link InvalidInputError} naming `params.plan` or the key given beside it.
+ */
+export function planReferenceOf(params: unknown, field = 'params'): string | undefined {
+  if (params === null || typeof params !== 'object' || Array.isArray(params) || !('plan' in params)) {
+    return undefined;
+  }
+  const { plan, ...rest } = params as Record<string, unknown>;
+  const other = Object.keys(rest)[0];
+  if (other !== undefined) {
+    throw new InvalidInputError(
+      `${field}.${other}`,
+      `cannot be given with ${field}.plan: a reviewed plan carries its parameters (and is for one account and region)`,
+      rest[other],
+    );
+  }
+  const key = typeof plan === 'string' ? parseStoreReference(plan, `${field}.plan`) : undefined;
+  if (key === undefined) {
+    throw new InvalidInputError(
+      `${field}.plan`,
+      'must be store:<key>, a reviewed plan saved in the state store (ecs-role-attach run --dry-run --save-plan store:<key> --state <STATE>)',
+      plan,
+    );
+  }
+  return key;
 }
 
 /** The document's shape, with fields named `--plan instances[2].outcome` rather than `--plan.instances…`. */

@@ -38,7 +38,7 @@ import {
   planAccounts,
   printOrganizationReport,
 } from '../organization.js';
-import { assertFlagsMatchPlan, checkPlanFlags, readPlanFile, savePlanFile } from '../plans.js';
+import { assertFlagsMatchPlan, checkPlanFlags, readPlan, savePlan } from '../plans.js';
 import { printReport } from '../report.js';
 
 interface RunOptions extends CommonOptions, OrganizationOptions {
@@ -119,11 +119,11 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         )
         .option('--dry-run', 'resolve targets and print the plan; no write call is made')
         .option(
-          '--save-plan <file>',
-          'with --dry-run: save the plan (parameters, each instance with its state and predicted outcome, a digest) for review',
+          '--save-plan <file|store:key>',
+          'with --dry-run: save the plan (parameters, each instance with its state and predicted outcome, a digest) for review; store:<key> saves it in --state',
         )
         .option(
-          '--plan <file>',
+          '--plan <file|store:key>',
           'execute a saved plan: exactly its instances; those changed since end Skipped/ChangedSincePlan (other flags must agree with it)',
         ),
     ),
@@ -155,8 +155,12 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
         const deps = engineDeps(parameters.regionId, options, context.progress?.(context, options));
         if (options.savePlan !== undefined) {
           const { report, instances } = await dryRunForReview(parameters, deps, 'cli');
-          const at = new Date(deps.clock.now()).toISOString();
-          const saved = savePlanFile(options.savePlan, parameters, instances, at);
+          const createdAt = new Date(deps.clock.now()).toISOString();
+          const saved = await savePlan(
+            options.savePlan,
+            { parameters, instances, createdAt },
+            () => deps.store,
+          );
           const shown = await withNotifications(options, { ...report, savedPlan: saved });
           printReport(context, shown, format, options);
           if (format === 'text') {
@@ -315,7 +319,7 @@ async function runOrganizationCommand(
  * them), then run; with --dry-run, only the report of what would happen now.
  */
 async function runPlanCommand(options: RunOptions, file: string, context: CommandContext): Promise<number> {
-  const plan = readPlanFile(file);
+  const plan = await readPlan(file, () => openStore(options));
   assertFlagsMatchPlan(plan.parameters, runParameters(options, toParamsFile(plan.parameters)));
   const deps = engineDeps(plan.parameters.regionId, options, context.progress?.(context, options));
   const created = await createExecutionFromPlan(plan, deps, {

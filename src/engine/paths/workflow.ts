@@ -23,6 +23,7 @@ import {
 import type { ExecutionReport } from '../execution/report.js';
 import { ExecutionBusyError, withLease } from '../lease.js';
 import type { Clock, ExecutionStore, Logger } from '../ports.js';
+import { createExecutionFromPlan, type ReviewedPlan } from '../reviewedPlan.js';
 import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from '../types.js';
 import { OPERATOR_ACTIONS, TERMINAL_STATUSES } from '../types.js';
 import {
@@ -154,6 +155,24 @@ export async function planStep(
 ): Promise<FlowState> {
   return toFlowState(
     await createExecution(parameters, deps, {
+      origin: 'workflow',
+      ...(executionName === undefined ? {} : { executionId: `flow-${executionName}` }),
+    }),
+  );
+}
+
+/**
+ * Plan of a reviewed plan (the flow input `{"plan":"store:<key>"}`): stores the execution of exactly the
+ * plan's instances, those changed since planning decided `Skipped/ChangedSincePlan` (see reviewedPlan.ts).
+ * A retried Plan under the same execution name finds it, as {@link planStep}.
+ */
+export async function planReviewedStep(
+  reviewed: ReviewedPlan,
+  deps: EngineDeps,
+  executionName?: string,
+): Promise<FlowState> {
+  return toFlowState(
+    await createExecutionFromPlan(reviewed, deps, {
       origin: 'workflow',
       ...(executionName === undefined ? {} : { executionId: `flow-${executionName}` }),
     }),

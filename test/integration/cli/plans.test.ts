@@ -183,6 +183,26 @@ describe('run --dry-run --save-plan, then run --plan', () => {
     expect(emulator.stats().calls).toEqual({});
   });
 
+  it('saves to and executes from the state store with store:<key>', async () => {
+    emulator = await startTestEmulator({ fleet: cliFleet(6) });
+    const state = tempState();
+    const saved = await cli(state, ...dryRunFlags, '--dry-run', '--save-plan', 'store:plans/web');
+    expect(saved.code).toBe(0);
+    const digest = saved.json<{ savedPlan: { digest: string } }>().savedPlan.digest;
+    expect(JSON.parse(readFileSync(join(state, 'docs', 'plans', 'web.json'), 'utf8'))).toMatchObject({
+      digest,
+    });
+
+    const missing = await cli(state, '--plan', 'store:plans/other');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      '--plan names store document docs/plans/other.json, which does not exist',
+    );
+    const result = await cli(state, '--plan', 'store:plans/web');
+    expect(result.code).toBe(0);
+    expect(result.json<ExecutionReport>()).toMatchObject({ fromPlan: digest, counts: { attached: 2 } });
+  });
+
   it('keeps the blast-radius belt: a plan over maxTargets fails before its first write', async () => {
     emulator = await startTestEmulator({ fleet: cliFleet(12) });
     const state = tempState();
