@@ -12,9 +12,10 @@ import type { EmulatorHandle } from '../../../src/emulator';
 import type { ExecutionReport } from '../../../src/engine/execution/report';
 import { openExecutionStore } from '../../../src/store';
 import { cliFleet, fleetId, runCli } from '../../helpers/cli';
+import { SteppingClock } from '../../helpers/clocks';
 import { DESIGNATED_ROLE, startTestEmulator } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
-import { CapturingLogger, fcContext, SteppingClock, setFunctionEnv } from '../../helpers/fcContext';
+import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
 import { FlowInterpreter } from '../../helpers/flowInterpreter';
 
 const definition = readFileSync(path.join(__dirname, '../../../workflows/bulk-attach.yaml'), 'utf8');
