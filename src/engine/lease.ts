@@ -8,6 +8,7 @@
  * can tell the holder is dead (`canTakeOver`: the CLI recognises its own host's dead processes), so
  * that `resume` right after a `kill -9` need not wait.
  */
+import { LOCKS } from './documents.js';
 import { RoleAttachError } from './errors.js';
 import type { Clock, ExecutionStore } from './ports.js';
 
@@ -44,7 +45,7 @@ export class ExecutionBusyError extends RoleAttachError {
 }
 
 export function leaseName(executionId: string): string {
-  return `execution/${executionId}`;
+  return LOCKS.execution(executionId);
 }
 
 /** Takes or renews the lease; false when another live holder has it. */

@@ -3,11 +3,16 @@
  * the store (`cancel-requests/<id>`), written by {@link requestCancel}, read by the running process
  * before every chunk ({@link cancelRequested}) and marked handled once applied ({@link markCancelHandled}).
  */
+import { type Doc, doc, KEYS, readDoc, writeDoc } from '../documents.js';
 import type { ExecutionStore } from '../ports.js';
 
 /** Where an operator's cancel waits for the process running the execution (see controlExecution). */
 export function cancelRequestKey(executionId: string): string {
-  return `cancel-requests/${executionId}`;
+  return KEYS.cancelRequest(executionId);
+}
+
+function cancelRequestDoc(executionId: string): Doc<CancelRequest> {
+  return doc(cancelRequestKey(executionId));
 }
 
 /** A pending cancel request, written by an operator while another process ran the execution. */
@@ -29,12 +34,12 @@ export async function requestCancel(
   const { record } = await deps.store.load(executionId);
   if (record.status !== 'Running' && record.status !== 'Waiting') return;
   const request: CancelRequest = { requestedAt: new Date(deps.clock.now()).toISOString(), by };
-  await deps.store.putDocument(cancelRequestKey(executionId), request);
+  await writeDoc(deps.store, cancelRequestDoc(executionId), request);
 }
 
 /** Whether a cancel request waits, not yet handled. */
 export async function cancelRequested(store: ExecutionStore, executionId: string): Promise<boolean> {
-  const request = await store.getDocument<CancelRequest>(cancelRequestKey(executionId));
+  const request = await readDoc(store, cancelRequestDoc(executionId));
   return request !== undefined && request.handledAt === undefined;
 }
 
@@ -44,7 +49,8 @@ export async function markCancelHandled(
   executionId: string,
   at: string,
 ): Promise<void> {
-  const key = cancelRequestKey(executionId);
-  const request = await store.getDocument<CancelRequest>(key);
-  if (request && request.handledAt === undefined) await store.putDocument(key, { ...request, handledAt: at });
+  const request = await readDoc(store, cancelRequestDoc(executionId));
+  if (request && request.handledAt === undefined) {
+    await writeDoc(store, cancelRequestDoc(executionId), { ...request, handledAt: at });
+  }
 }

@@ -10,6 +10,7 @@
  * journal settles any interrupted write before anything else. A member whose role cannot be assumed, or
  * whose designated role is unusable, ends `Failed` with the reason; the others go on.
  */
+import { type Doc, doc, KEYS, LOCKS, readDoc, writeDoc } from '../documents.js';
 import { CloudApiError, ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
 import type { EngineDeps } from '../execution/index.js';
 import { controlExecution, createExecution, getExecutionReport, runExecution } from '../execution/index.js';
@@ -137,9 +138,9 @@ export const ORGANIZATION_DEFAULTS = {
   accountConcurrency: 4,
 } as const;
 
-/** The store key of a parent execution. */
-export function organizationKey(organizationId: string): string {
-  return `organizations/${organizationId}`;
+/** The store document of a parent execution. */
+function organizationDoc(organizationId: string): Doc<OrganizationRecord> {
+  return doc(KEYS.organization(organizationId));
 }
 
 /** Whether an id names a parent execution (`org-…`). */
@@ -168,7 +169,7 @@ export async function createOrganization(
   deps: Pick<OrganizationDeps, 'store' | 'clock' | 'random'>,
 ): Promise<OrganizationRecord> {
   const record = newOrganizationRecord(plan, deps);
-  await deps.store.putDocument(organizationKey(record.organizationId), record);
+  await writeDoc(deps.store, organizationDoc(record.organizationId), record);
   return record;
 }
 
@@ -208,10 +209,6 @@ function newOrganizationRecord(
   };
 }
 
-function organizationLock(organizationId: string): string {
-  return `organization/${organizationId}`;
-}
-
 /**
  * Runs `body` on the parent record under the parent's lock (the one {@link runOrganization} holds) and
  * stores the record after it; throws ExecutionBusyError while another process runs the parent.
@@ -221,14 +218,14 @@ export async function updateOrganization<T>(
   deps: Pick<OrganizationDeps, 'store' | 'clock' | 'canTakeOver'> & { owner: string },
   body: (record: OrganizationRecord) => Promise<T>,
 ): Promise<T> {
-  const lock = organizationLock(organizationId);
+  const lock = LOCKS.organization(organizationId);
   if (!(await deps.store.tryLock(lock, deps.owner, LEASE_DEFAULTS.ttlMs, deps.canTakeOver)))
     throw new ExecutionBusyError(organizationId, 'another process runs this organization execution');
   try {
     const record = await loadOrganization(organizationId, deps.store);
     const result = await body(record);
     record.updatedAt = new Date(deps.clock.now()).toISOString();
-    await deps.store.putDocument(organizationKey(organizationId), record);
+    await writeDoc(deps.store, organizationDoc(organizationId), record);
     return result;
   } finally {
     await deps.store.unlock(lock, deps.owner);
@@ -236,8 +233,8 @@ export async function updateOrganization<T>(
 }
 
 /** Where the last organization sweep of a role is named (one open organization sweep per role). */
-function openSweepKey(role: string): string {
-  return `organization-sweeps/${role}`;
+function openSweepDoc(role: string): Doc<{ organizationId: string }> {
+  return doc(KEYS.openOrganizationSweep(role));
 }
 
 /**
@@ -251,16 +248,14 @@ export async function organizationSweep(
   deps: OrganizationDeps,
   options: { deadline?: number } = {},
 ): Promise<OrganizationReport> {
-  const last = await deps.store.getDocument<{ organizationId: string }>(openSweepKey(role));
-  const open = last
-    ? await deps.store.getDocument<OrganizationRecord>(organizationKey(last.organizationId))
-    : undefined;
+  const last = await readDoc(deps.store, openSweepDoc(role));
+  const open = last ? await readDoc(deps.store, organizationDoc(last.organizationId)) : undefined;
   if (open?.status === 'Waiting') return organizationReport(open);
   if (open?.status === 'Running') return runOrganization(open.organizationId, deps, options);
   const organizationId = newExecutionId(deps.clock.now(), deps.random).replace(/^exec-/, 'org-');
   const input = await plan();
   // Named in the index before it exists (as the region sweep does): a crash in between leaves a dangling name.
-  await deps.store.putDocument(openSweepKey(role), { organizationId });
+  await writeDoc(deps.store, openSweepDoc(role), { organizationId });
   await createOrganization({ ...input, organizationId }, deps);
   return runOrganization(organizationId, deps, options);
 }
@@ -270,7 +265,7 @@ export async function loadOrganization(
   organizationId: string,
   store: ExecutionStore,
 ): Promise<OrganizationRecord> {
-  const record = await store.getDocument<OrganizationRecord>(organizationKey(organizationId));
+  const record = await readDoc(store, organizationDoc(organizationId));
   if (!record) throw new ExecutionNotFoundError(organizationId, 'the state store');
   return record;
 }
@@ -288,7 +283,7 @@ export async function runOrganization(
   options: { action?: OperatorAction; deadline?: number } = {},
 ): Promise<OrganizationReport> {
   const owner = deps.owner ?? `org:${Math.floor(deps.random() * 2 ** 48).toString(16)}`;
-  const lock = organizationLock(organizationId);
+  const lock = LOCKS.organization(organizationId);
   if (!(await deps.store.tryLock(lock, owner, LEASE_DEFAULTS.ttlMs, deps.canTakeOver)))
     throw new ExecutionBusyError(organizationId, 'another process runs this organization execution');
   try {
@@ -306,7 +301,7 @@ export async function runOrganization(
     const save = () => {
       record.updatedAt = new Date(deps.clock.now()).toISOString();
       saving = saving.then(async () => {
-        await deps.store.putDocument(organizationKey(organizationId), record);
+        await writeDoc(deps.store, organizationDoc(organizationId), record);
         await deps.store.tryLock(lock, owner, LEASE_DEFAULTS.ttlMs);
       });
       return saving;

@@ -12,6 +12,7 @@
 import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
 import { parseSourceInput } from '../../inputs/sources.js';
 import { BlastRadiusError } from '../blastRadius.js';
+import { type Doc, doc, KEYS, LOCKS, readDoc, writeDoc } from '../documents.js';
 import { ExecutionNotFoundError, RoleAttachError } from '../errors.js';
 import { exemptionLines, mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/index.js';
@@ -198,7 +199,7 @@ export type SweepDeps = (regionId: string) => EngineDeps;
 
 /** The lock name of a (region, role) sweep. */
 export function sweepLockName(regionId: string, role: string): string {
-  return `sweep/${regionId}/${role}`;
+  return LOCKS.sweep(regionId, role);
 }
 
 /**
@@ -301,7 +302,7 @@ async function sweepRegion(
       // Named in the index before it exists: a sweep that dies in between leaves an index pointing at
       // nothing (read as "none"), never an execution no sweep would find again.
       executionId = newExecutionId(deps.clock.now(), deps.random);
-      await deps.store.putDocument(openSweepKey(regionId, request.role), { executionId });
+      await writeDoc(deps.store, openSweepDoc(regionId, request.role), { executionId });
       try {
         await createExecution(parameters, deps, { origin: 'sweep', executionId });
       } catch (error) {
@@ -428,8 +429,8 @@ const LEFT_OUT = new Set([
 ]);
 
 /** Where the last sweep execution of (region, role) is named, so that a sweep need not list history. */
-function openSweepKey(regionId: string, role: string): string {
-  return `sweeps/${regionId}/${role}`;
+function openSweepDoc(regionId: string, role: string): Doc<{ executionId: string }> {
+  return doc(KEYS.openSweep(regionId, role));
 }
 
 /** The last sweep execution of (region, role), if it is still Running or Waiting. */
@@ -439,7 +440,7 @@ async function openSweepExecution(
   role: string,
 ): Promise<{ executionId: string; status: ExecutionStatus } | undefined> {
   const open = (record: ExecutionRecord) => record.status === 'Running' || record.status === 'Waiting';
-  const last = await store.getDocument<{ executionId: string }>(openSweepKey(regionId, role));
+  const last = await readDoc(store, openSweepDoc(regionId, role));
   if (last) {
     const stored = await store.load(last.executionId).catch((error: unknown) => {
       if (error instanceof ExecutionNotFoundError) return undefined;

@@ -12,6 +12,7 @@
  * `lockWaitMs` without it the update proceeds without the lock (logged): a lost backlog entry is recovered
  * by the next sweep, a blocked event path is not.
  */
+import { type Doc, doc, KEYS, readDoc, writeDoc } from '../../documents.js';
 import type { InstanceOutcome } from '../../types.js';
 import { EVENT_PATH_DEFAULTS, type EventPathDeps, type EventPathSummary, isDecisive } from './settings.js';
 
@@ -39,8 +40,17 @@ export interface EventPathKeys {
 
 /** Store document keys of a (region, role) event path. */
 export function eventPathKeys(regionId: string, ramRoleName: string): EventPathKeys {
-  const breaker = `event-path/${regionId}/${ramRoleName}`;
-  return { breaker, backlog: `${breaker}/backlog` };
+  return { breaker: KEYS.breaker(regionId, ramRoleName), backlog: KEYS.backlog(regionId, ramRoleName) };
+}
+
+/** The breaker document of an event path, typed. */
+export function breakerDoc(keys: EventPathKeys): Doc<BreakerState> {
+  return doc(keys.breaker);
+}
+
+/** The backlog document of an event path, typed. */
+export function backlogDoc(keys: EventPathKeys): Doc<BacklogDocument> {
+  return doc(keys.backlog);
 }
 
 /** Region and role of a breaker document key (`event-path/<region>/<role>`). */
@@ -100,7 +110,7 @@ export function readBreaker(
   keys: EventPathKeys,
   deps: Pick<EventPathDeps, 'store'>,
 ): Promise<BreakerState | undefined> {
-  return deps.store.getDocument<BreakerState>(keys.breaker);
+  return readDoc(deps.store, breakerDoc(keys));
 }
 
 /**
@@ -138,7 +148,7 @@ export async function recordOutcomes(
         command: `ecs-role-attach resume-events --region ${regionId} --role ${ramRoleName}${deps.commandFlags ?? ''}`,
       });
     }
-    await deps.store.putDocument(keys.breaker, state);
+    await writeDoc(deps.store, breakerDoc(keys), state);
     if (state.state === 'open') {
       const queued = summary.failed.map((f) => f.instanceId);
       if (queued.length > 0) {
@@ -160,7 +170,7 @@ export async function openBreaker(keys: EventPathKeys, reason: string, deps: Eve
       state.reason = reason;
     }
     state.updatedAt = now;
-    await deps.store.putDocument(keys.breaker, state);
+    await writeDoc(deps.store, breakerDoc(keys), state);
     deps.logger.error(
       { breaker: keys.breaker, reason },
       'event path paused: a call was refused for the caller; new instances go to the backlog until `resume-events`',
@@ -179,14 +189,14 @@ async function appendBacklog(
   ids: string[],
   deps: Pick<EventPathDeps, 'store' | 'clock'>,
 ): Promise<void> {
-  const backlog = (await deps.store.getDocument<BacklogDocument>(keys.backlog)) ?? {
+  const backlog = (await readDoc(deps.store, backlogDoc(keys))) ?? {
     instanceIds: [],
     updatedAt: '',
   };
   const known = new Set(backlog.instanceIds);
   for (const id of ids) if (!known.has(id)) backlog.instanceIds.push(id);
   backlog.updatedAt = new Date(deps.clock.now()).toISOString();
-  await deps.store.putDocument(keys.backlog, backlog);
+  await writeDoc(deps.store, backlogDoc(keys), backlog);
 }
 
 /**

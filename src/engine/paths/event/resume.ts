@@ -2,14 +2,15 @@
  * Operator `resume-events`: the backlog of a (region, role) event path becomes one batch execution and
  * the breaker closes.
  */
+import { readDoc, writeDoc } from '../../documents.js';
 import { mergeExclusions } from '../../exclusions.js';
 import { createExecution, type EngineDeps } from '../../execution/index.js';
 import type { ExecutionReport } from '../../execution/report.js';
 import type { ConflictPolicy, Exclusions, ExecutionMode, RateControl, RoleRules } from '../../types.js';
 import { RULES_LABEL } from '../../types.js';
 import {
-  type BacklogDocument,
-  type BreakerState,
+  backlogDoc,
+  breakerDoc,
   closedBreaker,
   eventPathKeys,
   readBreaker,
@@ -58,7 +59,7 @@ export async function resumeEventPath(
   const keys = eventPathKeys(regionId, role);
   return withBreakerLock(keys.breaker, deps, async () => {
     const breaker = await readBreaker(keys, deps);
-    const backlog = (await deps.store.getDocument<BacklogDocument>(keys.backlog))?.instanceIds ?? [];
+    const backlog = (await readDoc(deps.store, backlogDoc(keys)))?.instanceIds ?? [];
     const result: ResumeEventsResult = {
       regionId,
       ramRoleName: role,
@@ -82,8 +83,8 @@ export async function resumeEventPath(
       );
     }
     const now = new Date(deps.clock.now()).toISOString();
-    await deps.store.putDocument(keys.backlog, { instanceIds: [], updatedAt: now } satisfies BacklogDocument);
-    await deps.store.putDocument(keys.breaker, closedBreaker(now) satisfies BreakerState);
+    await writeDoc(deps.store, backlogDoc(keys), { instanceIds: [], updatedAt: now });
+    await writeDoc(deps.store, breakerDoc(keys), closedBreaker(now));
     deps.logger.info(
       { regionId, ramRoleName: role, backlog: backlog.length, executionId: result.execution?.executionId },
       'event path resumed',
