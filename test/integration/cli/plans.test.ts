@@ -183,6 +183,25 @@ describe('run --dry-run --save-plan, then run --plan', () => {
     expect(emulator.stats().calls).toEqual({});
   });
 
+  it('run --plan --dry-run reports what executing the plan would do now, writing and storing nothing', async () => {
+    emulator = await startTestEmulator({ fleet: cliFleet(6) });
+    const state = tempState();
+    const { file, plan } = await savePlan(state);
+    emulator.state.setTags(fleetId(3), { env: null, team: 'web' });
+    emulator.resetStats();
+    const result = await cli(state, '--plan', file, '--dry-run');
+    expect(result.code).toBe(0);
+    const report = result.json<ExecutionReport>();
+    expect(report).toMatchObject({ status: 'Planned', fromPlan: plan.digest });
+    expect(report.instances.map((i) => [i.instanceId, i.outcome, i.reason])).toEqual([
+      [fleetId(0), 'Attached', undefined],
+      [fleetId(3), 'Skipped', 'ChangedSincePlan'],
+    ]);
+    expect(report.instances[1]?.message).toContain('tag env removed (was "prod"); tag team added ("web")');
+    expect(writes()).toBe(0);
+    expect((await runCli(['list', '--state', state, '--output', 'json'])).json()).toEqual([]);
+  });
+
   it('saves to and executes from the state store with store:<key>', async () => {
     emulator = await startTestEmulator({ fleet: cliFleet(6) });
     const state = tempState();
