@@ -212,7 +212,17 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
               logger,
               ...(endpoint === undefined ? {} : { endpoint }),
             });
-            return { ecs: cloudOfMember.ecs, ram: cloudOfMember.ram, store, clock, random, logger, owner };
+            return {
+              ecs: cloudOfMember.ecs,
+              ram: cloudOfMember.ram,
+              // The sweep reports (and with `fix` remediates) each child's sources, as in one account.
+              sources: cloudOfMember.sources,
+              store,
+              clock,
+              random,
+              logger,
+              owner,
+            };
           };
         },
       };

@@ -28,7 +28,14 @@ import type {
   OperatorAction,
 } from '../types.js';
 import { TERMINAL_STATUSES } from '../types.js';
-import { type SweepRequest, type SweepSettings, sweepParameters } from './sweep.js';
+import {
+  renderSources,
+  type SourceCompliance,
+  type SweepRequest,
+  type SweepSettings,
+  sweepParameters,
+  sweepSources,
+} from './sweep.js';
 
 /** One account of the parent's plan. */
 export interface OrganizationAccount {
@@ -59,6 +66,11 @@ export interface OrganizationChild {
   counts?: ExecutionCounts;
   /** Failed instances by error code. */
   failuresByCode?: Record<string, number>;
+  /**
+   * Sweep parents: the sources of this (account, region), as a single-account sweep reports them (and
+   * fixes them with the request's `fix`), when the child's deps can read them and its execution ended.
+   */
+  sources?: SourceCompliance;
 }
 
 /**
@@ -423,12 +435,12 @@ async function runChild(
       }
       await controlExecution(child.executionId, options.action, engine);
     }
-    const report = await runExecution(
-      child.executionId,
-      engine,
-      options.deadline === undefined ? {} : { deadline: options.deadline },
-    );
+    const runOptions = options.deadline === undefined ? {} : { deadline: options.deadline };
+    const report = await runExecution(child.executionId, engine, runOptions);
     recordReport(child, report);
+    if (input.kind === 'sweep' && engine.sources && TERMINAL_STATUSES.includes(report.status)) {
+      child.sources = await childSources(input, child.regionId, engine, runOptions);
+    }
   } catch (error) {
     if (error instanceof ExecutionBusyError) {
       child.status = 'Running';
@@ -448,6 +460,21 @@ async function runChild(
     child.reason = error.message;
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string') child.code = code;
+  }
+}
+
+/** A sweep child's sources; a refusal reading them is reported there and never fails the child. */
+async function childSources(
+  input: Extract<OrganizationInput, { kind: 'sweep' }>,
+  regionId: string,
+  engine: EngineDeps,
+  runOptions: { deadline?: number },
+): Promise<SourceCompliance> {
+  try {
+    return await sweepSources(childParameters(input, regionId), engine, input.request.fix ?? [], runOptions);
+  } catch (error) {
+    if (!(error instanceof RoleAttachError)) throw error;
+    return { unavailable: [`sources: ${error.message}`], fixed: [] };
   }
 }
 
@@ -759,6 +786,7 @@ export function renderOrganizationText(report: OrganizationReport): string {
       lines.push(
         `    ${child.regionId}: ${child.status}${figures}${child.reason && child.status !== 'Success' ? ` (${child.reason})` : ''}${planned ? '' : ` [${child.executionId}]`}`,
       );
+      if (child.sources) lines.push(...renderSources(child.sources).map((line) => `  ${line}`));
     }
   }
   for (const left of report.leftOut) lines.push(`  left out ${left.accountId}: ${left.reason}`);

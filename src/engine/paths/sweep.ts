@@ -338,9 +338,10 @@ async function sweepRegion(
 
 /**
  * The sources of one region, read with dry runs of `templates` and `harden-metadata` (zero writes), or
- * remediated by running them when `fix` names them.
+ * remediated by running them when `fix` names them. Organization sweeps call it per (account, region)
+ * child with that child's deps.
  */
-async function sweepSources(
+export async function sweepSources(
   parameters: ExecutionParameters,
   deps: EngineDeps,
   fix: readonly SourceFix[],
@@ -639,7 +640,8 @@ export function renderSweepText(report: SweepReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function renderSources(s: SourceCompliance): string[] {
+/** The lines of one region's sources (indented for a region's block of the sweep text). */
+export function renderSources(s: SourceCompliance): string[] {
   const list = (ids: string[]) => (ids.length ? ` (${abbreviate(ids)})` : '');
   const lines: string[] = [];
   if (s.launchTemplatesWithoutRole && s.scalingConfigurationsWithoutRole) {

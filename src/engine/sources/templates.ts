@@ -261,29 +261,27 @@ export async function planTemplateTargets(
     }
   }
   await options.beforeReads?.();
-  {
-    for (const template of templates) {
-      const instanceId = template.launchTemplateId;
-      const versions = await deps.launchTemplates.describeLaunchTemplateVersions(region, instanceId);
-      const current = versions.find((v) => v.versionNumber === template.defaultVersionNumber);
-      const previous = String(template.defaultVersionNumber);
-      const assigned = assign(instanceId, templateFacts(current?.data));
-      if (!assigned) {
-        targets.push({ ...noRule(instanceId, 'launch-template'), previous });
-        continue;
-      }
-      const base = {
-        instanceId,
-        source: 'launch-template' as const,
-        previous,
-        ...(assigned.rule === undefined ? {} : { rule: assigned.rule }),
-      };
-      const decided = decide(instanceId, roleOf(current?.data), assigned.wanted);
-      if (decided) targets.push({ ...base, decided });
-      else if (versions.length >= MAX_VERSIONS_PER_TEMPLATE) {
-        targets.push({ ...base, decided: versionLimit(instanceId, versions.length) });
-      } else targets.push({ ...base, work: 'update' });
+  for (const template of templates) {
+    const instanceId = template.launchTemplateId;
+    const versions = await deps.launchTemplates.describeLaunchTemplateVersions(region, instanceId);
+    const current = versions.find((v) => v.versionNumber === template.defaultVersionNumber);
+    const previous = String(template.defaultVersionNumber);
+    const assigned = assign(instanceId, templateFacts(current?.data));
+    if (!assigned) {
+      targets.push({ ...noRule(instanceId, 'launch-template'), previous });
+      continue;
     }
+    const base = {
+      instanceId,
+      source: 'launch-template' as const,
+      previous,
+      ...(assigned.rule === undefined ? {} : { rule: assigned.rule }),
+    };
+    const decided = decide(instanceId, roleOf(current?.data), assigned.wanted);
+    if (decided) targets.push({ ...base, decided });
+    else if (versions.length >= MAX_VERSIONS_PER_TEMPLATE) {
+      targets.push({ ...base, decided: versionLimit(instanceId, versions.length) });
+    } else targets.push({ ...base, work: 'update' });
   }
 
   for (const group of viaTemplate) {

@@ -243,6 +243,69 @@ describe('ecs-role-attach run --accounts --dry-run', () => {
   });
 });
 
+describe('sweep --accounts and the sources', () => {
+  it('reports the sources per (account, region) like a single-account sweep, and fixes them with --fix', async () => {
+    emulator = await startTestEmulator({ fleet: organizationFleet() });
+    const reported = await sweep(tempState(), '--accounts', 'all');
+    expect(reported.code).toBe(0);
+    const report = reported.json<OrganizationReport>();
+    for (const account of report.accounts) {
+      for (const child of account.regions) {
+        // Members hold no templates in this fleet; every instance is in normal metadata mode.
+        const ids = emulator
+          .instances(child.regionId, account.accountId)
+          .map((i) => i.InstanceId)
+          .sort();
+        expect([account.accountId, child.regionId, child.sources]).toEqual([
+          account.accountId,
+          child.regionId,
+          {
+            launchTemplatesWithoutRole: [],
+            scalingConfigurationsWithoutRole: [],
+            pinnedScalingGroups: [],
+            normalMetadataMode: ids,
+            fixed: [],
+          },
+        ]);
+      }
+    }
+    expect(emulator.stats().calls['ModifyInstanceMetadataOptions']).toBeUndefined();
+    const text = await runCli([
+      'sweep',
+      '--role',
+      DESIGNATED_ROLE,
+      '--region',
+      'cn-hangzhou',
+      '--accounts',
+      MEMBER_IDS[0],
+      '--endpoint',
+      emulator.endpoint,
+      '--state',
+      tempState(),
+      '--quiet',
+    ]);
+    expect(text.stdout).toMatch(/cn-hangzhou: Success .*\n\s+sources: 0 launch templates without the role/);
+    expect(text.stdout).toMatch(/\n\s+metadata: 3 instances in normal mode/);
+
+    // --fix metadata hardens each member's instances with that member's credentials.
+    const fixed = await sweep(tempState(), '--accounts', 'all', '--fix', 'metadata');
+    expect(fixed.code).toBe(0);
+    for (const account of fixed.json<OrganizationReport>().accounts) {
+      for (const child of account.regions) {
+        expect(child.sources?.fixed.map((f) => [f.fix, f.status, f.updated])).toEqual([
+          ['metadata', 'Success', 3],
+        ]);
+        expect(child.sources?.normalMetadataMode).toEqual([]);
+      }
+      const modes = [...emulator.world.state(account.accountId).instancesById.values()].map(
+        (i) => i.HttpTokens,
+      );
+      expect(new Set(modes)).toEqual(new Set(['required']));
+    }
+    expect(emulator.crossAccountAttempts()).toEqual([]);
+  });
+});
+
 describe('ecs-role-attach rollback <org-id>', () => {
   it('rolls a parent back through its children: dry run first, then exactly what each child attached', async () => {
     emulator = await startTestEmulator({ fleet: organizationFleet() });
