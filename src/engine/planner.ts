@@ -121,19 +121,6 @@ export async function observeAndPlan(
     const found = await lookup;
     for (const id of ids) roles.set(id, found.get(id));
   }
-  if (lookups.length === 0) {
-    // An adapter that does not report pages: look every eligible instance up now.
-    const eligible = resolved.instances
-      .filter(
-        (instance) => !ineligibility(instance, parameters.exclusions, now, excludedIds) && matched(instance),
-      )
-      .map((instance) => instance.instanceId);
-    if (eligible.length > 0) {
-      const found = await deps.ecs.describeInstanceRamRoles(region, eligible);
-      for (const id of eligible) roles.set(id, found.get(id));
-    }
-  }
-
   const exemptions = resolved.instances.flatMap((instance) => {
     const notice = exemptionNotice(instance, parameters.exclusions, now);
     return notice ? [notice] : [];

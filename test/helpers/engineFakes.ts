@@ -57,8 +57,18 @@ export class FakeEcs implements EcsApi {
     return this.calls.filter((call) => call.action === 'AttachInstanceRamRole').length;
   }
 
-  public async describeInstances(query: InstanceQuery): Promise<InstanceInfo[]> {
+  /** Like the real adapter: every page of up to 100 (MaxResults) is shown to `onPage` as it arrives. */
+  public async describeInstances(
+    query: InstanceQuery,
+    onPage?: (page: InstanceInfo[]) => void,
+  ): Promise<InstanceInfo[]> {
     this.calls.push({ action: 'DescribeInstances', ids: query.instanceIds ?? [] });
+    const found = this.#matching(query);
+    for (let i = 0; i < found.length; i += 100) onPage?.(found.slice(i, i + 100));
+    return found;
+  }
+
+  #matching(query: InstanceQuery): InstanceInfo[] {
     return [...this.instances.values()]
       .filter((instance) => instance.regionId === query.regionId)
       .filter((instance) => !query.instanceIds || query.instanceIds.includes(instance.instanceId))
