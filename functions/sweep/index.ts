@@ -12,11 +12,9 @@
 import {
   type DeliveryStats,
   type OrganizationReport,
-  organizationSweep,
-  planAccounts,
-  runSweep,
   type SweepReport,
   stepBudgetMs,
+  timerSweep,
 } from '../../src/engine/index.js';
 import { decodeTimerEvent } from '../../src/inputs/events.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
@@ -29,74 +27,14 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
   ): Promise<(SweepReport & { notifications?: DeliveryStats }) | OrganizationReport> => {
     const timer = decodeTimerEvent(event);
     const runtime = createRuntime(context, overrides);
-    const { config, logger } = runtime;
-    const { organization, ...request } = timer.request;
-    if (organization) {
-      // Every (account, region) as one parent execution; a Running one left by the last invocation resumes.
-      const { apis, deps } = runtime.organization();
-      const report = await organizationSweep(
-        request.role,
-        async () => ({
-          input: {
-            kind: 'sweep' as const,
-            request,
-            settings: {
-              onConflict: config.onConflict,
-              exclusions: { tags: config.excludeTags, instanceIds: [] },
-            },
-          },
-          origin: 'sweep' as const,
-          ...(await planAccounts(organization, request.regions, apis)),
-          accountConcurrency: organization.accountConcurrency,
-        }),
-        deps,
-        { deadline: runtime.deadline(stepBudgetMs(runtime.timeoutSeconds)) },
-      );
-      logger.info(
-        {
-          triggerName: timer.triggerName,
-          organizationId: report.organizationId,
-          status: report.status,
-          totals: report.totals,
-          failuresByCode: report.failuresByCode,
-          accounts: report.accounts.map((a) => ({ accountId: a.accountId, status: a.status })),
-        },
-        'organization sweep compliance',
-      );
-      return report;
-    }
-    const report = await runSweep(request, (regionId) => runtime.engine(regionId), {
-      onConflict: config.onConflict,
-      exclusions: { tags: config.excludeTags, instanceIds: [] },
+    const report = await timerSweep(timer, runtime, {
+      onConflict: runtime.config.onConflict,
+      excludeTags: runtime.config.excludeTags,
       deadline: runtime.deadline(stepBudgetMs(runtime.timeoutSeconds)),
       owner: runtime.requestId,
-      // A lease longer than the function may run: a crashed sweep's lock frees itself after that.
       lockTtlMs: runtime.timeoutSeconds * 1000 * 2,
     });
-    logger.info(
-      {
-        triggerName: timer.triggerName,
-        triggerTime: timer.triggerTime,
-        role: report.role,
-        totals: report.totals,
-        regions: report.regions.map((r) => ({
-          regionId: r.regionId,
-          state: r.state,
-          executionId: r.executionId,
-          status: r.status,
-          compliant: r.compliant,
-          attachedNow: r.attachedNow,
-          skipped: Object.fromEntries(
-            Object.entries(r.skipped).map(([reason, ids]) => [reason, ids?.length ?? 0]),
-          ),
-          failed: r.failed.length,
-          notAttempted: r.notAttempted,
-          ...(r.byRule ? { byRule: r.byRule } : {}),
-        })),
-      },
-      'sweep compliance',
-    );
-    return runtime.withNotifications(report);
+    return 'organizationId' in report ? report : runtime.withNotifications(report);
   };
 }
 

@@ -48,6 +48,7 @@ export {
   remediateRegions,
   resumeEventPath,
 } from './paths/event/index.js';
+export { answerWorkflow, type WorkflowPlanInput, type WorkflowPorts } from './paths/flow.js';
 export {
   type AccountDeps,
   childParameters,
@@ -79,6 +80,14 @@ export {
   type SweepSettings,
   sweepParameters,
 } from './paths/sweep.js';
+export {
+  organizationSweepLine,
+  sweepLine,
+  type TimerOrganization,
+  type TimerSweepPorts,
+  type TimerSweepSettings,
+  timerSweep,
+} from './paths/timer.js';
 export {
   awaitOrganizationStep,
   awaitStep,
