@@ -67,9 +67,10 @@ export async function answerWorkflow(
         const { regionId, targets } = reviewed.parameters;
         return planReviewedStep(reviewed, ports.engine(targets.RegionId ?? regionId), request.executionName);
       }
+      if (!plan) throw new RoleAttachError('answerWorkflow: a plan request needs its decoded input');
       // The one exclusion rule: default tag + the deployment's EXCLUDE_TAG + the execution's own.
       const parameters = {
-        ...plan!.parameters,
+        ...plan.parameters,
         exclusions: mergeExclusions(plan.parameters.exclusions, { tags: config.excludeTags }),
       };
       const { organization } = plan;
