@@ -28,6 +28,7 @@ import {
   readJsonArgument,
   readJsonFile,
   readTextFile,
+  repeatedFlags,
 } from '../options.js';
 import {
   addOrganizationOptions,
@@ -165,7 +166,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
           printReport(context, shown, format, options);
           if (format === 'text') {
             context.stdout.write(
-              `  plan saved to ${saved.file} (${saved.instances} instances, ${saved.digest}); after review: ecs-role-attach run --plan ${saved.file}\n`,
+              `  plan saved to ${saved.file} (${saved.instances} instances, ${saved.digest}); after review: ecs-role-attach run --plan ${saved.file}${repeatedFlags(options)}\n`,
             );
           }
           return exitCodeFor(report.status);

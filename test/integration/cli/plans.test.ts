@@ -212,6 +212,19 @@ describe('run --dry-run --save-plan, then run --plan', () => {
       digest,
     });
 
+    const text = await runCli([
+      'run',
+      ...emulatorFlags(emulator, state),
+      '--quiet',
+      ...dryRunFlags,
+      '--dry-run',
+      '--save-plan',
+      'store:plans/text',
+    ]);
+    expect(text.stdout).toContain(
+      `after review: ecs-role-attach run --plan store:plans/text --state ${state} --endpoint ${emulator.endpoint}\n`,
+    );
+
     const missing = await cli(state, '--plan', 'store:plans/other');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(
