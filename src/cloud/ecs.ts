@@ -7,6 +7,7 @@ import type Ecs from '@alicloud/ecs20140526';
 import * as $Ecs from '@alicloud/ecs20140526';
 import {
   CloudApiError,
+  chunk,
   type EcsApi,
   type InstanceCallResult,
   type InstanceInfo,
@@ -25,13 +26,6 @@ export const ECS_LIMITS = Object.freeze({
   /** Tag.N filters per DescribeInstances call. */
   tags: 20,
 });
-
-/** Splits `items` into consecutive chunks of at most `size`. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
 
 export class SdkEcsApi implements EcsApi {
   public constructor(

@@ -7,9 +7,13 @@
 import type OpenApi from '@alicloud/openapi-core';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import * as $dara from '@darabonba/typescript';
-import type { ScalingApi, ScalingConfigurationInfo, ScalingGroupInfo } from '../engine/index.js';
+import {
+  chunk as chunks,
+  type ScalingApi,
+  type ScalingConfigurationInfo,
+  type ScalingGroupInfo,
+} from '../engine/index.js';
 import type { CallApi } from './caller.js';
-import { chunk as chunks } from './ecs.js';
 
 export const ESS_VERSION = '2022-02-22';
 /** ESS endpoint for every public region (ess20220222 endpoint map). */

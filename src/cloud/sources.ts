@@ -7,6 +7,7 @@
 import type Ecs from '@alicloud/ecs20140526';
 import * as $Ecs from '@alicloud/ecs20140526';
 import {
+  chunk,
   type HttpTokens,
   type InstanceMetadataInfo,
   type LaunchTemplateApi,
@@ -17,7 +18,7 @@ import {
   RoleAttachError,
 } from '../engine/index.js';
 import type { CallApi } from './caller.js';
-import { chunk, ECS_LIMITS } from './ecs.js';
+import { ECS_LIMITS } from './ecs.js';
 
 /** DescribeLaunchTemplates / DescribeLaunchTemplateVersions PageSize maximum (SDK doc comments: 1 to 50). */
 const TEMPLATE_PAGE_SIZE = 50;

@@ -4,6 +4,7 @@
  */
 import { CallRefusedError, CloudApiError, refusalKind } from './errors.js';
 import type { EcsApi, InstanceCallResult } from './ports.js';
+import { MAX_IDS_PER_WRITE } from './rateControl.js';
 import type { InstanceOutcome, SkipReason } from './types.js';
 
 /**
@@ -34,6 +35,16 @@ function throwIfRefused(
   const kind = refusalKind(error.code);
   if (kind === undefined) return;
   throw new CallRefusedError({ kind, error, instanceIds, ramRoleName: context.ramRoleName, settled });
+}
+
+/**
+ * Splits `items` into consecutive chunks of at most `size` (by default {@link MAX_IDS_PER_WRITE}, the most
+ * ids one Attach/DetachInstanceRamRole call takes): the one chunker of the engine and the adapters.
+ */
+export function chunk<T>(items: readonly T[], size: number = MAX_IDS_PER_WRITE): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 /** One API write's fixed parts: a chunk has one role (and one policy) because the API takes one per call. */

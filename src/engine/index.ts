@@ -9,6 +9,7 @@ export {
   type ResolvedAccounts,
   resolveAccounts,
 } from './accounts.js';
+export { chunk } from './chunk.js';
 export { CloudApiError, ExecutionNotFoundError, InvalidInputError, RoleAttachError } from './errors.js';
 export { exemptionLines, mergeExclusions } from './exclusions.js';
 export {

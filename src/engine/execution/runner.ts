@@ -4,7 +4,7 @@
  * deadline, and the journal protocol (intent before each write, result after). Subclasses say only
  * what a chunk does and how unfinished writes of an earlier run are settled.
  */
-import type { ChunkContext } from '../chunk.js';
+import { type ChunkContext, chunk } from '../chunk.js';
 import { CallRefusedError } from '../errors.js';
 import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from '../lease.js';
 import type { ExecutionStore } from '../ports.js';
@@ -154,9 +154,7 @@ export abstract class BatchRunner {
     }
     const chunks: Chunk[] = [];
     for (const { assignment, ids: group } of groups.values()) {
-      for (let i = 0; i < group.length; i += size) {
-        chunks.push({ operation, instanceIds: group.slice(i, i + size), assignment });
-      }
+      for (const instanceIds of chunk(group, size)) chunks.push({ operation, instanceIds, assignment });
     }
     return chunks;
   }

@@ -8,6 +8,7 @@
  * result reads those items first ({@link SourceWriter.settle}) and records what landed; the rest are
  * written again, each write reading the item before it changes anything that is not idempotent.
  */
+import { chunk } from '../chunk.js';
 import { InvalidActionError, InvalidInputError } from '../errors.js';
 import type { EngineDeps, RunOptions } from '../execution/deps.js';
 import {
@@ -263,9 +264,8 @@ class SourceRunner extends BatchRunner {
     chunkSize: number,
   ): Promise<{ chunks: Chunk[]; decided: number }> {
     const chunks: Chunk[] = [];
-    for (let i = 0; i < pending.length; i += chunkSize) {
-      chunks.push({ operation: this.#writer.operation, instanceIds: pending.slice(i, i + chunkSize) });
-    }
+    for (const instanceIds of chunk(pending, chunkSize))
+      chunks.push({ operation: this.#writer.operation, instanceIds });
     return { chunks, decided: 0 };
   }
 

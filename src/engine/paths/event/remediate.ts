@@ -17,7 +17,7 @@
  * reason `NotYetAttachable`: the next state-change event (Running) brings them back. They do not count
  * against the breaker.
  */
-import { attachChunk, type ChunkContext, replaceChunk } from '../../chunk.js';
+import { attachChunk, type ChunkContext, chunk, replaceChunk } from '../../chunk.js';
 import { CallRefusedError, RoleNotUsableError } from '../../errors.js';
 import { mergeExclusions } from '../../exclusions.js';
 import { conflictOutcome } from '../../execution/report.js';
@@ -250,16 +250,15 @@ async function writeChunks(
 ): Promise<InstanceOutcome[]> {
   const outcomes = await attachChunks(context, attach);
   const replaceIds = [...replace.keys()];
-  for (let i = 0; i < replaceIds.length; i += MAX_IDS_PER_WRITE) {
-    outcomes.push(...(await replaceChunk(context, replaceIds.slice(i, i + MAX_IDS_PER_WRITE), replace)));
+  for (const ids of chunk(replaceIds)) {
+    outcomes.push(...(await replaceChunk(context, ids, replace)));
   }
   return outcomes;
 }
 
 async function attachChunks(context: ChunkContext, ids: string[]): Promise<InstanceOutcome[]> {
   const outcomes: InstanceOutcome[] = [];
-  for (let i = 0; i < ids.length; i += MAX_IDS_PER_WRITE)
-    outcomes.push(...(await attachChunk(context, ids.slice(i, i + MAX_IDS_PER_WRITE))));
+  for (const part of chunk(ids)) outcomes.push(...(await attachChunk(context, part)));
   return outcomes;
 }
 
