@@ -491,6 +491,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
   });
 
+  // Idle keep-alive sockets stay open for a minute (Node's default is 5 s): a client socket reused just as
+  // the server closes it fails with ECONNRESET, a retry no injected fault caused. On a starved CPU gaps of
+  // seconds between calls are common, and the fault tests count every retry against the faults injected.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 61_000;
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
