@@ -6,6 +6,8 @@
 import {
   CONFLICT_POLICIES,
   type ConflictPolicy,
+  DRIFT_MODES,
+  type DriftMode,
   InvalidInputError,
   type RoleRules,
   RULES_LABEL,
@@ -65,6 +67,17 @@ export interface FunctionConfig {
    * `dingtalk:https://oapi.dingtalk.com/robot/send?access_token=...[&secret=...]`). @default `[]`
    */
   notify: NotificationSink[];
+  /**
+   * `DRIFT`: what the event path does about an ActionTrail DetachInstanceRamRole (or an attach of
+   * another role) on an instance in scope: `report` (log and notify) or `repair` (re-attach).
+   * @default `'report'`
+   */
+  drift: DriftMode;
+  /**
+   * `DRIFT_IGNORE_CALLERS`: comma-separated callers whose role changes are never drift (RAM user names,
+   * role names, `<role>:<session>`, principal ids), e.g. a pipeline that manages roles itself. @default `[]`
+   */
+  driftIgnoreCallers: string[];
   /** `FC_ACCOUNT_ID` or `context.accountId`. */
   accountId: string;
   /** `FC_REGION` or `context.region`. */
@@ -76,6 +89,7 @@ export const FUNCTION_CONFIG_DEFAULTS = {
   state: '/tmp/ecs-role-attach',
   onConflict: 'skip',
   breakerThreshold: 5,
+  drift: 'report',
 } as const;
 
 /** The part of the FC context the configuration reads. */
@@ -143,6 +157,11 @@ export function loadFunctionConfig(
     throw new InvalidInputError('ON_CONFLICT', `must be one of ${CONFLICT_POLICIES.join(', ')}`, onConflict);
   }
 
+  const drift = read('DRIFT') ?? FUNCTION_CONFIG_DEFAULTS.drift;
+  if (!(DRIFT_MODES as readonly string[]).includes(drift)) {
+    throw new InvalidInputError('DRIFT', `must be one of ${DRIFT_MODES.join(', ')}`, drift);
+  }
+
   const accountId = read('FC_ACCOUNT_ID') ?? context.accountId;
   if (accountId === undefined || !ACCOUNT_ID.test(accountId)) {
     throw new InvalidInputError(
@@ -170,6 +189,11 @@ export function loadFunctionConfig(
     onConflict: onConflict as ConflictPolicy,
     breakerThreshold: parseBreakerThreshold(read('BREAKER_THRESHOLD')),
     notify: parseSinks([read('NOTIFY') ?? ''], 'NOTIFY'),
+    drift: drift as DriftMode,
+    driftIgnoreCallers: (read('DRIFT_IGNORE_CALLERS') ?? '')
+      .split(',')
+      .map((caller) => caller.trim())
+      .filter((caller) => caller !== ''),
     accountId,
     regionId,
   };

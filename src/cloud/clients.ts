@@ -18,6 +18,7 @@ import {
   type SourceApis,
   silentLogger,
   systemClock,
+  TOOL_USER_AGENT,
 } from '../engine/index.js';
 import { createCaller } from './caller.js';
 import {
@@ -129,6 +130,8 @@ export function createCloudApis(options: CloudApisOptions): CloudApis {
     regionId: options.regionId,
     connectTimeout: options.timeouts?.connectMs ?? 5_000,
     readTimeout: options.timeouts?.readMs ?? 15_000,
+    // Marks our own calls in ActionTrail, so that the event path never takes them for drift.
+    userAgent: TOOL_USER_AGENT,
     // No retryOptions: the SDK then never retries ($dara.shouldRetry), so retries are ours alone.
   };
   const target = options.endpoint === undefined ? undefined : parseEndpoint(options.endpoint);

@@ -43,11 +43,15 @@ export { createRollback } from './execution/rollback.js';
 export { saveRecordAndSummary } from './execution/runner.js';
 export type { DeliveryStats, NotificationEvent, NotificationType, Notifier } from './notifications.js';
 export {
+  DRIFT_MODES,
+  type DriftMode,
   type EventPathSummary,
+  type InvocationSummary,
   memoizeRoleChecks,
   remediateInstances,
   remediateRegions,
   resumeEventPath,
+  TOOL_USER_AGENT,
 } from './paths/event/index.js';
 export { answerWorkflow, type WorkflowPlanInput, type WorkflowPorts } from './paths/flow.js';
 export {

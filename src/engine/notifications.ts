@@ -5,7 +5,7 @@
  * Events: `execution.planned` (a dry run), `execution.waiting` (paused: reason, failures by code, the
  * exact resume/retry/cancel commands), `execution.continued` (an operator's continue or retry),
  * `execution.finished` (Success/Failed/Cancelled with counts), `eventpath.breaker-opened` /
- * `eventpath.breaker-closed`, `sweep.finished` (compliance, instances found lacking the role).
+ * `eventpath.breaker-closed`, `eventpath.drift-detected` / `eventpath.drift-repaired`, `sweep.finished` (compliance, instances found lacking the role).
  */
 import type { ExecutionReport } from './execution/report.js';
 import type { DeliveryStats, ExecutionCounts } from './types.js';
@@ -53,6 +53,24 @@ export type NotificationEvent =
       executionId?: string;
     }
   | {
+      /** Role changes by someone else: reported (DRIFT=report), or a repair that failed or waits in the backlog. */
+      type: 'eventpath.drift-detected';
+      at: string;
+      regionId: string;
+      ramRoleName: string;
+      mode: 'report' | 'repair';
+      instances: DriftNotice[];
+      /** DRIFT=report with one role: the command that re-attaches it. */
+      command?: string;
+    }
+  | {
+      type: 'eventpath.drift-repaired';
+      at: string;
+      regionId: string;
+      ramRoleName: string;
+      instances: DriftNotice[];
+    }
+  | {
       type: 'sweep.finished';
       at: string;
       role: string;
@@ -70,6 +88,19 @@ export type NotificationEvent =
     };
 
 export type NotificationType = NotificationEvent['type'];
+
+/** One instance of a drift notification. */
+export interface DriftNotice {
+  instanceId: string;
+  /** The API call ActionTrail recorded. */
+  call: 'DetachInstanceRamRole' | 'AttachInstanceRamRole';
+  /** Who made it (`userIdentity.userName`). */
+  caller: string;
+  /** The role the call named (`RamRoleName`), when it named one. */
+  roleName?: string;
+  outcome: string;
+  detail?: string;
+}
 
 /** Where notifications go; `publish` returns at once and never throws (delivery is the sink's job). */
 export interface Notifier {

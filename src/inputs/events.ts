@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../engine/errors.js';
+import { ROLE_CHANGE_CALLS, type RoleChange, type RoleChangeCall } from '../engine/paths/event/drift.js';
 import {
   EXECUTION_MODES,
   type ExecutionMode,
@@ -57,6 +58,11 @@ export interface IgnoredEvent {
 export interface DecodedInstanceEvents {
   /** Unique by instance id, in event order. */
   instances: EventInstance[];
+  /**
+   * Role changes (ActionTrail DetachInstanceRamRole / AttachInstanceRamRole), one per instance and event,
+   * in event order; whether one is drift is the engine's call.
+   */
+  changes: RoleChange[];
   ignored: IgnoredEvent[];
 }
 
@@ -113,17 +119,22 @@ const actionTrailDataSchema = z.looseObject({
   serviceName: z.string().optional(),
   acsRegion: z.string().optional(),
   errorCode: z.unknown().optional(),
+  requestParameters: z.unknown().optional(),
   responseElements: z.unknown().optional(),
   referencedResources: z.unknown().optional(),
+  userAgent: z.unknown().optional(),
+  userIdentity: z.unknown().optional(),
 });
+type ActionTrailRecord = z.infer<typeof actionTrailDataSchema>;
 
 /**
  * Turns what FC hands `on-instance-created` into instance ids to attach and ignored events to log.
  *
  * Accepts a Buffer, a string or an already parsed value; one CloudEvent or an array of them (the
  * EventBridge batch window). Handles `ecs:Instance:StateChange` and ActionTrail `RunInstances` /
- * `CreateInstance` records (`*:ActionTrail:ApiCall` or `*:ActionTrail:ConsoleOperation`). Duplicates
- * by `source`+`id` (EventBridge may redeliver) and repeated instance ids are dropped.
+ * `CreateInstance` records (`*:ActionTrail:ApiCall` or `*:ActionTrail:ConsoleOperation`), and the
+ * ActionTrail role changes `DetachInstanceRamRole` / `AttachInstanceRamRole` (into `changes`). Duplicates
+ * by `source`+`id` (EventBridge may redeliver) and repeated instance ids of creations are dropped.
  *
  * @throws {@link InvalidInputError} when the payload is not JSON, not an object or array, or an event
  *   lacks `id`, `source` or `type`.
@@ -144,6 +155,7 @@ export function decodeInstanceEvents(
   );
 
   const instances: EventInstance[] = [];
+  const changes: RoleChange[] = [];
   const ignored: IgnoredEvent[] = [];
   const seenEvents = new Set<string>();
   const seenInstances = new Set<string>();
@@ -163,6 +175,10 @@ export function decodeInstanceEvents(
       ignore(extracted.reason, extracted.detail);
       continue;
     }
+    if ('changes' in extracted) {
+      changes.push(...extracted.changes);
+      continue;
+    }
     const fresh = extracted.filter((instance) => !seenInstances.has(instance.instanceId));
     if (fresh.length === 0) {
       ignore(
@@ -176,10 +192,10 @@ export function decodeInstanceEvents(
       instances.push(instance);
     }
   }
-  return { instances, ignored };
+  return { instances, changes, ignored };
 }
 
-type Extraction = EventInstance[] | { reason: IgnoreReason; detail: string };
+type Extraction = EventInstance[] | { changes: RoleChange[] } | { reason: IgnoreReason; detail: string };
 
 function extractInstances(event: CloudEvent, accountId: string): Extraction {
   const isStateChange = event.type === STATE_CHANGE_TYPE;
@@ -258,10 +274,11 @@ function fromActionTrail(event: CloudEvent): Extraction {
   const data = actionTrailDataSchema.safeParse(event.data);
   if (!data.success) return { reason: 'NoInstanceId', detail: 'data is not an object' };
   const record = data.data;
-  if (record.eventName === undefined || !CREATE_CALLS.includes(record.eventName)) {
+  const roleChange = (ROLE_CHANGE_CALLS as readonly string[]).includes(record.eventName ?? '');
+  if (record.eventName === undefined || (!CREATE_CALLS.includes(record.eventName) && !roleChange)) {
     return {
       reason: 'UnsupportedApiCall',
-      detail: `API call ${JSON.stringify(record.eventName)} does not create instances (handled: ${CREATE_CALLS.join(', ')})`,
+      detail: `API call ${JSON.stringify(record.eventName)} neither creates instances nor changes their role (handled: ${[...CREATE_CALLS, ...ROLE_CHANGE_CALLS].join(', ')})`,
     };
   }
   if (record.serviceName !== undefined && record.serviceName.toLowerCase() !== 'ecs') {
@@ -270,9 +287,10 @@ function fromActionTrail(event: CloudEvent): Extraction {
   if (record.errorCode !== undefined && record.errorCode !== null && record.errorCode !== '') {
     return {
       reason: 'FailedApiCall',
-      detail: `${record.eventName} failed with ${JSON.stringify(record.errorCode)}; no instance was created`,
+      detail: `${record.eventName} failed with ${JSON.stringify(record.errorCode)}; ${roleChange ? 'no role was changed' : 'no instance was created'}`,
     };
   }
+  if (roleChange) return fromRoleChange(event, record, record.eventName as RoleChangeCall);
   const ids = actionTrailInstanceIds(record.responseElements, record.referencedResources);
   if (ids.length === 0) {
     return { reason: 'NoInstanceId', detail: `the ${record.eventName} record names no instance id` };
@@ -282,6 +300,59 @@ function fromActionTrail(event: CloudEvent): Extraction {
     return { reason: 'NoRegion', detail: 'no aliyunregionid or data.acsRegion in the event' };
   }
   return ids.map((instanceId) => ({ instanceId, regionId, source: event.source, eventId: event.id }));
+}
+
+/**
+ * A DetachInstanceRamRole / AttachInstanceRamRole record. The instances are `requestParameters.InstanceIds`
+ * (the API's JSON array text, e.g. `["i-bp67acfmxazb4p****"]`; a list or comma-separated text read too),
+ * else `referencedResources["ACS::ECS::Instance"]`; the role is `requestParameters.RamRoleName`; the caller
+ * `userIdentity.userName` (`<role>:<session>` for an assumed role), else `principalId` or `type`
+ * (ActionTrail event samples, test/fixtures/realEvents.ts).
+ */
+function fromRoleChange(event: CloudEvent, record: ActionTrailRecord, call: RoleChangeCall): Extraction {
+  const request = asRecord(parseMaybeJson(record.requestParameters));
+  const named = request?.['InstanceIds'];
+  const listed = Array.isArray(named)
+    ? named
+    : typeof named === 'string'
+      ? asArray(parseMaybeJson(named)).length > 0
+        ? asArray(parseMaybeJson(named))
+        : named.split(',').map((id) => id.trim())
+      : [];
+  let ids = [...new Set(listed.filter((id): id is string => typeof id === 'string' && INSTANCE_ID.test(id)))];
+  if (ids.length === 0) {
+    ids = asArray(asRecord(record.referencedResources)?.['ACS::ECS::Instance']).filter(
+      (id): id is string => typeof id === 'string' && INSTANCE_ID.test(id),
+    );
+  }
+  if (ids.length === 0) return { reason: 'NoInstanceId', detail: `the ${call} record names no instance id` };
+  const regionId = pickRegion(
+    event.aliyunregionid,
+    record.acsRegion,
+    typeof request?.['RegionId'] === 'string' ? request['RegionId'] : undefined,
+  );
+  if (regionId === undefined) {
+    return { reason: 'NoRegion', detail: 'no aliyunregionid or data.acsRegion in the event' };
+  }
+  const identity = asRecord(record.userIdentity);
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const principalId = text(identity?.['principalId']);
+  const caller = text(identity?.['userName']) ?? principalId ?? text(identity?.['type']) ?? 'unknown';
+  const roleName = text(request?.['RamRoleName']);
+  const userAgent = text(record.userAgent);
+  return {
+    changes: ids.map((instanceId) => ({
+      instanceId,
+      regionId,
+      call,
+      caller,
+      ...(principalId === undefined ? {} : { principalId }),
+      ...(roleName === undefined ? {} : { roleName }),
+      ...(userAgent === undefined ? {} : { userAgent }),
+      source: event.source,
+      eventId: event.id,
+    })),
+  };
 }
 
 /**

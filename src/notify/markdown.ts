@@ -53,6 +53,26 @@ export function renderNotificationMarkdown(event: NotificationEvent): { title: s
       const run = event.executionId ? ` runs as ${event.executionId}` : '';
       return { title, text: [`### ${title}`, `backlog of ${event.backlog}${run}.`].join('\n\n') };
     }
+    case 'eventpath.drift-detected':
+    case 'eventpath.drift-repaired': {
+      const repaired = event.type === 'eventpath.drift-repaired';
+      const title = `ecs-role-attach drift ${repaired ? 'repaired' : 'detected'}: ${event.instances.length} instances of ${event.ramRoleName} in ${event.regionId}`;
+      return {
+        title,
+        text: [
+          `### ${title}`,
+          ...event.instances
+            .slice(0, 20)
+            .map(
+              (i) =>
+                `- ${i.instanceId}: ${i.call}${i.roleName ? ` ${i.roleName}` : ''} by ${i.caller} — ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`,
+            ),
+          ...(event.type === 'eventpath.drift-detected' && event.command
+            ? [`to repair: \`${event.command}\``]
+            : []),
+        ].join('\n\n'),
+      };
+    }
     case 'sweep.finished': {
       const t = event.totals;
       const title = `ecs-role-attach sweep of ${event.role}: ${t.compliantAfter}/${t.evaluated} compliant`;

@@ -1,6 +1,6 @@
 /**
- * A local HTTP receiver on 127.0.0.1 for notification tests: records every request (path, query, JSON
- * body) and answers per path: 200 `{"errcode":0,"errmsg":"ok"}` by default, or what `answers` says.
+ * A local HTTP receiver on 127.0.0.1 for notification tests: records every request (path, query, headers,
+ * JSON body; `{}` for a body that is not JSON, e.g. an SDK's form-encoded call) and answers per path: 200 `{"errcode":0,"errmsg":"ok"}` by default, or what `answers` says.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
 }
 
@@ -36,7 +37,8 @@ export async function startReceiver(): Promise<Receiver> {
         method: request.method ?? '',
         path: url.pathname,
         query: url.searchParams,
-        body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+        headers: request.headers,
+        body: jsonOrEmpty(text),
       });
       const answer = answers.get(url.pathname) ?? { status: 200, body: '{"errcode":0,"errmsg":"ok"}' };
       response.writeHead(answer.status, { 'content-type': 'application/json' });
@@ -56,4 +58,12 @@ export async function startReceiver(): Promise<Receiver> {
         server.closeAllConnections(); // fetch keeps connections alive
       }),
   };
+}
+
+function jsonOrEmpty(text: string): Record<string, unknown> {
+  try {
+    return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    return {};
+  }
 }

@@ -19,6 +19,7 @@ import {
   EB_AT_DELETE_DISK_API_CALL,
   envelope,
   REAL_ACCOUNT_ID,
+  roleChangeRecord,
   stateChangeData,
 } from '../../fixtures/realEvents';
 import { apiCallEvent, otherEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../../helpers/events';
@@ -199,7 +200,7 @@ describe('s.yaml triggers', () => {
     expect(routed(otherEvent())).toBe(false);
   });
 
-  it('routes the real payloads (test/fixtures/realEvents.ts) and the decoder attaches their instances', () => {
+  it('routes the real payloads (test/fixtures/realEvents.ts) and the decoder takes their instances or role changes', () => {
     const accountId = '1690701234567830';
     const cases = [
       [
@@ -211,6 +212,17 @@ describe('s.yaml triggers', () => {
         true,
       ],
       [envelope('actiontrail:ActionTrail:ApiCall', EB_AT_DELETE_DISK_API_CALL, { id: 'r3' }), false],
+      ...(['DetachInstanceRamRole', 'AttachInstanceRamRole'] as const).map(
+        (eventName) =>
+          [
+            envelope(
+              'actiontrail:ActionTrail:ConsoleOperation',
+              roleChangeRecord({ eventName, instanceIds: ['i-bp1drift'], ramRoleName: 'OtherRole' }),
+              { id: `r-${eventName}` },
+            ),
+            true,
+          ] as const,
+      ),
       ...(['content', 'notification'] as const).map(
         (shape) =>
           [
@@ -225,7 +237,10 @@ describe('s.yaml triggers', () => {
     for (const [event, wanted] of cases) {
       expect(routed(event)).toBe(wanted);
       const account = String(event['aliyunaccountid']);
-      if (wanted) expect(decodeInstanceEvents(event, { accountId: account }).instances).toHaveLength(1);
+      if (wanted) {
+        const decoded = decodeInstanceEvents(event, { accountId: account });
+        expect(decoded.instances.length + decoded.changes.length).toBe(1);
+      }
     }
     expect(REAL_ACCOUNT_ID).not.toBe(accountId);
   });

@@ -14,6 +14,7 @@ import {
   ECS_NOTIF_INSTANCE_ID,
   envelope,
   REAL_ACCOUNT_ID,
+  roleChangeRecord,
   stateChangeData,
 } from '../../fixtures/realEvents';
 import {
@@ -50,6 +51,7 @@ describe('decodeInstanceEvents', () => {
           state: 'Running',
         },
       ],
+      changes: [],
       ignored: [],
     });
   });
@@ -206,7 +208,11 @@ describe('decodeInstanceEvents', () => {
   });
 
   it('accepts an empty batch', () => {
-    expect(decodeInstanceEvents(Buffer.from('[]'), options)).toEqual({ instances: [], ignored: [] });
+    expect(decodeInstanceEvents(Buffer.from('[]'), options)).toEqual({
+      instances: [],
+      changes: [],
+      ignored: [],
+    });
   });
 
   it.each([
@@ -516,6 +522,7 @@ describe('decodeInstanceEvents on real payloads (test/fixtures/realEvents.ts)', 
           eventId: 'at-rec-1',
         },
       ],
+      changes: [],
       ignored: [],
     });
   });
@@ -560,4 +567,96 @@ describe('decodeInstanceEvents on real payloads (test/fixtures/realEvents.ts)', 
       ]);
     },
   );
+});
+
+describe('decodeInstanceEvents: role changes (ActionTrail DetachInstanceRamRole / AttachInstanceRamRole)', () => {
+  const real = { accountId: REAL_ACCOUNT_ID };
+  const decode = (record: unknown, id = 'rc-1', type = 'actiontrail:ActionTrail:ConsoleOperation') =>
+    decodeInstanceEvents(asFcEvent(envelope(type, record, { id })), real);
+
+  it('a console detach: instances from requestParameters.InstanceIds, the role, the caller and the user agent', () => {
+    const record = roleChangeRecord({
+      eventName: 'DetachInstanceRamRole',
+      instanceIds: ['i-bp67acfmxazb4pabcd', 'i-bp67acfmxazb5pabcd'],
+      ramRoleName: 'EcsAppRole',
+    });
+    expect(decode(record)).toEqual({
+      instances: [],
+      changes: ['i-bp67acfmxazb4pabcd', 'i-bp67acfmxazb5pabcd'].map((instanceId) => ({
+        instanceId,
+        regionId: 'cn-hangzhou',
+        call: 'DetachInstanceRamRole',
+        roleName: 'EcsAppRole',
+        caller: 'shami',
+        principalId: '201553751340157473',
+        userAgent: 'ecs.console.aliyun.com',
+        source: 'acs.ecs',
+        eventId: 'rc-1',
+      })),
+      ignored: [],
+    });
+  });
+
+  it('an SDK attach by an assumed role: the caller is <role>:<session>', () => {
+    const record = roleChangeRecord({
+      eventName: 'AttachInstanceRamRole',
+      instanceIds: ['i-bp1aaa'],
+      ramRoleName: 'OtherRole',
+      caller: 'assumed-role',
+    });
+    const [change] = decode(record, 'rc-2', 'actiontrail:ActionTrail:ApiCall').changes;
+    expect(change).toMatchObject({
+      call: 'AttachInstanceRamRole',
+      roleName: 'OtherRole',
+      caller: 'ops-automation:u1',
+      principalId: '343597926003931234:u1',
+      userAgent: expect.stringMatching(/^AlibabaCloud \(linux; x64\) Node\.js/),
+    });
+  });
+
+  it.each([
+    ['a comma-separated InstanceIds', 'i-bp1aaa, i-bp1bbb', ['i-bp1aaa', 'i-bp1bbb']],
+    ['a list', ['i-bp1aaa', 'i-bp1aaa'], ['i-bp1aaa']],
+    ['no InstanceIds: referencedResources', undefined, ['i-bp1ref']],
+  ])('instance ids from %s', (_what, instanceIds, expected) => {
+    const record = roleChangeRecord({ eventName: 'DetachInstanceRamRole', instanceIds: ['i-bp1ref'] });
+    const requestParameters: Record<string, unknown> = { ...record.requestParameters };
+    if (instanceIds === undefined) delete requestParameters['InstanceIds'];
+    else requestParameters['InstanceIds'] = instanceIds;
+    expect(decode({ ...record, requestParameters }).changes.map((c) => c.instanceId)).toEqual(expected);
+  });
+
+  it.each([
+    ['a failed call', { errorCode: 'InvalidRamRole.NotAttached' }, 'FailedApiCall', /no role was changed/],
+    [
+      'no instance id',
+      { referencedResources: {}, requestParameters: { RegionId: 'cn-hangzhou' } },
+      'NoInstanceId',
+      /names no instance id/,
+    ],
+  ])('%s is ignored', (_what, override, reason, detail) => {
+    const record = {
+      ...roleChangeRecord({ eventName: 'DetachInstanceRamRole', instanceIds: ['i-bp1aaa'] }),
+      ...override,
+    };
+    const decoded = decode(record);
+    expect(decoded.changes).toEqual([]);
+    expect(decoded.ignored).toEqual([
+      expect.objectContaining({ reason, detail: expect.stringMatching(detail) }),
+    ]);
+  });
+
+  it('a change and a creation of one invocation are both kept (the engine decides)', () => {
+    const batch = [
+      envelope('actiontrail:ActionTrail:ConsoleOperation', AT_REC_RUN_INSTANCES_CONSOLE, { id: 'a' }),
+      envelope(
+        'actiontrail:ActionTrail:ConsoleOperation',
+        roleChangeRecord({ eventName: 'DetachInstanceRamRole', instanceIds: ['i-bp12uqx3r5o21mj0trru'] }),
+        { id: 'b' },
+      ),
+    ];
+    const decoded = decodeInstanceEvents(batch, real);
+    expect(decoded.instances.map((i) => i.instanceId)).toEqual(['i-bp12uqx3r5o21mj0trru']);
+    expect(decoded.changes.map((c) => c.instanceId)).toEqual(['i-bp12uqx3r5o21mj0trru']);
+  });
 });

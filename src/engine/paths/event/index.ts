@@ -4,6 +4,7 @@
  * - `remediate.ts`: one region's instances, classify -> write -> reattempt -> summarise;
  * - `breaker.ts`: the breaker and backlog documents, their arithmetic and the lock policy;
  * - `resume.ts`: `resume-events`, the backlog as a batch execution;
+ * - `drift.ts`: role changes by ActionTrail (report or repair); `invocation.ts`: one invocation, all regions;
  * - `settings.ts`: defaults, settings, dependencies, the summary; `roleChecks.ts`: the GetRole memo.
  */
 export {
@@ -13,7 +14,23 @@ export {
   eventPathKeys,
   tallyBreaker,
 } from './breaker.js';
-export { groupByRegion, remediateInstances, remediateRegions } from './remediate.js';
+export {
+  DRIFT_MODES,
+  type DriftMode,
+  type DriftPolicy,
+  type DriftRecord,
+  ROLE_CHANGE_CALLS,
+  type RoleChange,
+  type RoleChangeCall,
+  TOOL_USER_AGENT,
+} from './drift.js';
+export {
+  DEFAULT_DRIFT_POLICY,
+  type InvocationEvents,
+  type InvocationSummary,
+  remediateRegions,
+} from './invocation.js';
+export { groupByRegion, remediateInstances } from './remediate.js';
 export { type ResumeEventsResult, type ResumeEventsSettings, resumeEventPath } from './resume.js';
 export { memoizeRoleChecks } from './roleChecks.js';
 export * from './settings.js';

@@ -42,7 +42,6 @@ import {
   type EventPathSummary,
   emptySummary,
   isNotYetAttachable,
-  mergeSummaries,
 } from './settings.js';
 
 /**
@@ -72,7 +71,7 @@ export async function remediateInstances(
   }
   const threshold = settings.breakerThreshold ?? EVENT_PATH_DEFAULTS.breakerThreshold;
 
-  const classified = await classify(regionId, ids, label, deps, settings);
+  const classified = await classifyInstances(regionId, ids, label, deps, settings);
   if ('unusable' in classified) {
     // Every instance would fail the same way: count them against the breaker (which then queues them
     // for `resume-events` once the role is fixed) instead of failing the invocation over and over.
@@ -111,14 +110,14 @@ export async function remediateInstances(
 }
 
 /** The writes of one (role, policy). */
-interface WriteGroup {
+export interface WriteGroup {
   context: ChunkContext;
   attach: string[];
   /** Instance id -> the role it bears now (replace). */
   replace: Map<string, string>;
 }
 
-interface Classified {
+export interface Classified {
   /** Outcomes known without a write (skips, already attached, conflicts), in plan order. */
   decided: InstanceOutcome[];
   /** AttachInstanceRamRole takes one role and one policy per call: one group of writes per assignment. */
@@ -132,7 +131,7 @@ interface Classified {
  * DescribeInstances either), then the batch planner over the ids; returns what needs no write and the
  * write groups. An unusable role is returned, not thrown: it is every instance's outcome.
  */
-async function classify(
+export async function classifyInstances(
   regionId: string,
   ids: string[],
   label: string,
@@ -365,23 +364,6 @@ function logInstance(
   const line = { instanceId, regionId, outcome, ...extra, ...(detail === undefined ? {} : { detail }) };
   if (outcome === 'Failed') logger.warn(line, 'event path instance');
   else logger.info(line, 'event path instance');
-}
-
-/**
- * One invocation: the instances of every region remediated concurrently (one {@link remediateInstances}
- * per region, with that region's dependencies), the summaries merged.
- */
-export async function remediateRegions(
-  instances: { instanceId: string; regionId: string }[],
-  depsOf: (regionId: string) => EventPathDeps,
-  settings: EventPathSettings,
-): Promise<EventPathSummary> {
-  const summaries = await Promise.all(
-    [...groupByRegion(instances)].map(([regionId, ids]) =>
-      remediateInstances(regionId, ids, depsOf(regionId), settings),
-    ),
-  );
-  return mergeSummaries(summaries);
 }
 
 /** Instance ids grouped by region, in first-seen order. */

@@ -1,5 +1,6 @@
 import { type BreakerState, eventPathKeys } from '../../../../src/engine/paths/event/breaker';
-import { remediateInstances, remediateRegions } from '../../../../src/engine/paths/event/remediate';
+import { remediateRegions } from '../../../../src/engine/paths/event/invocation';
+import { remediateInstances } from '../../../../src/engine/paths/event/remediate';
 import type { EventPathDeps, EventPathSettings } from '../../../../src/engine/paths/event/settings';
 import { silentLogger } from '../../../../src/engine/ports';
 import { VirtualClock } from '../../../helpers/clocks';
@@ -135,10 +136,12 @@ describe('remediateRegions', () => {
     ]);
     const regions: string[] = [];
     const summary = await remediateRegions(
-      [
-        { instanceId: 'i-t0000', regionId: 'cn-hangzhou' },
-        { instanceId: 'i-s0000', regionId: 'cn-shanghai' },
-      ],
+      {
+        instances: [
+          { instanceId: 'i-t0000', regionId: 'cn-hangzhou' },
+          { instanceId: 'i-s0000', regionId: 'cn-shanghai' },
+        ],
+      },
       (regionId) => {
         regions.push(regionId);
         return deps;

@@ -32,6 +32,8 @@ describe('loadFunctionConfig', () => {
       onConflict: 'skip',
       breakerThreshold: 5,
       notify: [],
+      drift: 'report',
+      driftIgnoreCallers: [],
       accountId: '1234567890123456',
       regionId: 'cn-hangzhou',
     });
@@ -46,6 +48,8 @@ describe('loadFunctionConfig', () => {
       EXCLUDE_TAG: 'keep-role, team=legacy',
       ON_CONFLICT: 'replace',
       BREAKER_THRESHOLD: '3',
+      DRIFT: 'repair',
+      DRIFT_IGNORE_CALLERS: ' terraform ,ops-automation:ci,, ',
     });
     expect(config).toMatchObject({
       state: { kind: 'oss', bucket: 'my-state-bucket', prefix: 'ecs-role-attach/prod' },
@@ -54,6 +58,8 @@ describe('loadFunctionConfig', () => {
       excludeTags: [{ key: 'keep-role' }, { key: 'team', value: 'legacy' }],
       onConflict: 'replace',
       breakerThreshold: 3,
+      drift: 'repair',
+      driftIgnoreCallers: ['terraform', 'ops-automation:ci'],
     });
   });
 
