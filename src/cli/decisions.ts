@@ -28,7 +28,7 @@ import { CLI_OWNER, cliLogger, engineDeps, isDeadLocalProcess, openStore } from 
 import type { CommonOptions } from './options.js';
 
 /** Where the decision goes: the store and endpoints of the command that takes it. */
-export interface DecisionOptions extends Pick<CommonOptions, 'state' | 'endpoint' | 'qps'> {
+export interface DecisionOptions extends Pick<CommonOptions, 'state' | 'endpoint' | 'qps' | 'logFormat'> {
   /** CloudFlow endpoint of the callback (default: `endpoint`, else CloudFlow in the execution's region). */
   flowEndpoint?: string;
   /** Lease holder of the decision and of the run after it. @default CLI_OWNER */
@@ -77,7 +77,7 @@ export async function takeDecision(
     const result = await controlStep(executionId, action, {
       store,
       clock: systemClock,
-      logger: cliLogger(),
+      logger: cliLogger(options),
       flow: createCloudFlowApi({
         regionId: process.env['ECS_ROLE_ATTACH_FLOW_REGION'] ?? record.parameters.regionId,
         ...(endpoint === undefined ? {} : { endpoint }),
@@ -123,7 +123,7 @@ export async function takeParentDecision(
   const result = await controlOrganizationStep(organizationId, action, {
     store,
     clock: systemClock,
-    logger: cliLogger(),
+    logger: cliLogger(options),
     flow: createCloudFlowApi({ regionId, ...(endpoint === undefined ? {} : { endpoint }) }),
     owner: options.owner ?? CLI_OWNER,
     canTakeOver: isDeadLocalProcess,

@@ -4,7 +4,6 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import pino from 'pino';
 import { createCloudApis } from '../cloud/clients.js';
 import type { CredentialSource } from '../cloud/credentials.js';
 import { parseQps } from '../cloud/limiter.js';
@@ -13,6 +12,7 @@ import { parseSinks } from '../inputs/notify.js';
 import { createNotifier, type HttpNotifier } from '../notify/sinks.js';
 import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
 import { type CommonOptions, DEFAULT_STATE_DIR, repeatedFlags } from './options.js';
+import { createCliLogger } from './terminal.js';
 
 /** One notifier per command invocation (its flags object), so that every engine call shares it. */
 const notifiers = new WeakMap<CommonOptions, HttpNotifier | undefined>();
@@ -52,12 +52,12 @@ export function openStore(options: CommonOptions): ObjectExecutionStore {
   );
 }
 
-/** Structured logs go to stderr (warnings and errors by default; LOG_LEVEL=info for more). */
-export function cliLogger(): Logger {
-  return pino(
-    { level: process.env['LOG_LEVEL'] ?? 'warn', base: null, redact: ['accessKeySecret', 'securityToken'] },
-    pino.destination(2),
-  );
+/**
+ * Logs go to stderr (warnings and errors by default; LOG_LEVEL=info for more): readable lines above the
+ * progress bar on a terminal, pino JSON lines otherwise or with `--log-format json` (see terminal.ts).
+ */
+export function cliLogger(options: Pick<CommonOptions, 'logFormat'> = {}): Logger {
+  return createCliLogger(options.logFormat === undefined ? {} : { logFormat: options.logFormat });
 }
 
 /** Engine dependencies for one region, from flags: endpoint override, per-action QPS, state store. */
@@ -68,7 +68,7 @@ export function engineDeps(
   /** Another account's credential (organization scope); default: the default credential chain. */
   credential?: CredentialSource,
 ): EngineDeps {
-  const logger = cliLogger();
+  const logger = cliLogger(options);
   const cloud = createCloudApis({
     regionId,
     ...(credential === undefined ? {} : { credential }),

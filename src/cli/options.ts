@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { InvalidInputError, type RoleRules, RULES_LABEL } from '../engine/index.js';
 import { parseRoleRulesAs } from '../inputs/rules.js';
+import { LOG_FORMATS } from './terminal.js';
 
-/** The flags every command that reads or drives executions takes: --state, --endpoint, --qps, --output, --quiet. */
+/** The flags every command that reads or drives executions takes: --state, --endpoint, --qps, --output, --quiet, --log-format. */
 export function addCommonOptions(command: Command): Command {
   return command
     .option(
@@ -20,7 +21,13 @@ export function addCommonOptions(command: Command): Command {
     )
     .option('--qps <list>', 'per-action calls per second, e.g. AttachInstanceRamRole=20,DescribeInstances=10')
     .addOption(new Option('--output <format>', 'text or json').default('text'))
-    .option('--quiet', 'no progress output');
+    .option('--quiet', 'no progress output')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'warnings and errors on stderr as readable text lines (default on a terminal) or pino json lines (default otherwise)',
+      ).choices(LOG_FORMATS),
+    );
 }
 
 /** Default state directory, overridden by `--state` or `ECS_ROLE_ATTACH_STATE`. */
@@ -34,6 +41,8 @@ export interface CommonOptions {
   output?: string;
   qps?: string;
   quiet?: boolean;
+  /** `--log-format`: text or json (default: text on a terminal, json otherwise). */
+  logFormat?: string;
   /** `--notify` sinks (commands that take it: run, resume, retry, cancel, sweep). */
   notify?: string[];
 }

@@ -84,7 +84,7 @@ export function organizationFlags(
 export function organizationApis(options: CommonOptions): OrganizationApis {
   return createOrganizationApis({
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    logger: cliLogger(),
+    logger: cliLogger(options),
   });
 }
 
@@ -99,7 +99,7 @@ export function organizationDeps(
     store,
     clock: systemClock,
     random: Math.random,
-    logger: cliLogger(),
+    logger: cliLogger(options),
     owner: CLI_OWNER,
     canTakeOver: isDeadLocalProcess,
     accountDeps: async (account, organizationId) => {

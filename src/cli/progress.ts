@@ -10,6 +10,7 @@
 import { SingleBar } from 'cli-progress';
 import type { ExecutionProgress } from '../engine/index.js';
 import type { ProgressFactory } from './context.js';
+import { colorsEnabled, type LiveLine, screenFor } from './terminal.js';
 
 /** Defaults, in one place. */
 export const PROGRESS_DEFAULTS = {
@@ -34,21 +35,24 @@ export interface ProgressReporter {
   finish(): void;
 }
 
-/** A cli-progress bar whose redraw timer never keeps the process alive (the engine may pause). */
-class UnrefBar extends SingleBar {
+/**
+ * A cli-progress bar whose redraw timer never keeps the process alive (the engine may pause), and that
+ * can be drawn again below a log line printed over it ({@link LiveLine}).
+ */
+class UnrefBar extends SingleBar implements LiveLine {
   public override render(): void {
     super.render();
     (this as unknown as { timer?: { unref?: () => void } | null }).timer?.unref?.();
   }
-}
 
-/** Whether colours are allowed: a TTY, and `NO_COLOR` unset or empty (https://no-color.org). */
-export function colorsEnabled(
-  stream: { isTTY?: boolean },
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): boolean {
-  const noColor = env['NO_COLOR'];
-  return stream.isTTY === true && (noColor === undefined || noColor === '');
+  public redraw(): void {
+    const internals = this as unknown as { terminal: { cursorSave(): void }; lastDrawnString: string | null };
+    // stop() moves the cursor back to where start() saved it: save the bar's new line instead, so that
+    // the log lines above it are not overwritten by what follows the bar.
+    internals.terminal.cursorSave();
+    internals.lastDrawnString = null;
+    this.render();
+  }
 }
 
 /** Creates a reporter for `options.stream`. */
@@ -173,6 +177,7 @@ class BarReporter implements ProgressReporter {
       });
       this.#bars.set(progress.executionId, bar);
       bar.start(progress.total, progress.done, payload);
+      screenFor(this.stream).setLive(bar);
     } else bar.update(progress.done, payload);
     // The engine stops after this update (done, or MaxErrors exceeded): end the line now so that the
     // report that follows starts on a fresh line.
@@ -184,7 +189,10 @@ class BarReporter implements ProgressReporter {
   }
 
   private stop(executionId: string): void {
-    this.#bars.get(executionId)?.stop();
+    const bar = this.#bars.get(executionId);
+    if (!bar) return;
+    screenFor(this.stream).setLive(undefined);
+    bar.stop();
     this.#bars.delete(executionId);
   }
 

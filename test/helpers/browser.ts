@@ -6,8 +6,8 @@
  * Without the binary the browser tests are skipped with {@link CHROMIUM_MISSING}, except under CI
  * (`CI` set), where a missing browser fails them: CI installs it, so its absence is a broken setup.
  */
-import { accessSync, constants } from 'node:fs';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { describeWithTool, findExecutable } from './tools';
 
 /** Where Debian puts the binary (`apt-get install -y chromium`). */
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -15,15 +15,7 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 /** The Chromium binary to drive, or undefined when none is installed. */
 export function findChromium(): string | undefined {
   const configured = process.env['CHROMIUM_PATH'];
-  for (const path of configured ? [configured] : CANDIDATES) {
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
+  return findExecutable(configured ? [configured] : CANDIDATES);
 }
 
 export const CHROMIUM_MISSING =
@@ -34,22 +26,7 @@ export const CHROMIUM_MISSING =
  * under CI a missing binary is a failure.
  */
 export function describeWithChromium(name: string, body: (chromium: string) => void): void {
-  const chromium = findChromium();
-  if (chromium) {
-    describe(name, () => body(chromium));
-    return;
-  }
-  if (process.env['CI']) {
-    describe(name, () => {
-      it('has Chromium to run in', () => {
-        throw new Error(`${CHROMIUM_MISSING} CI must have it.`);
-      });
-    });
-    return;
-  }
-  process.stderr.write(`${CHROMIUM_MISSING}\n`);
-  // biome-ignore lint/suspicious/noSkippedTests: issue #15 asks for a skip naming the install command on machines without Chromium (CI fails instead, above).
-  describe.skip(`${name} (${CHROMIUM_MISSING})`, () => body(''));
+  describeWithTool({ path: findChromium(), missing: CHROMIUM_MISSING }, name, body);
 }
 
 /** A headless Chromium (no sandbox: tests run as root in CI). Remember `close()`. */

@@ -4,12 +4,8 @@
  */
 import { PassThrough } from 'node:stream';
 import type { CommandContext } from '../../../src/cli/main';
-import {
-  colorsEnabled,
-  createProgressFactory,
-  createProgressReporter,
-  progressLine,
-} from '../../../src/cli/progress';
+import { createProgressFactory, createProgressReporter, progressLine } from '../../../src/cli/progress';
+import { colorsEnabled } from '../../../src/cli/terminal';
 import type { ExecutionProgress } from '../../../src/engine/execution/index';
 
 function capture(isTTY: boolean): {
