@@ -40,7 +40,7 @@ import {
 import { readStoredPlan } from '../../src/inputs/plan.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { createNotifier } from '../../src/notify/sinks.js';
-import { openExecutionStore } from '../../src/store/index.js';
+import { type ObjectExecutionStore, openExecutionStore } from '../../src/store/index.js';
 import { type FunctionConfig, loadFunctionConfig } from './config.js';
 
 /** The FC 3.0 context fields the functions read (research/function-compute.md §4.2). */
@@ -64,7 +64,8 @@ export interface RuntimeOverrides {
 
 export interface FunctionRuntime {
   config: FunctionConfig;
-  store: ExecutionStore;
+  /** The state store (it also keeps the exported reports, `reports/<id>.{json,csv,html}`). */
+  store: ObjectExecutionStore;
   clock: Clock;
   random: RandomSource;
   logger: Logger;

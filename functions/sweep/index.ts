@@ -6,7 +6,8 @@
  * execution (never overlapping a running or waiting sweep of the same region and role), logs the
  * compliance summary as one structured line and returns the report. With `"accounts"` (and optionally
  * `excludeAccounts`, `assumeRole`, `includeManagement`, `accountConcurrency`) it sweeps every (account,
- * region) of the Resource Directory scope as one parent execution instead.
+ * region) of the Resource Directory scope as one parent execution instead. Every region execution that
+ * ended or paused (or the parent) leaves its reports in the state store, `reports/<executionId>.{json,csv,html}`.
  */
 
 import {
@@ -17,6 +18,7 @@ import {
   timerSweep,
 } from '../../src/engine/index.js';
 import { decodeTimerEvent } from '../../src/inputs/events.js';
+import { storeSweepReports } from '../../src/report/index.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
@@ -34,6 +36,7 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
       owner: runtime.requestId,
       lockTtlMs: runtime.timeoutSeconds * 1000 * 2,
     });
+    await storeSweepReports(report, runtime.store, runtime.logger, new Date(runtime.clock.now()));
     return 'organizationId' in report ? report : runtime.withNotifications(report);
   };
 }

@@ -6,12 +6,14 @@
  * `{"executionId","action":"continue|retry|cancel"}` or `{"action":"resume-events","regionId"?}`.
  * With `accounts` in the plan's params (organization scope), the execution is a parent (`org-…`) whose
  * children, one per (member account, region), the same steps drive. Returns the small flow state
- * `{executionId, status, counts}` (plus control details).
+ * `{executionId, status, counts}` (plus control details). A `step` that ends or pauses the execution (or
+ * parent) leaves its reports in the state store, `reports/<executionId>.{json,csv,html}`.
  */
 import { answerWorkflow, decodeWorkflowRequest, stepBudgetMs } from '../../src/engine/index.js';
 import { splitWorkflowInput } from '../../src/inputs/events.js';
 import { parseExecutionInput } from '../../src/inputs/parameters.js';
 import { planReferenceOf } from '../../src/inputs/plan.js';
+import { storeReportsAfterStep } from '../../src/report/index.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
@@ -38,7 +40,10 @@ export function createHandler(overrides: RuntimeOverrides = {}) {
       owner: `fc:${runtime.requestId}`,
       deadline: (budgetMs?: number) => runtime.deadline(budgetMs ?? stepBudgetMs(runtime.timeoutSeconds)),
     };
-    return runtime.withNotifications(await answerWorkflow(request, plan, ports));
+    const answer = await answerWorkflow(request, plan, ports);
+    if (request.action === 'step')
+      await storeReportsAfterStep(answer, runtime.store, runtime.logger, new Date(runtime.clock.now()));
+    return runtime.withNotifications(answer);
   };
 }
 

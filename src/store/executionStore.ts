@@ -9,6 +9,7 @@
  * executions/<id>/journal/<seq>.json  JournalEntry, seq zero-padded to 10 digits (lexicographic = numeric)
  * locks/<name>.json                   { owner, acquiredAt, expiresAt }
  * docs/<key>.json                     any small JSON document
+ * reports/<name>                      exported reports (`<execution id>.json|csv|html`), written by the functions
  * ```
  */
 import {
@@ -257,6 +258,16 @@ export class ObjectExecutionStore implements ExecutionStore {
     await this.storage.putObject(documentKey(key), toJson(value));
   }
 
+  /** Writes (or replaces) the exported report `reports/<name>`, e.g. `exec-….csv`; any text. */
+  public async putReport(name: string, body: string): Promise<void> {
+    await this.storage.putObject(reportKey(name), body);
+  }
+
+  /** The exported report `reports/<name>`, or undefined when none was written. */
+  public async getReport(name: string): Promise<string | undefined> {
+    return this.storage.getObject(reportKey(name));
+  }
+
   /** The journal seqs stored for an execution, ascending. */
   private async journalSeqs(id: string): Promise<number[]> {
     const names = await this.storage.listKeys(`executions/${id}/journal/`);
@@ -311,6 +322,11 @@ export function lockKey(name: string, generation: number): string {
 /** docs/<key>.json; `key` may have `/`-separated segments. */
 export function documentKey(key: string): string {
   return `docs/${checkPath('document key', key)}.json`;
+}
+
+/** reports/<name> (one segment) */
+export function reportKey(name: string): string {
+  return `reports/${checkSegment('report name', name)}`;
 }
 
 function checkPath(field: string, value: string): string {

@@ -17,6 +17,12 @@ import {
   sweepParameters,
   type TargetsSpec,
 } from '../../engine/index.js';
+import {
+  loadReportDocument,
+  reportFiles,
+  sweepReportDocument,
+  writeReportFiles,
+} from '../../report/index.js';
 import type { CommandContext } from '../context.js';
 import { engineDeps, openStore, withNotifications } from '../deps.js';
 import { EXIT_CODES, guard } from '../exit.js';
@@ -49,6 +55,7 @@ interface SweepOptions extends CommonOptions, OrganizationOptions {
   mode?: string;
   fix?: string;
   maxTargets?: string;
+  report?: string[];
 }
 
 /** Registers `sweep`. */
@@ -73,6 +80,11 @@ export function registerSweepCommand(program: Command, context: CommandContext):
           'per region, refuse to write to more instances than this (default 1000 for {"Type":"All"}, 100 with replace)',
         )
         .option(
+          '--report <file>',
+          'also write the export of the sweep to this file: .json, .csv (one row per instance) or .html (repeatable)',
+          (value: string, previous: string[] = []) => [...previous, value],
+        )
+        .option(
           '--fix <list>',
           'also remediate the sources in the same run: templates, metadata, or templates,metadata (default: report them only)',
         ),
@@ -85,6 +97,7 @@ Examples:
   $ ecs-role-attach sweep --region cn-hangzhou,cn-shanghai --role EcsAppRole
   $ ecs-role-attach sweep --region cn-hangzhou --rules rules.yaml
   $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole --fix templates,metadata
+  $ ecs-role-attach sweep --region cn-hangzhou,cn-shanghai --role EcsAppRole --report sweep.csv --report sweep.html
   $ ecs-role-attach sweep --region cn-hangzhou --role EcsAppRole \\
       --targets '{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}' --output json
   $ ecs-role-attach sweep --accounts all --region cn-hangzhou,cn-shanghai --role EcsAppRole
@@ -98,6 +111,7 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
       guard(context, async () => {
         const format = outputFormat(options.output);
         const request = sweepRequest(options);
+        const files = reportFiles(options.report ?? [], '--report');
         const organization = organizationFlags(options);
         if (organization) {
           const apis = organizationApis(options);
@@ -111,6 +125,8 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
             }),
             organizationDeps(options, apis, context),
           );
+          if (files.length > 0)
+            writeReportFiles(files, await loadReportDocument(report.organizationId, openStore(options)));
           return printOrganizationReport(context, report, format);
         }
         const store = openStore(options);
@@ -125,6 +141,7 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
         } finally {
           reporter?.finish();
         }
+        if (files.length > 0) writeReportFiles(files, await sweepReportDocument(report, store));
         const told = await withNotifications(options, report);
         const n = told.notifications;
         context.stdout.write(

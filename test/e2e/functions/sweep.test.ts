@@ -8,8 +8,10 @@ import type { EmulatorHandle } from '../../../src/emulator/index';
 import { type OrganizationReport, RULES_LABEL, type SweepReport } from '../../../src/engine/index';
 import { sweepLockName } from '../../../src/engine/paths/sweep';
 import type { Logger } from '../../../src/engine/ports';
+import type { ReportDocument } from '../../../src/report/index';
 import { FsExecutionStore } from '../../../src/store/index';
 import { fleetId, tempState } from '../../helpers/cli';
+import { csvObjects } from '../../helpers/csv';
 import {
   admin,
   DESIGNATED_ROLE,
@@ -76,7 +78,8 @@ describe('sweep handler', () => {
   it('sweeps every region of the payload and logs one compliance line', async () => {
     emulator = await startTestEmulator();
     const logger = recordingLogger();
-    const handler = createHandler({ env: env(tempState()), logger });
+    const state = tempState();
+    const handler = createHandler({ env: env(state), logger });
     const report = (await handler(
       buffer({
         regions: ['cn-hangzhou', 'cn-shanghai'],
@@ -107,6 +110,33 @@ describe('sweep handler', () => {
       ],
     });
     expect(JSON.stringify(logger.lines)).not.toContain(TEST_CREDENTIALS.plain.accessKeySecret);
+
+    // Each region's execution left its reports in the state store, matching what the sweep found.
+    const store = new FsExecutionStore(state);
+    for (const region of report.regions) {
+      const id = region.executionId!;
+      const rows = csvObjects((await store.getReport(`${id}.csv`))!);
+      const world = emulator.instances(region.regionId).map((i) => i.InstanceId);
+      expect(rows.map((r) => r.instance).sort()).toEqual([...world].sort());
+      const count = (outcome: string) => rows.filter((r) => r.outcome === outcome).length;
+      expect([count('AlreadyAttached'), count('Attached'), count('Failed')]).toEqual([
+        region.compliant,
+        region.attachedNow,
+        region.failed.length,
+      ]);
+      for (const failed of region.failed) {
+        expect(rows.find((r) => r.instance === failed.instanceId)).toMatchObject({
+          outcome: 'Failed',
+          reason: failed.code,
+        });
+      }
+      const json = JSON.parse((await store.getReport(`${id}.json`))!) as ReportDocument;
+      expect(json).toMatchObject({ kind: 'execution', id, status: region.status });
+      expect(json.instances).toHaveLength(rows.length);
+      const page = (await store.getReport(`${id}.html`))!;
+      expect(page.startsWith('<!doctype html>')).toBe(true);
+      expect(page).toContain(`<title>ecs-role-attach report: ${id}</title>`);
+    }
   });
 
   it('a payload with role rules gives each instance its rule role and logs compliance per rule', async () => {
@@ -193,7 +223,8 @@ describe('sweep handler at organization scope', () => {
   it('a payload naming accounts sweeps every member and region as one parent execution', async () => {
     emulator = await startTestEmulator({ fleet: organizationFleet() });
     const logger = recordingLogger();
-    const handler = createHandler({ env: env(tempState()), logger });
+    const state = tempState();
+    const handler = createHandler({ env: env(state), logger });
     const report = (await handler(
       buffer({
         regions: ['cn-hangzhou', 'cn-beijing'],
@@ -221,6 +252,21 @@ describe('sweep handler at organization scope', () => {
       organizationId: report.organizationId,
       status: 'Success',
     });
+    // The parent's report in the state store: every swept member instance, each row with its account.
+    const rows = csvObjects((await new FsExecutionStore(state).getReport(`${report.organizationId}.csv`))!);
+    for (const accountId of MEMBER_IDS.slice(0, 2)) {
+      const world = emulator
+        .instances(undefined, accountId)
+        .filter((i) => i.RegionId !== 'cn-shanghai')
+        .map((i) => i.InstanceId);
+      expect(
+        rows
+          .filter((r) => r.account === accountId)
+          .map((r) => r.instance)
+          .sort(),
+      ).toEqual(world.sort());
+    }
+    expect(rows).toHaveLength(12);
   });
 
   it('refuses organization keys without accounts, and files, before any call', async () => {

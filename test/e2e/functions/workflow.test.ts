@@ -11,8 +11,10 @@ import * as path from 'node:path';
 import Credential, { Config as CredentialConfig } from '@alicloud/credentials';
 import { createHandler } from '../../../functions/workflow/index';
 import type { EmulatorHandle } from '../../../src/emulator';
+import type { ReportDocument } from '../../../src/report/index';
 import { openExecutionStore } from '../../../src/store';
 import { SteppingClock } from '../../helpers/clocks';
+import { csvObjects } from '../../helpers/csv';
 import { admin, DESIGNATED_ROLE, startTestEmulator, TEST_CREDENTIALS } from '../../helpers/emulator';
 import { asFcEvent } from '../../helpers/events';
 import { CapturingLogger, fcContext, setFunctionEnv } from '../../helpers/fcContext';
@@ -105,6 +107,19 @@ describe.each([{ store: 'fs' as const }, { store: 'oss' as const }])(
       expect(pending.body).toEqual({ action: 'await', executionId, taskToken: pending.taskToken });
       expect((await openStore().load(executionId)).record.status).toBe('Waiting');
       expect(roleOf('i-wf02')).toBe('');
+      // The paused execution's report is in the state store for the operator to decide on.
+      const outcomes = async () =>
+        csvObjects((await openStore().getReport(`${executionId}.csv`))!).map((r) => [
+          r.instance,
+          r.batch,
+          r.outcome,
+          r.reason,
+        ]);
+      expect(await outcomes()).toEqual([
+        ['i-wf01', '1', 'Attached', ''],
+        ['i-wf02', '2', 'Failed', 'InvalidParameter.RamRole'],
+        ['i-wf03', '2', expect.stringMatching(/^(Attached|Pending)$/), ''],
+      ]);
 
       emulator.setFaults({ instanceErrors: { 'i-wf02': null } });
       await operatorDecides(interpreter, executionId, 'continue');
@@ -124,6 +139,15 @@ describe.each([{ store: 'fs' as const }, { store: 'oss' as const }])(
       expect(record.counts).toMatchObject({ attached: 2, failed: 1, pending: 0 });
       expect(roleOf('i-wf01')).toBe(DESIGNATED_ROLE);
       expect(roleOf('i-wf03')).toBe(DESIGNATED_ROLE);
+      // The final step replaced it with the finished execution's report.
+      expect(await outcomes()).toEqual([
+        ['i-wf01', '1', 'Attached', ''],
+        ['i-wf02', '2', 'Failed', 'InvalidParameter.RamRole'],
+        ['i-wf03', '2', 'Attached', ''],
+      ]);
+      const json = JSON.parse((await openStore().getReport(`${executionId}.json`))!) as ReportDocument;
+      expect(json).toMatchObject({ kind: 'execution', id: executionId, status: 'Success' });
+      expect(await openStore().getReport(`${executionId}.html`)).toContain('<h2 id="failures">');
     });
 
     it('ends as ExecutionCancelled when the operator cancels', async () => {

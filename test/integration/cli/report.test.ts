@@ -3,8 +3,11 @@
  * real SDKs against the emulator, checked row by row against `status --output json` (the execution's own
  * report), against the plan's batches, and for a parent `org-…` against each member's instances.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EmulatorHandle } from '../../../src/emulator/index';
-import type { ExecutionReport, OrganizationReport } from '../../../src/engine/index';
+import type { ExecutionReport, OrganizationReport, SweepReport } from '../../../src/engine/index';
 import type { ReportDocument } from '../../../src/report/index';
 import { CSV_COLUMNS } from '../../../src/report/index';
 import {
@@ -193,6 +196,64 @@ describe('ecs-role-attach report', () => {
     );
     expect(json.failuresByCode).toEqual([expect.objectContaining({ code: 'EntityNotExist.Role', count: 3 })]);
     expect(json.totals).toEqual({ instances: 18, Attached: 12, AlreadyAttached: 6 });
+  });
+
+  it('sweep --report writes the sweep of every region as CSV, HTML and JSON', async () => {
+    emulator = await startTestEmulator();
+    const state = tempState();
+    const dir = mkdtempSync(join(tmpdir(), 'era-sweep-report-'));
+    const files = ['sweep.csv', 'sweep.html', 'sweep.json'].map((name) => join(dir, name));
+    const swept = await runCli([
+      'sweep',
+      '--region',
+      'cn-hangzhou,cn-shanghai',
+      '--role',
+      DESIGNATED_ROLE,
+      ...files.flatMap((file) => ['--report', file]),
+      ...emulatorFlags(emulator, state),
+      '--output',
+      'json',
+      '--quiet',
+    ]);
+    const sweep = swept.json<SweepReport>();
+    const rows = csvObjects(readFileSync(files[0]!, 'utf8'));
+    for (const region of sweep.regions) {
+      const mine = rows.filter((r) => r.region === region.regionId);
+      expect(mine.every((r) => r.execution === region.executionId)).toBe(true);
+      expect(mine.map((r) => r.instance).sort()).toEqual(
+        emulator
+          .instances(region.regionId)
+          .map((i) => i.InstanceId)
+          .sort(),
+      );
+      expect(mine.filter((r) => r.outcome === 'Attached')).toHaveLength(region.attachedNow);
+      expect(mine.filter((r) => r.outcome === 'AlreadyAttached')).toHaveLength(region.compliant);
+    }
+    const json = JSON.parse(readFileSync(files[2]!, 'utf8')) as ReportDocument;
+    expect(json).toMatchObject({
+      kind: 'sweep',
+      id: DESIGNATED_ROLE,
+      status: swept.code === 0 ? 'Success' : 'Failed',
+    });
+    expect(json.executions.map((e) => e.executionId)).toEqual(sweep.regions.map((r) => r.executionId));
+    expect(json.instances).toHaveLength(rows.length);
+    expect(readFileSync(files[1]!, 'utf8')).toContain(
+      `<title>ecs-role-attach report: ${DESIGNATED_ROLE}</title>`,
+    );
+  });
+
+  it('sweep --report refuses a name it cannot write before any call', async () => {
+    emulator = await startTestEmulator();
+    const flags = [...emulatorFlags(emulator, tempState()), '--quiet'];
+    const sweep = (file: string) =>
+      runCli(['sweep', '--region', 'cn-hangzhou', '--role', DESIGNATED_ROLE, '--report', file, ...flags]);
+    const extension = await sweep(join(tmpdir(), 'sweep.xlsx'));
+    expect(extension.code).toBe(2);
+    expect(extension.stderr).toMatch(/--report must name a file ending in \.json, \.csv or \.html/);
+    const directory = await sweep(join(tmpdir(), 'no-such-dir-era', 'sweep.csv'));
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toMatch(/--report must name a file in an existing, writable directory/);
+    expect(emulator.stats().calls).toEqual({});
   });
 
   it('refuses an unknown format (exit 2) and names a missing execution (exit 1)', async () => {
