@@ -6,13 +6,14 @@
  *
  * Pure: built from engine reports and plans the caller loaded ({@link ./load.ts}).
  */
-import type {
-  BatchStatus,
-  ExecutionCounts,
-  ExecutionPlan,
-  ExecutionReport,
-  Outcome,
-  ReportedInstance,
+import {
+  type BatchStatus,
+  type ExecutionCounts,
+  type ExecutionPlan,
+  type ExecutionReport,
+  type Outcome,
+  type ReportedInstance,
+  RULES_LABEL,
 } from '../engine/index.js';
 
 /** The formats of an export. */
@@ -36,7 +37,7 @@ export interface ReportRow {
   instanceId: string;
   /** Role rules: the rule that matched (absent for a one-role execution and for `Skipped/NoRule`). */
   rule?: string;
-  /** The role the instance should bear: its rule's, or the execution's. */
+  /** The role the instance should bear: its rule's, or the execution's (`''`: no rule matched it). */
   role: string;
   outcome: RowOutcome;
   /** `Skipped`: the reason (`Excluded`, `OtherRole`...); `Failed`: the error code. */
@@ -123,7 +124,8 @@ export function exportExecution(loaded: LoadedExecution): { execution: ReportExe
       accountId,
       regionId: report.regionId,
       executionId: report.executionId,
-      role: report.ramRoleName,
+      // With role rules the execution's role is the label `@rules`, no role: an unmatched instance has none.
+      role: report.ramRoleName === RULES_LABEL ? '' : report.ramRoleName,
       batch: batchOf.get(instance.instanceId),
       currentRole: currentRole.get(instance.instanceId),
     }),
