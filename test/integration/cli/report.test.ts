@@ -150,6 +150,7 @@ describe('ecs-role-attach report', () => {
       }),
     });
     const state = tempState();
+    const file = join(mkdtempSync(join(tmpdir(), 'era-org-report-')), 'org.csv');
     const swept = await runCli([
       'sweep',
       '--role',
@@ -158,6 +159,8 @@ describe('ecs-role-attach report', () => {
       ORG_REGIONS.join(','),
       '--accounts',
       'all',
+      '--report',
+      file,
       ...emulatorFlags(emulator, state),
       '--output',
       'json',
@@ -168,6 +171,8 @@ describe('ecs-role-attach report', () => {
 
     const csv = await runCli(['report', parent.organizationId, '--format', 'csv', '--state', state]);
     expect(csv.code).toBe(0);
+    // sweep --accounts --report wrote the same export as `report <org-id>`.
+    expect(readFileSync(file, 'utf8')).toBe(csv.stdout);
     const rows = csvObjects(csv.stdout);
     // Members 1 and 3 were swept (3 instances in each of 3 regions); member 2 could not be reached.
     for (const accountId of [MEMBER_IDS[0], MEMBER_IDS[2]]) {
