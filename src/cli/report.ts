@@ -10,10 +10,37 @@ export function printReport(
   options: Pick<CommonOptions, 'state' | 'endpoint'> = {},
 ): void {
   if (format === 'json') {
-    context.stdout.write(`${JSON.stringify(report)}\n`);
+    writeJsonReport(context.stdout, report);
     return;
   }
   context.stdout.write(renderReportText(report, options));
+}
+
+/** Instance lines per write of {@link writeJsonReport}. */
+const JSON_LINES_PER_WRITE = 1000;
+
+/**
+ * Writes `JSON.stringify(report)` and a newline, the same text, with the `instances` list written 1,000
+ * lines at a time: a 100,000-instance report is ~20 MB of JSON, which as one string (and its copy for the
+ * stream) would double the process's peak memory at its very end (docs/benchmarks.md §4b).
+ */
+export function writeJsonReport(out: Pick<NodeJS.WritableStream, 'write'>, report: ExecutionReport): void {
+  const instances = report.instances;
+  const marker = '\u0000instances\u0000';
+  const text = JSON.stringify(report, function (this: unknown, key, value: unknown) {
+    return this === report && key === 'instances' ? marker : value;
+  });
+  const at = text.indexOf(JSON.stringify(marker));
+  if (at === -1) {
+    out.write(`${text}\n`);
+    return;
+  }
+  out.write(`${text.slice(0, at)}[`);
+  for (let i = 0; i < instances.length; i += JSON_LINES_PER_WRITE) {
+    const lines = instances.slice(i, i + JSON_LINES_PER_WRITE).map((line) => JSON.stringify(line));
+    out.write(`${i === 0 ? '' : ','}${lines.join(',')}`);
+  }
+  out.write(`]${text.slice(at + JSON.stringify(marker).length)}\n`);
 }
 
 /**

@@ -104,7 +104,6 @@ export async function createExecution(
   const plan = options.plan ?? (await planExecution(executionId, parameters, deps));
   const overLimit = blastRadiusViolation(plan, parameters);
   if (overLimit && !options.dryRun) throw overLimit;
-  const outcomes = decidedOutcomes(plan);
   const record = newExecutionRecord(plan, {
     parameters,
     origin: options.origin,
@@ -130,6 +129,8 @@ export async function createExecution(
     );
   }
   if (!deps.store) throw new TypeError('createExecution needs a store unless dryRun is set');
+  // Built only for a stored execution: a dry run's report needs the predicted outcomes, not these.
+  const outcomes = decidedOutcomes(plan);
   await deps.store.create(record, plan);
   deps.logger.info(
     {

@@ -2,7 +2,7 @@
  * The readable status report: counts, batches, failures grouped by code with their instances, skips,
  * and the exact next command (with the flags to repeat) when paused.
  */
-import { renderReportText } from '../../../src/cli/report';
+import { renderReportText, writeJsonReport } from '../../../src/cli/report';
 import type { ExecutionReport } from '../../../src/engine/index';
 import { renderSweepText, type SweepReport } from '../../../src/engine/paths/sweep';
 
@@ -155,4 +155,30 @@ describe('renderSweepText', () => {
       'total: 10 evaluated, 8 bear EcsAppRole now (6 already, 2 attached now), 1 skipped, 1 failed',
     );
   });
+});
+
+describe('writeJsonReport', () => {
+  const written = (r: ExecutionReport) => {
+    const chunks: string[] = [];
+    writeJsonReport({ write: (chunk: string) => chunks.push(chunk) > 0 }, r);
+    return chunks;
+  };
+
+  it.each([0, 1, 999, 1000, 1001, 2500])(
+    'writes exactly JSON.stringify(report) plus a newline with %i instances, 1,000 lines per write',
+    (n) => {
+      const r = report({
+        instances: Array.from({ length: n }, (_, i) => ({
+          instanceId: `i-${i}`,
+          outcome: i % 3 ? 'Attached' : 'Skipped',
+          ...(i % 3 ? {} : { reason: 'Excluded', message: 'quote " and \\ and \u0000' }),
+        })),
+        // A nested "instances" key is left alone: only the report's own list is streamed.
+        warnings: ['instances'],
+      });
+      const chunks = written(r);
+      expect(chunks.join('')).toBe(`${JSON.stringify(r)}\n`);
+      expect(chunks).toHaveLength(2 + Math.ceil(n / 1000));
+    },
+  );
 });
