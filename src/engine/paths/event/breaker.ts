@@ -91,10 +91,12 @@ export function tallyBreaker(
   const next: BreakerState = { ...state };
   let opened: FailedOutcome | undefined;
   for (const outcome of outcomes.filter(isDecisive)) {
+    // Once a failure reaches the threshold the breaker is open from that outcome on: a later success in
+    // the same invocation does not reset the count, and the opener is the failure that reached it.
     if (outcome.outcome === 'Failed') {
       next.consecutiveFailures += 1;
-      if (next.state === 'closed' && next.consecutiveFailures >= threshold) opened = outcome;
-    } else if (next.state === 'closed') next.consecutiveFailures = 0;
+      if (!opened && next.state === 'closed' && next.consecutiveFailures >= threshold) opened = outcome;
+    } else if (next.state === 'closed' && !opened) next.consecutiveFailures = 0;
   }
   if (opened) {
     next.state = 'open';

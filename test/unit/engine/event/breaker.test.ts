@@ -53,7 +53,9 @@ describe('tallyBreaker (the breaker arithmetic)', () => {
     ${4}   | ${'K'}       | ${5}      | ${'closed'} | ${0}     | ${undefined}
     ${4}   | ${'R'}       | ${5}      | ${'closed'} | ${0}     | ${undefined}
     ${0}   | ${'F'}       | ${1}      | ${'open'}   | ${1}     | ${'i-f0'}
-    ${0}   | ${'FFFFFFF'} | ${5}      | ${'open'}   | ${7}     | ${'i-f6'}
+    ${0}   | ${'FFFFFFF'} | ${5}      | ${'open'}   | ${7}     | ${'i-f4'}
+    ${0}   | ${'FFFFFA'}  | ${5}      | ${'open'}   | ${5}     | ${'i-f4'}
+    ${3}   | ${'FFAF'}    | ${5}      | ${'open'}   | ${6}     | ${'i-f1'}
   `(
     'streak $streak + "$letters" at threshold $threshold -> $state with $failures failures (opened by $opener)',
     ({ streak, letters, threshold, state, failures, opener }) => {
