@@ -236,6 +236,17 @@ describe('sweep handler at organization scope', () => {
     )) as OrganizationReport;
     expect(report.status).toBe('Success');
     expect(report.totals).toMatchObject({ accounts: 2, children: 4, alreadyAttached: 4, attached: 8 });
+    // Each child reports its sources, read with its member's credentials (every instance in normal mode).
+    for (const account of report.accounts) {
+      for (const child of account.regions) {
+        expect(child.sources?.normalMetadataMode).toEqual(
+          emulator
+            .instances(child.regionId, account.accountId)
+            .map((i) => i.InstanceId)
+            .sort(),
+        );
+      }
+    }
     expect(report.leftOut.map((l) => l.reason)).toEqual([
       'the management account (add --include-management)',
       'excluded',
