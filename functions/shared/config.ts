@@ -8,29 +8,30 @@ import {
   type ConflictPolicy,
   DRIFT_MODES,
   type DriftMode,
+  EVENT_PATH_DEFAULTS,
   InvalidInputError,
+  PARAMETER_DEFAULTS,
   type RoleRules,
   RULES_LABEL,
 } from '../../src/engine/index.js';
+import {
+  checkAtom,
+  parseEndpoint,
+  parseQps,
+  parseTagFilter,
+  REGION_ID,
+  REGION_RULE,
+  ROLE_NAME,
+  ROLE_RULE,
+} from '../../src/inputs/atoms.js';
 import { type NotificationSink, parseSinks } from '../../src/inputs/notify.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { parseStoreReference } from '../../src/inputs/storeReference.js';
-import { parseTagFilter } from '../../src/inputs/targets.js';
 
 /** Where executions are stored: a local directory, or an OSS bucket and key prefix. */
 export type StateLocation =
   | { kind: 'fs'; directory: string }
   | { kind: 'oss'; bucket: string; prefix: string };
-
-/** The API actions whose rate can be set with `QPS`. */
-export const RATE_LIMITED_ACTIONS = [
-  'DescribeInstances',
-  'DescribeInstanceRamRole',
-  'AttachInstanceRamRole',
-  'DetachInstanceRamRole',
-  'GetRole',
-] as const;
-export type RateLimitedAction = (typeof RATE_LIMITED_ACTIONS)[number];
 
 /**
  * `ROLE_RULES`: a role-rules document inline (JSON or YAML text), or `store:<key>`, the JSON document
@@ -50,8 +51,11 @@ export interface FunctionConfig {
   state: StateLocation;
   /** `ENDPOINT_OVERRIDE`: send every API call here (the emulator). Absent in the cloud. */
   endpointOverride?: string;
-  /** `QPS` as `Action=n,...`; actions not named keep the adapter's defaults. @default `{}` */
-  qps: Partial<Record<RateLimitedAction, number>>;
+  /**
+   * `QPS` as `Action=n,...` (`default=n` for every action not named); actions not named keep the
+   * adapter's defaults. @default `{}`
+   */
+  qps: Record<string, number>;
   /**
    * `EXCLUDE_TAG`: `key` (any value) or `key=value`, comma-separated: the deployment's exclusion tags,
    * in addition to the default tag `ecs-role-attach:exclude`, which always excludes (every path merges
@@ -86,9 +90,13 @@ export interface FunctionConfig {
 
 /** The defaults, in one place. */
 export const FUNCTION_CONFIG_DEFAULTS = {
+  /** @default '/tmp/ecs-role-attach' (`STATE`) */
   state: '/tmp/ecs-role-attach',
-  onConflict: 'skip',
-  breakerThreshold: 5,
+  /** @default 'skip' (`ON_CONFLICT`): the execution input's default. */
+  onConflict: PARAMETER_DEFAULTS.onConflict,
+  /** @default 5 (`BREAKER_THRESHOLD`): the event path's default. */
+  breakerThreshold: EVENT_PATH_DEFAULTS.breakerThreshold,
+  /** @default 'report' (`DRIFT`) */
   drift: 'report',
 } as const;
 
@@ -98,10 +106,8 @@ export interface ConfigContext {
   region?: string;
 }
 
-const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
 const BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const ACCOUNT_ID = /^\d{1,32}$/;
-const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
 /**
  * Reads and validates the configuration. Pure: pass `process.env` and the FC context.
@@ -141,16 +147,10 @@ export function loadFunctionConfig(
       undefined,
     );
   }
-  if (!roleRules && !ROLE_NAME.test(ramRoleName)) {
-    throw new InvalidInputError(
-      'RAM_ROLE_NAME',
-      'must be a RAM role name (1-64 letters, digits, "." or "-")',
-      ramRoleName,
-    );
-  }
+  if (!roleRules) checkAtom(ramRoleName, ROLE_NAME, ROLE_RULE, 'RAM_ROLE_NAME');
 
   const endpointOverride = read('ENDPOINT_OVERRIDE');
-  if (endpointOverride !== undefined) parseEndpoint(endpointOverride);
+  if (endpointOverride !== undefined) parseEndpoint(endpointOverride, 'ENDPOINT_OVERRIDE');
 
   const onConflict = read('ON_CONFLICT') ?? FUNCTION_CONFIG_DEFAULTS.onConflict;
   if (!(CONFLICT_POLICIES as readonly string[]).includes(onConflict)) {
@@ -172,11 +172,7 @@ export function loadFunctionConfig(
   }
   const regionId = read('FC_REGION') ?? context.region;
   if (regionId === undefined || !REGION_ID.test(regionId)) {
-    throw new InvalidInputError(
-      'FC_REGION',
-      'must be a region id like "cn-hangzhou" (or context.region must be set)',
-      regionId,
-    );
+    throw new InvalidInputError('FC_REGION', `${REGION_RULE} (or context.region must be set)`, regionId);
   }
 
   return {
@@ -184,7 +180,7 @@ export function loadFunctionConfig(
     ...(roleRules ? { roleRules } : {}),
     state: parseState(read('STATE') ?? FUNCTION_CONFIG_DEFAULTS.state),
     ...(endpointOverride === undefined ? {} : { endpointOverride }),
-    qps: parseQps(read('QPS')),
+    qps: parseQpsVariable(read('QPS')),
     excludeTags: parseExcludeTags(read('EXCLUDE_TAG')),
     onConflict: onConflict as ConflictPolicy,
     breakerThreshold: parseBreakerThreshold(read('BREAKER_THRESHOLD')),
@@ -246,33 +242,9 @@ export function parseState(value: string): StateLocation {
   return { kind: 'fs', directory: value };
 }
 
-/**
- * `Action=n,...`, e.g. `DescribeInstances=20,AttachInstanceRamRole=5`; n is a positive number.
- * @throws {@link InvalidInputError} with field `QPS` (or `QPS.<Action>`).
- */
-export function parseQps(value: string | undefined): Partial<Record<RateLimitedAction, number>> {
-  const qps: Partial<Record<RateLimitedAction, number>> = {};
-  if (value === undefined) return qps;
-  for (const entry of value.split(',')) {
-    const match = /^\s*([A-Za-z]+)\s*=\s*([0-9]+(?:\.[0-9]+)?)\s*$/.exec(entry);
-    if (!match)
-      throw new InvalidInputError(
-        'QPS',
-        'must be a list like "DescribeInstances=20,AttachInstanceRamRole=5"',
-        entry,
-      );
-    const action = match[1]!;
-    const rate = Number(match[2]);
-    if (!(RATE_LIMITED_ACTIONS as readonly string[]).includes(action)) {
-      throw new InvalidInputError('QPS', `must name one of ${RATE_LIMITED_ACTIONS.join(', ')}`, action);
-    }
-    if (!(rate > 0)) throw new InvalidInputError(`QPS.${action}`, 'must be a positive number', match[2]);
-    if (qps[action as RateLimitedAction] !== undefined) {
-      throw new InvalidInputError(`QPS.${action}`, 'must be given once', value);
-    }
-    qps[action as RateLimitedAction] = rate;
-  }
-  return qps;
+/** `QPS`, read by the one per-action QPS parser (atoms.ts); unset -> `{}` (the adapter's defaults). */
+export function parseQpsVariable(value: string | undefined): Record<string, number> {
+  return value === undefined ? {} : parseQps(value, 'QPS');
 }
 
 function parseExcludeTags(value: string | undefined): { key: string; value?: string }[] {
@@ -291,19 +263,4 @@ function parseBreakerThreshold(value: string | undefined): number {
     );
   }
   return threshold;
-}
-
-function parseEndpoint(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch (error) {
-    throw new InvalidInputError('ENDPOINT_OVERRIDE', 'must be a URL like "http://127.0.0.1:8080"', value, {
-      cause: error,
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidInputError('ENDPOINT_OVERRIDE', 'must be an http:// or https:// URL', value);
-  }
-  return url;
 }

@@ -11,7 +11,6 @@ import pino from 'pino';
 import { createCloudApis } from '../../src/cloud/clients.js';
 import { type CloudFlowApi, createCloudFlowApi } from '../../src/cloud/cloudflow.js';
 import { defaultCredential, staticCredential } from '../../src/cloud/credentials.js';
-import { parseQps } from '../../src/cloud/limiter.js';
 import {
   type AssumedRoleCredential,
   createOrganizationApis,
@@ -37,6 +36,7 @@ import {
   type RoleRules,
   systemClock,
 } from '../../src/engine/index.js';
+import { parseQps } from '../../src/inputs/atoms.js';
 import { readStoredPlan } from '../../src/inputs/plan.js';
 import { parseRoleRulesAs } from '../../src/inputs/rules.js';
 import { createNotifier } from '../../src/notify/sinks.js';
@@ -207,7 +207,10 @@ export function createRuntime(context: FcContext, overrides: RuntimeOverrides = 
             const cloudOfMember = createCloudApis({
               regionId,
               credential: member,
-              qps: account.qps === undefined ? config.qps : parseQps(account.qps),
+              qps:
+                account.qps === undefined
+                  ? config.qps
+                  : parseQps(account.qps, `account ${account.accountId} qps`),
               clock,
               random,
               logger,

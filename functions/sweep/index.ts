@@ -17,7 +17,7 @@ import {
   stepBudgetMs,
   timerSweep,
 } from '../../src/engine/index.js';
-import { decodeTimerEvent } from '../../src/inputs/events.js';
+import { decodeTimerEvent } from '../../src/inputs/timer.js';
 import { storeSweepReports } from '../../src/report/index.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 

@@ -9,30 +9,16 @@
  * `{executionId, status, counts}` (plus control details). A `step` that ends or pauses the execution (or
  * parent) leaves its reports in the state store, `reports/<executionId>.{json,csv,html}`.
  */
-import { answerWorkflow, decodeWorkflowRequest, stepBudgetMs } from '../../src/engine/index.js';
-import { splitWorkflowInput } from '../../src/inputs/events.js';
-import { parseExecutionInput } from '../../src/inputs/parameters.js';
-import { planReferenceOf } from '../../src/inputs/plan.js';
+import { answerWorkflow, stepBudgetMs } from '../../src/engine/index.js';
+import { decodeWorkflowRequest } from '../../src/inputs/workflowRequest.js';
 import { storeReportsAfterStep } from '../../src/report/index.js';
 import { createRuntime, type FcContext, type RuntimeOverrides } from '../shared/runtime.js';
 
 /** Builds the handler; tests pass a clock, a logger or an environment. */
 export function createHandler(overrides: RuntimeOverrides = {}) {
   return async (event: unknown, context: FcContext): Promise<object> => {
-    const request = decodeWorkflowRequest(event);
     // Validated before anything else: invalid input makes no call at all.
-    const reviewedPlan = request.action === 'plan' ? planReferenceOf(request.params) : undefined;
-    const input =
-      request.action === 'plan' && reviewedPlan === undefined
-        ? splitWorkflowInput(request.params)
-        : undefined;
-    const plan =
-      reviewedPlan !== undefined
-        ? { reviewedPlan }
-        : input && {
-            parameters: parseExecutionInput(input.parameters, 'params.'),
-            ...(input.organization ? { organization: input.organization } : {}),
-          };
+    const { request, plan } = decodeWorkflowRequest(event);
     const runtime = createRuntime(context, overrides);
     const ports = {
       ...runtime,

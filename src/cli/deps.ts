@@ -6,8 +6,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createCloudApis } from '../cloud/clients.js';
 import type { CredentialSource } from '../cloud/credentials.js';
-import { parseQps } from '../cloud/limiter.js';
 import { type EngineDeps, type ExecutionProgress, type Logger, systemClock } from '../engine/index.js';
+import { parseQps } from '../inputs/atoms.js';
 import { parseSinks } from '../inputs/notify.js';
 import { createNotifier, type HttpNotifier } from '../notify/sinks.js';
 import { type ObjectExecutionStore, openExecutionStore } from '../store/index.js';
@@ -73,7 +73,7 @@ export function engineDeps(
     regionId,
     ...(credential === undefined ? {} : { credential }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.qps === undefined ? {} : { qps: parseQps(options.qps) }),
+    ...(options.qps === undefined ? {} : { qps: parseQps(options.qps, '--qps') }),
     logger,
   });
   return {

@@ -5,6 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { InvalidInputError, type RoleRules, RULES_LABEL } from '../engine/index.js';
+import {
+  checkAtom,
+  EXECUTION_ID,
+  EXECUTION_RULE,
+  REGION_ID,
+  REGION_RULE,
+  ROLE_NAME,
+  ROLE_RULE,
+} from '../inputs/atoms.js';
 import { parseRoleRulesAs } from '../inputs/rules.js';
 import { LOG_FORMATS } from './terminal.js';
 
@@ -64,23 +73,18 @@ export function regionList(value: string | undefined): string[] {
     .filter((r) => r !== '');
   if (regions.length === 0)
     throw new InvalidInputError('--region', 'must list at least one region id', value);
-  for (const region of regions) {
-    if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region))
-      throw new InvalidInputError('--region', 'must be region ids like "cn-hangzhou"', region);
-  }
+  for (const region of regions) checkAtom(region, REGION_ID, REGION_RULE, '--region');
   return [...new Set(regions)];
+}
+
+/** `<executionId>` (status, resume, retry, cancel, rollback, report): an execution id, checked before the store. */
+export function executionIdArgument(value: string): string {
+  return checkAtom(value, EXECUTION_ID, EXECUTION_RULE, '<executionId>');
 }
 
 /** `--role`: a RAM role name. */
 export function roleName(value: string | undefined): string {
-  if (!/^[A-Za-z0-9.-]{1,64}$/.test(value ?? '')) {
-    throw new InvalidInputError(
-      '--role',
-      'must be a RAM role name (1-64 letters, digits, "." or "-")',
-      value,
-    );
-  }
-  return value!;
+  return checkAtom(value, ROLE_NAME, ROLE_RULE, '--role');
 }
 
 /**

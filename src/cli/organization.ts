@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { createOrganizationApis, type OrganizationApis, sessionNameFor } from '../cloud/organization.js';
+import type { AccountScope } from '../engine/index.js';
 import {
   InvalidInputError,
   type OrganizationDeps,
@@ -12,7 +13,7 @@ import {
   renderOrganizationText,
   systemClock,
 } from '../engine/index.js';
-import { type AccountScope, parseAccountScope, parseAssumeRole } from '../inputs/accounts.js';
+import { parseAccountScope, parseAssumeRole } from '../inputs/accounts.js';
 
 export { planAccounts } from '../engine/index.js';
 

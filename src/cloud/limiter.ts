@@ -313,34 +313,3 @@ export function sharedLimiter(options: ApiLimiterOptions & { budget?: string }):
   }
   return limiter;
 }
-
-/**
- * Parses the CLI's `--qps` value, e.g. `"AttachInstanceRamRole=20,DescribeInstances=10,default=5"`.
- * @throws InvalidInputError naming the bad entry.
- */
-export function parseQps(text: string, field = '--qps'): Record<string, number> {
-  const table: Record<string, number> = {};
-  const entries = text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0);
-  if (entries.length === 0) {
-    throw new InvalidInputError(field, 'must list Action=number pairs like "AttachInstanceRamRole=20"', text);
-  }
-  for (const entry of entries) {
-    const match = /^([A-Za-z][A-Za-z0-9]*)\s*=\s*(\d+(?:\.\d+)?)$/.exec(entry);
-    if (match === null) {
-      throw new InvalidInputError(
-        field,
-        'entries must look like Action=number (e.g. "DescribeInstances=10")',
-        entry,
-      );
-    }
-    const [, action, value] = match as unknown as [string, string, string];
-    const qps = Number(value);
-    if (!(qps > 0)) throw new InvalidInputError(`${field} ${action}`, 'must be a positive number', value);
-    if (action in table) throw new InvalidInputError(field, `names ${action} twice`, text);
-    table[action] = qps;
-  }
-  return table;
-}

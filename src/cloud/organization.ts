@@ -13,7 +13,7 @@ import Sts, * as $Sts from '@alicloud/sts20150401';
 import type { Clock, DirectoryAccount, DirectoryApi, Logger, RandomSource } from '../engine/index.js';
 import { silentLogger, systemClock } from '../engine/index.js';
 import { createCaller } from './caller.js';
-import { parseEndpoint } from './clients.js';
+import { endpointParts } from './clients.js';
 import {
   type CredentialSource,
   defaultCredential,
@@ -55,7 +55,7 @@ function configFor(
   endpoint: string | undefined,
   cloudEndpoint: string,
 ): $OpenApiUtil.Config {
-  const target = endpoint === undefined ? undefined : parseEndpoint(endpoint);
+  const target = endpoint === undefined ? undefined : endpointParts(endpoint);
   return new $OpenApiUtil.Config({
     credential,
     regionId: 'cn-hangzhou',

@@ -2,8 +2,9 @@
  * Resolution of an organization scope into member accounts through the Resource Directory (the scope is
  * validated by src/inputs/accounts.ts).
  */
-import type { AccountScope } from '../inputs/accounts.js';
+
 import type { OrganizationAccount } from './paths/organization.js';
+import type { AccountScope } from './types.js';
 
 /** A member account as the Resource Directory lists it. */
 export interface DirectoryAccount {

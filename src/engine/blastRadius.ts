@@ -5,21 +5,10 @@
  * write (attach or replace): instances already bearing the role, skipped or recorded as conflicts cost
  * nothing. A dry run is never stopped; its report says whether the real run would be.
  */
+import { MAX_TARGETS_DEFAULTS } from './defaults.js';
 import { RoleAttachError } from './errors.js';
 import { resolveMaxErrors } from './rateControl.js';
 import type { Amount, ExecutionParameters, ExecutionPlan } from './types.js';
-
-/**
- * Limits applied when the parameters give no `maxTargets` (the smaller one wins when both apply).
- * Steady-state remediation touches a handful of instances a day; a count above these means a
- * mis-scoped target or a first rollout, which deserves an explicit `maxTargets` (e.g. `"100%"`).
- */
-export const MAX_TARGETS_DEFAULTS = {
-  /** @default 100 — `onConflict: replace` detaches roles others chose; 100 is one full API chunk. */
-  replace: 100,
-  /** @default 1000 — `{"Type":"All"}` targets (the sweep's default) select the whole region. */
-  all: 1000,
-} as const;
 
 /** The limit in force and where it comes from (for messages). */
 export interface MaxTargetsLimit {

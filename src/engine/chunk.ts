@@ -2,9 +2,10 @@
  * One API write over a chunk of up to 100 instances, turned into one outcome per instance.
  * Used by batch executions and directly by the event path.
  */
+
+import { MAX_IDS_PER_WRITE } from './defaults.js';
 import { CallRefusedError, CloudApiError, refusalKind } from './errors.js';
 import type { EcsApi, InstanceCallResult } from './ports.js';
-import { MAX_IDS_PER_WRITE } from './rateControl.js';
 import type { InstanceOutcome, SkipReason } from './types.js';
 
 /**

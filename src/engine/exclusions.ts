@@ -1,4 +1,5 @@
 /** The exclusion rule: what no execution ever touches. */
+import { EXEMPTION_DEFAULTS } from './defaults.js';
 import type { Exclusions, ExemptionNotice, InstanceInfo } from './types.js';
 
 /** Default exclusion tag key: an instance carrying it (any value) is never touched. */
@@ -37,12 +38,6 @@ export interface Exemption {
   until: string;
   reason?: string;
 }
-
-/** How soon an exemption counts as "expiring soon" in reports. */
-export const EXEMPTION_DEFAULTS = {
-  /** @default 14 days */
-  soonMs: 14 * 86_400_000,
-} as const;
 
 /** Parses an exemption from a tag value; undefined when the value carries no valid `until`. */
 export function parseExemption(value: string): Exemption | undefined {

@@ -10,6 +10,19 @@ export {
   resolveAccounts,
 } from './accounts.js';
 export { chunk } from './chunk.js';
+export {
+  EVENT_PATH_DEFAULTS,
+  EXEMPTION_DEFAULTS,
+  LEASE_DEFAULTS,
+  MAX_IDS_PER_WRITE,
+  MAX_TARGETS_DEFAULTS,
+  ORGANIZATION_DEFAULTS,
+  PARAMETER_DEFAULTS,
+  RATE_CONTROL_DEFAULTS,
+  SOURCE_DEFAULTS,
+  SWEEP_DEFAULTS,
+  WORKFLOW_DEFAULTS,
+} from './defaults.js';
 export { CloudApiError, ExecutionNotFoundError, InvalidInputError, RoleAttachError } from './errors.js';
 export { exemptionLines, mergeExclusions } from './exclusions.js';
 export {
@@ -53,7 +66,12 @@ export {
   resumeEventPath,
   TOOL_USER_AGENT,
 } from './paths/event/index.js';
-export { answerWorkflow, type WorkflowPlanInput, type WorkflowPorts } from './paths/flow.js';
+export {
+  answerWorkflow,
+  type WorkflowPlanInput,
+  type WorkflowPorts,
+  type WorkflowRequest,
+} from './paths/flow.js';
 export {
   type AccountDeps,
   childParameters,
@@ -61,7 +79,6 @@ export {
   dryRunOrganization,
   isOrganizationId,
   loadOrganization,
-  ORGANIZATION_DEFAULTS,
   type OrganizationAccount,
   type OrganizationChild,
   type OrganizationDeps,
@@ -78,10 +95,7 @@ export {
 export {
   renderSweepText,
   runSweep,
-  SOURCE_FIXES,
-  type SourceFix,
   type SweepReport,
-  type SweepRequest,
   type SweepSettings,
   sweepParameters,
 } from './paths/sweep.js';
@@ -98,7 +112,6 @@ export {
   awaitStep,
   controlOrganizationStep,
   controlStep,
-  decodeWorkflowRequest,
   organizationFlowState,
   planOrganizationStep,
   planReviewedStep,
@@ -122,7 +135,6 @@ export {
   silentLogger,
   systemClock,
 } from './ports.js';
-export { parseRateControl } from './rateControl.js';
 export {
   createExecutionFromPlan,
   dryRunForReview,
@@ -144,6 +156,9 @@ export type {
   SourceApis,
 } from './sources/ports.js';
 export {
+  type AccountOverride,
+  type AccountScope,
+  type AccountSelector,
   CONFLICT_POLICIES,
   type ConflictPolicy,
   EXECUTION_MODES,
@@ -166,8 +181,12 @@ export {
   OUTCOMES,
   type Outcome,
   type OutcomeGroup,
+  type RateControlInput,
   type RoleRules,
   RULES_LABEL,
+  SOURCE_FIXES,
+  type SourceFix,
+  type SweepRequest,
   type TargetsSpec,
   TERMINAL_STATUSES,
 } from './types.js';

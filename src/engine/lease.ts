@@ -8,20 +8,10 @@
  * can tell the holder is dead (`canTakeOver`: the CLI recognises its own host's dead processes), so
  * that `resume` right after a `kill -9` need not wait.
  */
+import { LEASE_DEFAULTS } from './defaults.js';
 import { LOCKS } from './documents.js';
 import { RoleAttachError } from './errors.js';
 import type { Clock, ExecutionStore } from './ports.js';
-
-export const LEASE_DEFAULTS = {
-  /**
-   * @default 600000 ms (10 minutes). A runner renews it before a chunk once it is a minute old, so a
-   * chunk has at least 9 minutes of cover: a call takes at most ~75 s with every retry (60 s budget,
-   * 15 s read timeout) and a chunk makes a few (a replace: detach, describe, attach).
-   */
-  ttlMs: 10 * 60_000,
-  /** @default 60000 ms: how old the lease may get before a runner renews it. */
-  renewAfterMs: 60_000,
-} as const;
 
 export interface LeaseHolder {
   store: ExecutionStore;

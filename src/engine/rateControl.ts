@@ -1,56 +1,11 @@
 /**
- * OOS rate control: validation of the `rateControl` JSON and the batch arithmetic.
+ * OOS rate control: the batch arithmetic (the `rateControl` JSON is validated in src/inputs/rateControl.ts).
  *
  * Percentages are taken of the instances that need work (attach, replace, or a conflict to record):
  * instances that already bear the role or are skipped need no API write and take no batch slot.
  */
-import { z } from 'zod';
-import { InvalidInputError } from './errors.js';
-import type { Amount, BatchPauseOption, PlannedBatch, RateControl } from './types.js';
-import { BATCH_PAUSE_OPTIONS } from './types.js';
-
-/** Most ids one AttachInstanceRamRole / DetachInstanceRamRole call takes. */
-export const MAX_IDS_PER_WRITE = 100;
-
-/** Defaults, in one place (OOS's own defaults except ConcurrencyInBatches, see below). */
-export const RATE_CONTROL_DEFAULTS = {
-  /** @default 10 — OOS default for Mode Concurrency. */
-  Concurrency: 10,
-  /** @default 0 — the first failure stops the execution. */
-  MaxErrors: 0,
-  /**
-   * @default 100 — one full AttachInstanceRamRole call per batch step; OOS uses 20 because it calls
-   * once per instance.
-   */
-  ConcurrencyInBatches: 100,
-  /** @default 'Automatic' */
-  BatchPauseOption: 'Automatic' as BatchPauseOption,
-} as const;
-
-const AMOUNT_RULE = 'must be a positive integer or a percentage like "10%"';
-const MAX_ERRORS_RULE = 'must be a non-negative integer or a percentage like "10%"';
-
-const PERCENT = /^(\d+(?:\.\d+)?)%$/;
-
-/** Parses a number or "N%"; `allowZero` for MaxErrors. Throws InvalidInputError naming `field`. */
-export function parseAmount(value: unknown, field: string, allowZero = false): Amount {
-  const rule = allowZero ? MAX_ERRORS_RULE : AMOUNT_RULE;
-  if (typeof value === 'number') {
-    if (Number.isInteger(value) && (allowZero ? value >= 0 : value > 0)) return value;
-    throw new InvalidInputError(field, rule, value);
-  }
-  if (typeof value === 'string') {
-    const trimmed = value.trim();
-    const match = PERCENT.exec(trimmed);
-    if (match) {
-      const percent = Number(match[1]);
-      if ((allowZero ? percent >= 0 : percent > 0) && percent <= 100) return `${percent}%`;
-      throw new InvalidInputError(field, `${rule} (a percentage is at most 100%)`, value);
-    }
-    if (/^\d+$/.test(trimmed)) return parseAmount(Number(trimmed), field, allowZero);
-  }
-  throw new InvalidInputError(field, rule, value);
-}
+import { MAX_IDS_PER_WRITE, RATE_CONTROL_DEFAULTS } from './defaults.js';
+import type { Amount, PlannedBatch, RateControl, RateControlInput } from './types.js';
 
 /** `ceil(percent of total)`, at least 1; a number stays as it is. */
 export function resolveAmount(amount: Amount, total: number): number {
@@ -71,110 +26,30 @@ function roundHalf(value: number): number {
   return Math.round(value * 1e9) / 1e9;
 }
 
-const rawRateControlSchema = z
-  .object({
-    Mode: z.enum(['Concurrency', 'Batch']).optional(),
-    Concurrency: z.unknown().optional(),
-    MaxErrors: z.unknown().optional(),
-    Batch: z.unknown().optional(),
-    ConcurrencyInBatches: z.unknown().optional(),
-    BatchPauseOption: z.unknown().optional(),
-  })
-  .strict();
-
 /**
- * Validates OOS `rateControl` JSON and applies the defaults.
+ * Fills the defaults into a validated rate control (src/inputs/rateControl.ts validates it); the mode is
+ * inferred when left out (`Batch` given -> Batch). Pure: no check, no error.
  *
  * @example
- * parseRateControl({ Mode: 'Batch', Batch: [1, '5%', '10%'], MaxErrors: 0 })
+ * withRateControlDefaults({ Batch: [1, '10%'] })
+ * // { Mode: 'Batch', Batch: [1, '10%'], ConcurrencyInBatches: 100, BatchPauseOption: 'Automatic', MaxErrors: 0 }
  */
-export function parseRateControl(raw: unknown, field = 'rateControl'): RateControl {
-  if (raw === undefined || raw === null) {
-    return { Mode: 'Concurrency', Concurrency: RATE_CONTROL_DEFAULTS.Concurrency, MaxErrors: 0 };
+export function withRateControlDefaults(input: RateControlInput): RateControl {
+  const MaxErrors = input.MaxErrors ?? RATE_CONTROL_DEFAULTS.MaxErrors;
+  if ((input.Mode ?? (input.Batch !== undefined ? 'Batch' : 'Concurrency')) === 'Concurrency') {
+    return {
+      Mode: 'Concurrency',
+      Concurrency: input.Concurrency ?? RATE_CONTROL_DEFAULTS.Concurrency,
+      MaxErrors,
+    };
   }
-  const parsed = rawRateControlSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.length ? `${field}.${issue.path.join('.')}` : field;
-    if (issue?.code === 'unrecognized_keys') {
-      throw new InvalidInputError(
-        `${field}.${issue.keys[0]}`,
-        'is not a rateControl key (allowed: Mode, Concurrency, MaxErrors, Batch, ConcurrencyInBatches, BatchPauseOption)',
-        issue.keys[0],
-      );
-    }
-    if (issue?.path[0] === 'Mode') {
-      throw new InvalidInputError(path, 'must be "Concurrency" or "Batch"', (raw as { Mode?: unknown }).Mode);
-    }
-    throw new InvalidInputError(path, 'must be a JSON object', raw);
-  }
-  const value = parsed.data;
-  const maxErrors =
-    value.MaxErrors === undefined
-      ? RATE_CONTROL_DEFAULTS.MaxErrors
-      : parseAmount(value.MaxErrors, `${field}.MaxErrors`, true);
-  const mode = value.Mode ?? (value.Batch !== undefined ? 'Batch' : 'Concurrency');
-  if (mode === 'Concurrency') {
-    for (const key of ['Batch', 'ConcurrencyInBatches', 'BatchPauseOption'] as const) {
-      if (value[key] !== undefined) {
-        throw new InvalidInputError(`${field}.${key}`, 'is only allowed with Mode "Batch"', value[key]);
-      }
-    }
-    const concurrency =
-      value.Concurrency === undefined
-        ? RATE_CONTROL_DEFAULTS.Concurrency
-        : parseAmount(value.Concurrency, `${field}.Concurrency`);
-    return { Mode: 'Concurrency', Concurrency: concurrency, MaxErrors: maxErrors };
-  }
-  if (value.Concurrency !== undefined) {
-    throw new InvalidInputError(
-      `${field}.Concurrency`,
-      'is only allowed with Mode "Concurrency" (use ConcurrencyInBatches with Mode "Batch")',
-      value.Concurrency,
-    );
-  }
-  if (!Array.isArray(value.Batch) || value.Batch.length === 0) {
-    throw new InvalidInputError(
-      `${field}.Batch`,
-      'must be a non-empty list of positive integers or percentages like [1, "10%"]',
-      value.Batch,
-    );
-  }
-  const batch = value.Batch.map((entry, index) => parseAmount(entry, `${field}.Batch[${index}]`));
   return {
     Mode: 'Batch',
-    Batch: batch,
-    ConcurrencyInBatches: parseConcurrencyInBatches(
-      value.ConcurrencyInBatches,
-      `${field}.ConcurrencyInBatches`,
-    ),
-    BatchPauseOption: parseBatchPauseOption(value.BatchPauseOption, `${field}.BatchPauseOption`),
-    MaxErrors: maxErrors,
+    Batch: input.Batch ?? [],
+    ConcurrencyInBatches: input.ConcurrencyInBatches ?? RATE_CONTROL_DEFAULTS.ConcurrencyInBatches,
+    BatchPauseOption: input.BatchPauseOption ?? RATE_CONTROL_DEFAULTS.BatchPauseOption,
+    MaxErrors,
   };
-}
-
-function parseConcurrencyInBatches(value: unknown, field: string): number | number[] {
-  if (value === undefined) return RATE_CONTROL_DEFAULTS.ConcurrencyInBatches;
-  const rule = 'must be a positive integer or a non-empty list of positive integers';
-  if (Array.isArray(value)) {
-    if (value.length === 0) throw new InvalidInputError(field, rule, value);
-    return value.map((entry, index) => {
-      const amount = parseAmount(entry, `${field}[${index}]`);
-      if (typeof amount !== 'number') throw new InvalidInputError(`${field}[${index}]`, rule, entry);
-      return amount;
-    });
-  }
-  const amount = parseAmount(value, field);
-  if (typeof amount !== 'number') throw new InvalidInputError(field, rule, value);
-  return amount;
-}
-
-function parseBatchPauseOption(value: unknown, field: string): BatchPauseOption {
-  if (value === undefined) return RATE_CONTROL_DEFAULTS.BatchPauseOption;
-  if (typeof value === 'string' && (BATCH_PAUSE_OPTIONS as readonly string[]).includes(value)) {
-    return value as BatchPauseOption;
-  }
-  throw new InvalidInputError(field, `must be one of ${BATCH_PAUSE_OPTIONS.join(', ')}`, value);
 }
 
 /**

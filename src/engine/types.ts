@@ -121,6 +121,19 @@ export type RateControl =
       MaxErrors: Amount;
     };
 
+/**
+ * OOS `rateControl` as validated, before the defaults: every key optional, `Mode` inferred (`Batch` given ->
+ * Batch). Executions written before the defaults moved into src/inputs may hold this form.
+ */
+export interface RateControlInput {
+  Mode?: 'Concurrency' | 'Batch';
+  Concurrency?: Amount;
+  MaxErrors?: Amount;
+  Batch?: Amount[];
+  ConcurrencyInBatches?: number | number[];
+  BatchPauseOption?: BatchPauseOption;
+}
+
 export const BATCH_PAUSE_OPTIONS = ['Automatic', 'FirstBatchPause', 'EveryBatchPause'] as const;
 export type BatchPauseOption = (typeof BATCH_PAUSE_OPTIONS)[number];
 
@@ -410,3 +423,59 @@ export type NewJournalEntry = JournalEntry extends infer E
     ? Omit<E, 'seq'>
     : never
   : never;
+
+/** What a sweep's `fix` may name: also remediate the sources (launch templates, metadata mode). */
+export const SOURCE_FIXES = ['templates', 'metadata'] as const;
+export type SourceFix = (typeof SOURCE_FIXES)[number];
+
+/**
+ * What a sweep is asked to do: the timer payload, or the CLI's `sweep` flags, validated by the one
+ * schema of src/inputs/timer.ts. The sweep fills in the defaults ({@link SWEEP_DEFAULTS} of sweep.ts).
+ */
+export interface SweepRequest {
+  regions: string[];
+  /** The one role; {@link RULES_LABEL} when `rules` assign the role per instance. */
+  role: string;
+  /** Role rules (validated): the role per instance instead of `role`. */
+  rules?: RoleRules;
+  /** @default `{"Type":"All"}` in each region */
+  targets?: TargetsSpec;
+  /** OOS rateControl as written (validated). @default `SWEEP_DEFAULTS.rateControl` */
+  rateControl?: RateControlInput;
+  /** @default 'Automatic' */
+  mode?: ExecutionMode;
+  /**
+   * Remediate the sources too, in the same run: `templates` (launch template default versions and active
+   * scaling configurations get the role), `metadata` (instances with the role go to hardened mode, canary
+   * first, Automatic: the first failure stops it until the next sweep). @default none (report only)
+   */
+  fix?: SourceFix[];
+  /**
+   * Blast-radius limit per region, a number or "N%".
+   * @default `MAX_TARGETS_DEFAULTS` of blastRadius.ts (1000 writes for `{"Type":"All"}`)
+   */
+  maxTargets?: Amount;
+}
+
+/** Which accounts an organization execution covers. */
+export type AccountSelector =
+  | { type: 'all' }
+  | { type: 'folder'; folderId: string }
+  | { type: 'ids'; accountIds: string[] };
+
+/** Per-account settings from an accounts file. */
+export interface AccountOverride {
+  regions?: string[];
+  assumeRole?: string;
+  qps?: string;
+  exclude?: boolean;
+}
+
+/** The validated organization scope. */
+export interface AccountScope {
+  selector: AccountSelector;
+  exclude: string[];
+  /** Whether the caller's own (management) account is included when `all` or a folder lists it. */
+  includeManagement: boolean;
+  overrides: Record<string, AccountOverride>;
+}

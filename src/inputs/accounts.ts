@@ -19,37 +19,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError } from '../engine/errors.js';
+import type { AccountOverride, AccountScope, AccountSelector } from '../engine/types.js';
+import { parseQps, REGION_ID, ROLE_NAME, ROLE_RULE } from './atoms.js';
 
 /** The role Resource Directory creates in the members it creates, trusting the management account. */
 export const DEFAULT_ASSUME_ROLE = 'ResourceDirectoryAccountAccessRole';
 
 const ACCOUNT_ID = /^\d{16}$/;
 const FOLDER_ID = /^fd-[0-9A-Za-z-]{1,64}$/;
-const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
-const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
-
-/** Which accounts an organization execution covers. */
-export type AccountSelector =
-  | { type: 'all' }
-  | { type: 'folder'; folderId: string }
-  | { type: 'ids'; accountIds: string[] };
-
-/** Per-account settings from an accounts file. */
-export interface AccountOverride {
-  regions?: string[];
-  assumeRole?: string;
-  qps?: string;
-  exclude?: boolean;
-}
-
-/** The validated organization scope. */
-export interface AccountScope {
-  selector: AccountSelector;
-  exclude: string[];
-  /** Whether the caller's own (management) account is included when `all` or a folder lists it. */
-  includeManagement: boolean;
-  overrides: Record<string, AccountOverride>;
-}
 
 function accountIds(values: unknown[], field: string): string[] {
   return values.map((value, index) => {
@@ -138,12 +115,13 @@ function parseFile(path: string, field: string): { scope: AccountScope; regionsG
     }
     if (e['assumeRole'] !== undefined) {
       if (typeof e['assumeRole'] !== 'string' || !ROLE_NAME.test(e['assumeRole']))
-        throw new InvalidInputError(`${at}.assumeRole`, 'must be a RAM role name', e['assumeRole']);
+        throw new InvalidInputError(`${at}.assumeRole`, ROLE_RULE, e['assumeRole']);
       override.assumeRole = e['assumeRole'];
     }
     if (e['qps'] !== undefined) {
       if (typeof e['qps'] !== 'string')
         throw new InvalidInputError(`${at}.qps`, 'must be like "AttachInstanceRamRole=5"', e['qps']);
+      parseQps(e['qps'], `${at}.qps`);
       override.qps = e['qps'];
     }
     if (e['exclude'] !== undefined) {
@@ -236,7 +214,6 @@ export function parseAccountScope(
 /** The `--assume-role` value, checked. */
 export function parseAssumeRole(value: string | undefined, field = '--assume-role'): string {
   if (value === undefined) return DEFAULT_ASSUME_ROLE;
-  if (!ROLE_NAME.test(value))
-    throw new InvalidInputError(field, 'must be a RAM role name (1-64 letters, digits, "." or "-")', value);
+  if (!ROLE_NAME.test(value)) throw new InvalidInputError(field, ROLE_RULE, value);
   return value;
 }

@@ -4,41 +4,48 @@
  * plus our extras (`mode`, `onConflict`, `excludeTags`, `excludeInstanceIds`). One schema, one place.
  */
 
+import { z } from 'zod';
+import { PARAMETER_DEFAULTS } from '../engine/defaults.js';
 import { InvalidInputError } from '../engine/errors.js';
 import { DEFAULT_EXCLUDE_TAG } from '../engine/exclusions.js';
-import { parseAmount, parseRateControl } from '../engine/rateControl.js';
 import {
   CONFLICT_POLICIES,
-  type ConflictPolicy,
   EXECUTION_MODES,
-  type ExecutionMode,
   type ExecutionParameters,
   RULES_LABEL,
 } from '../engine/types.js';
-import { parseRoleRules, ROLE_NAME } from './rules.js';
-import { parseExclusions, parseTargets, REGION_ID } from './targets.js';
+import { amount, regionId, roleName } from './atoms.js';
+import { parseRateControl } from './rateControl.js';
+import { parseRoleRules } from './rules.js';
+import { parseExclusions, parseTargets } from './targets.js';
+import { parseWith } from './zod.js';
 
-/** Defaults of the extras. */
-export const PARAMETER_DEFAULTS = {
-  /** @default 'Automatic' */
-  mode: 'Automatic' as ExecutionMode,
-  /** @default 'skip' — never touch an instance that bears another role. */
-  onConflict: 'skip' as ConflictPolicy,
-} as const;
+const STRING_LIST_RULE = 'must be a string or a list of strings';
+const stringList = z.union([z.string(), z.array(z.string())], { error: STRING_LIST_RULE }).optional();
 
-const KNOWN_KEYS = new Set([
-  'regionId',
-  'RamRoleName',
-  'targets',
-  'rateControl',
-  'OOSAssumeRole',
-  'mode',
-  'onConflict',
-  'excludeTags',
-  'excludeInstanceIds',
-  'rules',
-  'maxTargets',
-]);
+/**
+ * The execution input's keys and their atoms; `targets`, `rateControl` and `rules` are validated by their
+ * own parsers (each has one schema) once the keys are known.
+ */
+const executionInputSchema = z.strictObject(
+  {
+    regionId,
+    RamRoleName: roleName.optional(),
+    targets: z.unknown().optional(),
+    rateControl: z.unknown().optional(),
+    OOSAssumeRole: z.unknown().optional(),
+    mode: z.enum(EXECUTION_MODES, { error: `must be one of ${EXECUTION_MODES.join(', ')}` }).optional(),
+    onConflict: z
+      .enum(CONFLICT_POLICIES, { error: `must be one of ${CONFLICT_POLICIES.join(', ')}` })
+      .optional(),
+    excludeTags: stringList,
+    excludeInstanceIds: stringList,
+    /** A role-rules document (object, or its JSON/YAML text) instead of `RamRoleName`. */
+    rules: z.unknown().optional(),
+    maxTargets: amount().optional(),
+  },
+  { error: 'must be a JSON object' },
+);
 
 /** Raw input as it arrives from a params file, flags or a workflow: not validated yet. */
 export interface RawExecutionInput {
@@ -58,6 +65,7 @@ export interface RawExecutionInput {
 
 /**
  * Validates execution input; throws {@link InvalidInputError} naming the field, the rule and the value.
+ * @param fieldPrefix put before every field: `params.` (workflow input), `` (params file).
  *
  * @example
  * parseExecutionInput({ regionId: 'cn-hangzhou', RamRoleName: 'EcsAppRole',
@@ -66,94 +74,56 @@ export interface RawExecutionInput {
  */
 export function parseExecutionInput(input: unknown, fieldPrefix = ''): ExecutionParameters {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidInputError(fieldPrefix || 'parameters', 'must be a JSON object', input);
+    throw new InvalidInputError(
+      fieldPrefix.replace(/\.$/, '') || 'parameters',
+      'must be a JSON object',
+      input,
+    );
   }
-  const raw = input as Record<string, unknown>;
+  const raw = parseWith(executionInputSchema, input, fieldPrefix.replace(/\.$/, ''));
   const field = (name: string) => `${fieldPrefix}${name}`;
-  for (const key of Object.keys(raw)) {
-    if (!KNOWN_KEYS.has(key)) {
-      // Quote keys that are not plain names ("" or " x") so the message still names the field.
-      throw new InvalidInputError(
-        field(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key)),
-        `is not a known parameter (allowed: ${[...KNOWN_KEYS].join(', ')})`,
-        raw[key],
-      );
-    }
-  }
-  const regionId = raw['regionId'];
-  if (typeof regionId !== 'string' || !REGION_ID.test(regionId)) {
-    throw new InvalidInputError(field('regionId'), 'must be a region id like "cn-hangzhou"', regionId);
-  }
-  const role = raw['RamRoleName'];
-  if (raw['rules'] !== undefined && role !== undefined) {
+  if (raw.rules !== undefined && raw.RamRoleName !== undefined) {
     throw new InvalidInputError(
       field('rules'),
       'and RamRoleName exclude each other: give one role (RamRoleName) or role rules (rules)',
-      raw['rules'],
+      raw.rules,
     );
   }
-  const rules = raw['rules'] === undefined ? undefined : parseRoleRules(raw['rules'], field('rules'));
-  if (!rules && (typeof role !== 'string' || !ROLE_NAME.test(role))) {
+  const rules = raw.rules === undefined ? undefined : parseRoleRules(raw.rules, field('rules'));
+  if (!rules && raw.RamRoleName === undefined) {
     throw new InvalidInputError(
       field('RamRoleName'),
-      'must be a RAM role name of 1-64 letters, digits, "." or "-" (or give role rules as "rules")',
-      role,
+      'is required (or give role rules as "rules")',
+      undefined,
     );
   }
-  if (raw['targets'] === undefined) {
+  if (raw.targets === undefined) {
     throw new InvalidInputError(
       field('targets'),
       'is required, e.g. {"Type":"ResourceIds","ResourceIds":["i-..."]}',
       undefined,
     );
   }
-  const targets = parseTargets(raw['targets'], field('targets'));
-  const maxTargets =
-    raw['maxTargets'] === undefined ? undefined : parseAmount(raw['maxTargets'], field('maxTargets'));
+  const targets = parseTargets(raw.targets, field('targets'));
   return {
-    regionId,
-    ramRoleName: rules ? RULES_LABEL : (role as string),
+    regionId: raw.regionId,
+    ramRoleName: rules ? RULES_LABEL : (raw.RamRoleName as string),
     ...(rules ? { rules } : {}),
-    targets: targets.RegionId === undefined ? { ...targets, RegionId: regionId } : targets,
-    rateControl: parseRateControl(
-      parseJsonIfString(raw['rateControl'], field('rateControl')),
-      field('rateControl'),
-    ),
-    mode: oneOf(raw['mode'], EXECUTION_MODES, field('mode'), PARAMETER_DEFAULTS.mode),
-    onConflict: oneOf(
-      raw['onConflict'],
-      CONFLICT_POLICIES,
-      field('onConflict'),
-      PARAMETER_DEFAULTS.onConflict,
-    ),
-    exclusions: parseExclusions(
-      stringList(raw['excludeTags'], field('excludeTags')),
-      stringList(raw['excludeInstanceIds'], field('excludeInstanceIds')),
-    ),
-    ...(maxTargets === undefined ? {} : { maxTargets }),
+    targets: targets.RegionId === undefined ? { ...targets, RegionId: raw.regionId } : targets,
+    rateControl: parseRateControl(raw.rateControl, field('rateControl')),
+    mode: raw.mode ?? PARAMETER_DEFAULTS.mode,
+    onConflict: raw.onConflict ?? PARAMETER_DEFAULTS.onConflict,
+    exclusions: parseExclusions(listOf(raw.excludeTags), listOf(raw.excludeInstanceIds), {
+      tags: field('excludeTags'),
+      ids: field('excludeInstanceIds'),
+    }),
+    ...(raw.maxTargets === undefined ? {} : { maxTargets: raw.maxTargets }),
   };
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string, fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new InvalidInputError(field, `must be one of ${allowed.join(', ')}`, value);
-}
-
-function stringList(value: unknown, field: string): string[] {
+function listOf(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) return value;
-  throw new InvalidInputError(field, 'must be a string or a list of strings', value);
-}
-
-function parseJsonIfString(value: unknown, field: string): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw new InvalidInputError(field, 'must be JSON', value);
-  }
+  return typeof value === 'string' ? [value] : value;
 }
 
 /**

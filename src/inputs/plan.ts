@@ -22,10 +22,10 @@ import { InvalidInputError } from '../engine/errors.js';
 import type { ExecutionStore } from '../engine/ports.js';
 import { type PlannedInstance, PREDICTED_OUTCOMES, type ReviewedPlan } from '../engine/reviewedPlan.js';
 import { type ExecutionParameters, SKIP_REASONS } from '../engine/types.js';
-import { parseWith } from './events.js';
+import { instanceId } from './atoms.js';
 import { parseExecutionInput, toParamsFile } from './parameters.js';
 import { parseStoreReference } from './storeReference.js';
-import { INSTANCE_ID } from './targets.js';
+import { parseWith } from './zod.js';
 
 /** The document's `format` and `version`. */
 export const PLAN_FORMAT = { format: 'ecs-role-attach/plan', version: 1 } as const;
@@ -33,7 +33,7 @@ export const PLAN_FORMAT = { format: 'ecs-role-attach/plan', version: 1 } as con
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 const instanceSchema = z.strictObject({
-  instanceId: z.string().regex(INSTANCE_ID, 'must be an instance id like "i-bp1abc"'),
+  instanceId,
   status: z.string().min(1).max(32).optional(),
   tags: z.record(z.string(), z.string()).optional(),
   role: z.string().max(64).optional(),

@@ -26,10 +26,7 @@ import {
   type RoleRules,
   type RuleMatch,
 } from '../engine/types.js';
-import { INSTANCE_ID, REGION_ID } from './targets.js';
-
-/** A RAM role name as RAM allows it: 1-64 letters, digits, "." or "-". */
-export const ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
+import { INSTANCE_ID, REGION_ID, ROLE_NAME, ROLE_RULE } from './atoms.js';
 
 /** Limits of the document, in one place. */
 export const RULES_LIMITS = {
@@ -143,9 +140,10 @@ function parseRule(raw: unknown, field: string): RoleRule {
   rejectUnknownKeys(entry, RULE_KEYS, (key) => `${field}.${key}`, `${of} is not a rule key`);
   const role = entry['role'];
   if (typeof role !== 'string' || !ROLE_NAME.test(role)) {
+    const missing = role === undefined || role === '';
     throw new InvalidInputError(
       `${field}.role`,
-      `${of} is required: a RAM role name of 1-64 letters, digits, "." or "-"`,
+      missing ? `${of} is required: ${ROLE_RULE.replace(/^must be /, '')}` : `${of} ${ROLE_RULE}`,
       role,
     );
   }
@@ -307,11 +305,7 @@ function parseAcceptedRoles(raw: unknown, field: string): string[] {
   if (!Array.isArray(raw)) throw new InvalidInputError(field, 'must be a list of RAM role names', raw);
   raw.forEach((role, index) => {
     if (typeof role !== 'string' || !ROLE_NAME.test(role)) {
-      throw new InvalidInputError(
-        `${field}[${index}]`,
-        'must be a RAM role name of 1-64 letters, digits, "." or "-"',
-        role,
-      );
+      throw new InvalidInputError(`${field}[${index}]`, ROLE_RULE, role);
     }
   });
   return [...new Set(raw as string[])];

@@ -3,6 +3,7 @@
  * role, targets, rate control, mode, conflict policy, exclusions) plus their own (`kinds`,
  * `includeRoleless`), with their defaults. Invalid input throws {@link InvalidInputError} before any call.
  */
+import { SOURCE_DEFAULTS } from '../engine/defaults.js';
 import { InvalidInputError } from '../engine/errors.js';
 import {
   type ExecutionParameters,
@@ -10,20 +11,9 @@ import {
   type SourceKind,
   type TargetsSpec,
 } from '../engine/types.js';
+import { REGION_ID } from './atoms.js';
 import { parseExecutionInput } from './parameters.js';
-import { REGION_ID } from './targets.js';
-
-/** Defaults of the source kinds. */
-export const SOURCE_DEFAULTS = {
-  /** harden-metadata: a one-instance canary, then 10% batches; the first failure pauses. */
-  hardenRateControl: { Mode: 'Batch', Batch: [1, '10%'], MaxErrors: 0 },
-  /** @default 'FailurePause' for harden-metadata */
-  hardenMode: 'FailurePause',
-  /** templates: ten items at a time. */
-  templatesRateControl: { Mode: 'Concurrency', Concurrency: 10, MaxErrors: 0 },
-  /** @default {"Type":"All"} for templates */
-  templatesTargets: { Type: 'All' },
-} as const;
+import { renameFields } from './zod.js';
 
 /** A launch template or scaling group id, as `templates --targets` ResourceIds take them. */
 const SOURCE_ID = /^(lt|asg)-[0-9a-z]{1,64}$/;
@@ -97,18 +87,6 @@ const FLAGS: Record<string, string> = {
   excludeInstanceIds: '--exclude-ids',
 };
 
-function withFlagNames<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    const [head = '', ...rest] = error.field.split('.');
-    const flag = FLAGS[head];
-    if (!flag) throw error;
-    throw new InvalidInputError(rest.length ? `${flag} ${rest.join('.')}` : flag, error.rule, error.value);
-  }
-}
-
 /**
  * Validates the input of `harden-metadata` (one region) or `templates` (one or more regions,
  * comma-separated): one {@link ExecutionParameters} per region.
@@ -151,7 +129,7 @@ export function parseSourceInput(
   }
   const kinds = kind === 'templates' ? sourceKinds(raw.kinds) : undefined;
   return (regions as string[]).map((regionId) => {
-    const base = withFlagNames(() =>
+    const base = renameFields(FLAGS, () =>
       parseExecutionInput({
         regionId,
         // harden-metadata writes no role; the placeholder only satisfies the shared schema.

@@ -5,56 +5,65 @@ import { z } from 'zod';
 import { InvalidInputError } from '../engine/errors.js';
 import { mergeExclusions } from '../engine/exclusions.js';
 import type { Exclusions, TargetsSpec } from '../engine/types.js';
+import { checkAtom, INSTANCE_ID, INSTANCE_RULE, instanceId, parseTagFilter, regionId } from './atoms.js';
+import { parseWith } from './zod.js';
 
-const INSTANCE_ID = /^i-[a-z0-9]{1,64}$/;
-const REGION_ID = /^[a-z]{2,}-[a-z0-9-]+$/;
+const TYPE_RULE = 'must be one of ResourceIds, Tags, ResourceGroup, All';
 
 const parameters = z
-  .object({
-    Status: z.enum(['Pending', 'Running', 'Starting', 'Stopping', 'Stopped']).optional(),
-    InstanceNetworkType: z.enum(['vpc', 'classic']).optional(),
+  .strictObject({
+    Status: z
+      .enum(['Pending', 'Running', 'Starting', 'Stopping', 'Stopped'], {
+        error: 'must be one of Pending, Running, Starting, Stopping, Stopped',
+      })
+      .optional(),
+    InstanceNetworkType: z.enum(['vpc', 'classic'], { error: 'must be vpc or classic' }).optional(),
   })
-  .strict()
   .optional();
 
-const region = z.string().regex(REGION_ID, 'a region id like "cn-hangzhou"').optional();
+const region = regionId.optional();
 
-const targetsSchema = z.discriminatedUnion('Type', [
-  z
-    .object({
+const tag = z.strictObject({
+  Key: z
+    .string()
+    .min(1, 'must be a tag key of 1-128 characters')
+    .max(128, 'must be a tag key of 1-128 characters'),
+  Value: z.string().max(128, 'must be a tag value of at most 128 characters').optional(),
+});
+
+/** The ONE schema of OOS `targets`: the four documented types; unknown keys refused. */
+const targetsSchema = z.discriminatedUnion(
+  'Type',
+  [
+    z.strictObject({
       Type: z.literal('ResourceIds'),
-      ResourceIds: z
-        .array(z.string().regex(INSTANCE_ID, 'an instance id like "i-bp1abc"'))
-        .min(1, 'at least one instance id'),
+      ResourceIds: z.array(instanceId).min(1, 'must list at least one instance id'),
       RegionId: region,
       Parameters: parameters,
-    })
-    .strict(),
-  z
-    .object({
+    }),
+    z.strictObject({
       Type: z.literal('Tags'),
-      Tags: z
-        .array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(128).optional() }).strict())
-        .min(1, 'at least one tag')
-        .max(20, 'at most 20 tags'),
+      Tags: z.array(tag).min(1, 'must list at least one tag').max(20, 'must list at most 20 tags'),
       RegionId: region,
       Parameters: parameters,
-    })
-    .strict(),
-  z
-    .object({
+    }),
+    z.strictObject({
       Type: z.literal('ResourceGroup'),
-      ResourceGroupId: z.string().regex(/^rg-[a-z0-9]+$/, 'a resource group id like "rg-acfm..."'),
+      ResourceGroupId: z
+        .string({ error: 'must be a resource group id like "rg-acfm..."' })
+        .regex(/^rg-[a-z0-9]+$/, 'must be a resource group id like "rg-acfm..."'),
       RegionId: region,
       Parameters: parameters,
-    })
-    .strict(),
-  z.object({ Type: z.literal('All'), RegionId: region, Parameters: parameters }).strict(),
-]);
+    }),
+    z.strictObject({ Type: z.literal('All'), RegionId: region, Parameters: parameters }),
+  ],
+  { error: TYPE_RULE },
+);
 
 /**
  * Validates OOS targets (object or JSON text).
- *
+ * @param field the field the value came in: `targets`, `payload.targets`, `--targets`.
+ * @throws {@link InvalidInputError} naming e.g. `targets.ResourceIds[0]`, the rule and the value.
  * @example
  * parseTargets('{"Type":"Tags","Tags":[{"Key":"env","Value":"prod"}]}')
  */
@@ -71,33 +80,10 @@ export function parseTargets(raw: unknown, field = 'targets'): TargetsSpec {
       );
     }
   }
-  const parsed = targetsSchema.safeParse(value);
-  if (parsed.success) return stripUndefined(parsed.data) as TargetsSpec;
-  const issue = parsed.error.issues[0]!;
-  const path = issue.path.length ? `${field}.${issue.path.map(String).join('.')}` : field;
-  const offending = issue.path.reduce<unknown>(
-    (current, key) =>
-      current !== null && typeof current === 'object'
-        ? (current as Record<PropertyKey, unknown>)[key]
-        : undefined,
-    value,
-  );
-  if (issue.code === 'unrecognized_keys') {
-    return failUnknownKey(field, issue.path.map(String), issue.keys[0] ?? '');
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !('Type' in value)) {
+    throw new InvalidInputError(`${field}.Type`, TYPE_RULE, undefined);
   }
-  if (issue.code === 'invalid_union' || (issue.path.length === 1 && issue.path[0] === 'Type')) {
-    throw new InvalidInputError(
-      `${field}.Type`,
-      'must be one of ResourceIds, Tags, ResourceGroup, All',
-      (value as { Type?: unknown } | null)?.Type,
-    );
-  }
-  throw new InvalidInputError(path, `must be ${issue.message}`, offending);
-}
-
-function failUnknownKey(field: string, path: string[], key: string): never {
-  const where = [field, ...path].join('.');
-  throw new InvalidInputError(`${where}.${key}`, 'is not a known key', key);
+  return stripUndefined(parseWith(targetsSchema, value, field)) as TargetsSpec;
 }
 
 function stripUndefined<T extends object>(value: T): T {
@@ -111,31 +97,13 @@ function stripUndefined<T extends object>(value: T): T {
 export function parseExclusions(
   tags: readonly string[],
   ids: readonly string[],
-  field = '--exclude',
+  fields: { tags: string; ids: string } = { tags: '--exclude-tag', ids: '--exclude-ids' },
 ): Exclusions {
-  const parsedTags = tags.map((entry) => parseTagFilter(entry, `${field}-tag`));
+  const parsedTags = tags.map((entry) => parseTagFilter(entry, fields.tags));
   const instanceIds = ids
     .flatMap((entry) => entry.split(','))
     .map((id) => id.trim())
     .filter((id) => id.length > 0);
-  for (const id of instanceIds) {
-    if (!INSTANCE_ID.test(id))
-      throw new InvalidInputError(`${field}-ids`, 'must list instance ids like i-bp1abc', id);
-  }
+  for (const id of instanceIds) checkAtom(id, INSTANCE_ID, INSTANCE_RULE, fields.ids);
   return mergeExclusions({ tags: parsedTags, instanceIds });
 }
-
-/**
- * Parses one `key` (any value) or `key=value` tag filter; the key is 1-128 characters.
- * @throws {@link InvalidInputError} naming `field`.
- */
-export function parseTagFilter(entry: string, field: string): { key: string; value?: string } {
-  const separator = entry.indexOf('=');
-  const key = (separator === -1 ? entry : entry.slice(0, separator)).trim();
-  if (key.length === 0 || key.length > 128) {
-    throw new InvalidInputError(field, 'must be key or key=value with a key of 1-128 characters', entry);
-  }
-  return separator === -1 ? { key } : { key, value: entry.slice(separator + 1) };
-}
-
-export { INSTANCE_ID, REGION_ID };

@@ -13,7 +13,9 @@ import { createHandler as workflowHandler } from '../../functions/workflow/index
 import type { EmulatorHandle } from '../../src/emulator/index';
 import { InvalidInputError, RoleAttachError } from '../../src/engine/errors';
 import { silentLogger } from '../../src/engine/ports';
-import { decodeControlRequest, decodeInstanceEvents, decodeTimerEvent } from '../../src/inputs/events';
+import { decodeInstanceEvents } from '../../src/inputs/events';
+import { decodeTimerEvent } from '../../src/inputs/timer';
+import { decodeWorkflowRequest } from '../../src/inputs/workflowRequest';
 import { cliFleet, runCli, tempState, useEmulatorCredentials } from '../helpers/cli';
 import { DESIGNATED_ROLE, startTestEmulator } from '../helpers/emulator';
 import {
@@ -340,7 +342,7 @@ describe('fuzzed events', () => {
           fc.anything(),
           fc.string(),
         ),
-        (input) => decodesOrRefuses(() => decodeControlRequest(input)),
+        (input) => decodesOrRefuses(() => decodeWorkflowRequest(input)),
       ),
       { numRuns: 600, seed: 3 },
     );

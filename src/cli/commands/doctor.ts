@@ -9,6 +9,7 @@ import { createCloudApis } from '../../cloud/clients.js';
 import { createCloudFlowApi } from '../../cloud/cloudflow.js';
 import { type CredentialSource, defaultCredential } from '../../cloud/credentials.js';
 import { createOrganizationApis, sessionNameFor } from '../../cloud/organization.js';
+import type { AccountScope } from '../../engine/index.js';
 import {
   assertRoleUsable,
   emptyRegionWarning,
@@ -17,7 +18,6 @@ import {
   planAccounts,
   RoleAttachError,
 } from '../../engine/index.js';
-import type { AccountScope } from '../../inputs/accounts.js';
 import { createOssObjectStorage, FsObjectStorage, type ObjectStorage } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, guard } from '../exit.js';

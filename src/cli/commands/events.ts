@@ -7,10 +7,12 @@ import {
   CONFLICT_POLICIES,
   type ConflictPolicy,
   InvalidInputError,
+  PARAMETER_DEFAULTS,
   resumeEventPath,
   runExecution,
 } from '../../engine/index.js';
-import { parseExclusions, REGION_ID } from '../../inputs/targets.js';
+import { checkAtom, REGION_ID, REGION_RULE } from '../../inputs/atoms.js';
+import { parseExclusions } from '../../inputs/targets.js';
 import type { CommandContext } from '../context.js';
 import { CLI_OWNER, engineDeps } from '../deps.js';
 import { exitCodeFor, guard } from '../exit.js';
@@ -55,11 +57,8 @@ export function registerEventsCommand(program: Command, context: CommandContext)
     .action((options: ResumeEventsOptions) =>
       guard(context, async () => {
         const format = outputFormat(options.output);
-        const regionId = options.region ?? '';
-        if (!REGION_ID.test(regionId)) {
-          throw new InvalidInputError('--region', 'must be a region id like "cn-hangzhou"', regionId);
-        }
-        const onConflict = options.onConflict ?? 'skip';
+        const regionId = checkAtom(options.region, REGION_ID, REGION_RULE, '--region');
+        const onConflict = options.onConflict ?? PARAMETER_DEFAULTS.onConflict;
         if (!(CONFLICT_POLICIES as readonly string[]).includes(onConflict)) {
           throw new InvalidInputError(
             '--on-conflict',

@@ -7,6 +7,7 @@ import { loadReportDocument, renderReport, reportFormat } from '../../report/ind
 import type { CommandContext } from '../context.js';
 import { openStore } from '../deps.js';
 import { guard } from '../exit.js';
+import { executionIdArgument } from '../options.js';
 
 /** Registers `report`. */
 export function registerReportCommand(program: Command, context: CommandContext): void {
@@ -33,6 +34,7 @@ error code), message, previousRole. Exit codes: 0 written, 1 no such execution, 
     )
     .action((executionId: string, options: { format?: string; state?: string; endpoint?: string }) =>
       guard(context, async () => {
+        executionIdArgument(executionId);
         const format = reportFormat(options.format, '--format');
         const document = await loadReportDocument(executionId, openStore(options));
         context.stdout.write(renderReport(document, format));

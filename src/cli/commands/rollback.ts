@@ -20,7 +20,7 @@ import {
 import type { CommandContext } from '../context.js';
 import { engineDeps, openStore } from '../deps.js';
 import { exitCodeFor, guard } from '../exit.js';
-import { addCommonOptions, type CommonOptions, outputFormat } from '../options.js';
+import { addCommonOptions, type CommonOptions, executionIdArgument, outputFormat } from '../options.js';
 import { organizationApis, organizationDeps, printOrganizationReport } from '../organization.js';
 import { createProgressReporter } from '../progress.js';
 import { printReport } from '../report.js';
@@ -55,6 +55,7 @@ resume | retry | cancel the rollback execution like any other).`,
     )
     .action((executionId: string, options: RollbackOptions) =>
       guard(context, async () => {
+        executionIdArgument(executionId);
         const format = outputFormat(options.output);
         if (isOrganizationId(executionId)) {
           return printOrganizationReport(

@@ -16,6 +16,7 @@ import {
   runOrganization,
 } from '../../engine/index.js';
 import { parseExecutionInput, type RawExecutionInput, toParamsFile } from '../../inputs/parameters.js';
+import { renameFields } from '../../inputs/zod.js';
 import type { CommandContext } from '../context.js';
 import { takeDecision, takeParentDecision } from '../decisions.js';
 import { engineDeps, openStore, withNotifications } from '../deps.js';
@@ -24,6 +25,7 @@ import {
   addCommonOptions,
   addNotifyOption,
   type CommonOptions,
+  executionIdArgument,
   outputFormat,
   readJsonArgument,
   readJsonFile,
@@ -213,6 +215,7 @@ Exit codes: 0 Success, 1 Failed or Cancelled, 2 invalid input (nothing called), 
       )
       .action((executionId: string, options: CommonOptions & { flowEndpoint?: string }) =>
         guard(context, async () => {
+          executionIdArgument(executionId);
           const format = outputFormat(options.output);
           if (isOrganizationId(executionId)) {
             const parent = action && (await takeParentDecision(executionId, action, options));
@@ -383,25 +386,13 @@ function runParameters(options: RunOptions, base?: RawExecutionInput): Execution
       );
     }
   }
-  try {
-    return parseExecutionInput(input);
-  } catch (error) {
-    throw renameField(error, options);
-  }
-}
-
-/** Rewrites `targets.ResourceIds.0` into `--targets ResourceIds.0` when the value came from a flag. */
-function renameField(error: unknown, options: RunOptions): unknown {
-  if (!(error instanceof InvalidInputError)) return error;
-  const [head = '', ...rest] = error.field.split('.');
-  const source = FLAG_SOURCES[head];
-  if (!source) return error;
-  const value = options[source.option];
-  if (value === undefined || (Array.isArray(value) && value.length === 0)) return error;
-  return new InvalidInputError(
-    rest.length ? `${source.flag} ${rest.join('.')}` : source.flag,
-    error.rule,
-    error.value,
+  // `targets.ResourceIds[0]` is `--targets ResourceIds[0]` when the value came from a flag (not --params).
+  const given = Object.entries(FLAG_SOURCES).filter(([, { option }]) => {
+    const value = options[option];
+    return value !== undefined && !(Array.isArray(value) && value.length === 0);
+  });
+  return renameFields(Object.fromEntries(given.map(([key, { flag }]) => [key, flag])), () =>
+    parseExecutionInput(input),
   );
 }
 

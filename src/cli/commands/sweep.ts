@@ -4,19 +4,14 @@
  */
 import type { Command } from 'commander';
 import {
-  EXECUTION_MODES,
-  type ExecutionMode,
-  InvalidInputError,
   organizationSweep,
-  type RoleRules,
   renderSweepText,
   runSweep,
-  SOURCE_FIXES,
-  type SourceFix,
   type SweepReport,
-  sweepParameters,
-  type TargetsSpec,
+  type SweepRequest,
 } from '../../engine/index.js';
+import { parseSweepRequest } from '../../inputs/timer.js';
+import { renameFields } from '../../inputs/zod.js';
 import {
   loadReportDocument,
   reportFiles,
@@ -155,64 +150,32 @@ Exit codes: 0 every region swept without failures, 1 failures or a region not sw
     );
 }
 
-function fixList(value: string): SourceFix[] {
-  const list = value.split(',').map((entry) => entry.trim());
-  for (const [i, entry] of list.entries()) {
-    if (!(SOURCE_FIXES as readonly string[]).includes(entry)) {
-      throw new InvalidInputError(`--fix[${i}]`, `must be one of ${SOURCE_FIXES.join(', ')}`, entry);
-    }
-  }
-  return [...new Set(list as SourceFix[])];
-}
+/** Each key of the sweep request and the flag it comes from, so that errors name what the operator typed. */
+const SWEEP_FLAGS = {
+  regions: '--region',
+  role: '--role',
+  rules: '--rules',
+  targets: '--targets',
+  rateControl: '--rate-control',
+  mode: '--mode',
+  fix: '--fix',
+  maxTargets: '--max-targets',
+} as const;
 
-/** Flags -> a sweep request; every value checked before any call, errors name the flag. */
-export function sweepRequest(options: SweepOptions): {
-  regions: string[];
-  role: string;
-  rules?: RoleRules;
-  targets?: TargetsSpec;
-  rateControl?: unknown;
-  mode?: ExecutionMode;
-  fix?: SourceFix[];
-  maxTargets?: string;
-} {
+/** Flags -> the sweep request, through the one schema of the timer payload; errors name the flag. */
+export function sweepRequest(options: SweepOptions): SweepRequest {
   const regions = regionList(options.region);
   const { role, rules } = roleOrRules(options, 'the role every instance should bear');
-  let mode: ExecutionMode | undefined;
-  if (options.mode !== undefined) {
-    if (!(EXECUTION_MODES as readonly string[]).includes(options.mode)) {
-      throw new InvalidInputError('--mode', `must be one of ${EXECUTION_MODES.join(', ')}`, options.mode);
-    }
-    mode = options.mode as ExecutionMode;
-  }
-  const request = {
+  const raw = {
     regions,
-    role,
-    ...(rules ? { rules } : {}),
-    ...(options.targets === undefined
-      ? {}
-      : { targets: readJsonArgument(options.targets, '--targets') as TargetsSpec }),
+    ...(rules ? { rules } : { role }),
+    ...(options.targets === undefined ? {} : { targets: readJsonArgument(options.targets, '--targets') }),
     ...(options.rateControl === undefined
       ? {}
       : { rateControl: readJsonArgument(options.rateControl, '--rate-control') }),
-    ...(mode === undefined ? {} : { mode }),
-    ...(options.fix === undefined ? {} : { fix: fixList(options.fix) }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(options.fix === undefined ? {} : { fix: options.fix.split(',').map((entry) => entry.trim()) }),
     ...(options.maxTargets === undefined ? {} : { maxTargets: options.maxTargets }),
   };
-  try {
-    for (const regionId of request.regions) sweepParameters(regionId, request);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    const [head = '', ...rest] = error.field.split('.');
-    const flags: Record<string, string> = {
-      targets: '--targets',
-      rateControl: '--rate-control',
-      fix: '--fix',
-      maxTargets: '--max-targets',
-    };
-    const flag = flags[head];
-    if (!flag) throw error;
-    throw new InvalidInputError(rest.length ? `${flag} ${rest.join('.')}` : flag, error.rule, error.value);
-  }
-  return request;
+  return renameFields(SWEEP_FLAGS, () => parseSweepRequest(raw, '')).request;
 }

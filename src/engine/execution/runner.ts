@@ -5,8 +5,9 @@
  * what a chunk does and how unfinished writes of an earlier run are settled.
  */
 import { type ChunkContext, chunk } from '../chunk.js';
+import { LEASE_DEFAULTS } from '../defaults.js';
 import { CallRefusedError } from '../errors.js';
-import { ExecutionBusyError, LEASE_DEFAULTS, type LeaseHolder, takeLease } from '../lease.js';
+import { ExecutionBusyError, type LeaseHolder, takeLease } from '../lease.js';
 import type { ExecutionStore } from '../ports.js';
 import { chunkLayout } from '../rateControl.js';
 import { type Assignment, assignmentKey, assignmentOf } from '../rules.js';

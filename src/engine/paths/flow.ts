@@ -8,7 +8,7 @@ import { RoleAttachError } from '../errors.js';
 import { mergeExclusions } from '../exclusions.js';
 import type { EngineDeps } from '../execution/deps.js';
 import type { ReviewedPlan } from '../reviewedPlan.js';
-import type { ConflictPolicy, Exclusions, ExecutionParameters, RoleRules } from '../types.js';
+import type { ConflictPolicy, Exclusions, ExecutionParameters, OperatorAction, RoleRules } from '../types.js';
 import { resumeEventPath } from './event/index.js';
 import { isOrganizationId, type OrganizationDeps } from './organization.js';
 import type { TimerOrganization } from './timer.js';
@@ -23,8 +23,19 @@ import {
   planStep,
   runOrganizationStep,
   runStep,
-  type WorkflowRequest,
 } from './workflow.js';
+
+/**
+ * The `workflow` function's request, validated at the boundary (src/inputs/workflowRequest.ts): the flow's
+ * plan/step/await bodies, or an operator's control input. A plan's input comes beside it
+ * ({@link WorkflowPlanInput}).
+ */
+export type WorkflowRequest =
+  | { action: 'plan'; executionName?: string }
+  | { action: 'step'; executionId: string; budgetMs?: number }
+  | { action: 'await'; executionId: string; taskToken: string }
+  | { action: OperatorAction; executionId: string }
+  | { action: 'resume-events'; regionId?: string; ramRoleName?: string };
 
 /**
  * A plan request's input, validated at the boundary: the parameters and the organization scope if any,

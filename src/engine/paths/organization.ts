@@ -10,6 +10,7 @@
  * journal settles any interrupted write before anything else. A member whose role cannot be assumed, or
  * whose designated role is unusable, ends `Failed` with the reason; the others go on.
  */
+import { LEASE_DEFAULTS, ORGANIZATION_DEFAULTS } from '../defaults.js';
 import { type Doc, doc, KEYS, LOCKS, readDoc, writeDoc } from '../documents.js';
 import { CloudApiError, ExecutionNotFoundError, InvalidActionError, RoleAttachError } from '../errors.js';
 import type { EngineDeps } from '../execution/index.js';
@@ -18,20 +19,21 @@ import { countOutcomes } from '../execution/machine.js';
 import type { ExecutionReport } from '../execution/report.js';
 import { createRollback } from '../execution/rollback.js';
 import { newExecutionId } from '../ids.js';
-import { ExecutionBusyError, LEASE_DEFAULTS } from '../lease.js';
+import { ExecutionBusyError } from '../lease.js';
 import type { Clock, ExecutionStore, Logger, RandomSource } from '../ports.js';
 import type {
+  Amount,
   ExecutionCounts,
   ExecutionParameters,
   ExecutionRecord,
   ExecutionStatus,
   OperatorAction,
+  SweepRequest,
 } from '../types.js';
 import { TERMINAL_STATUSES } from '../types.js';
 import {
   renderSources,
   type SourceCompliance,
-  type SweepRequest,
   type SweepSettings,
   sweepParameters,
   sweepSources,
@@ -115,8 +117,44 @@ export function childParameters(
   input: Exclude<OrganizationInput, { kind: 'rollback' }>,
   regionId: string,
 ): ExecutionParameters {
-  if (input.kind === 'sweep') return sweepParameters(regionId, input.request, input.settings);
+  if (input.kind === 'sweep')
+    return sweepParameters(regionId, storedSweepRequest(input.request), input.settings);
   return { ...input.parameters, regionId, targets: { ...input.parameters.targets, RegionId: regionId } };
+}
+
+/**
+ * A sweep request as a parent stored it. Releases before the input boundary (issue #16) stored the CLI's
+ * `--max-targets` and `--rate-control` amounts as typed (`"50"`, `" 10% "`): read as the amounts they meant.
+ */
+function storedSweepRequest(request: SweepRequest): SweepRequest {
+  const rc = request.rateControl;
+  return {
+    ...request,
+    ...(request.maxTargets === undefined ? {} : { maxTargets: storedAmount(request.maxTargets) }),
+    ...(rc === undefined
+      ? {}
+      : {
+          rateControl: {
+            ...rc,
+            ...(rc.Concurrency === undefined ? {} : { Concurrency: storedAmount(rc.Concurrency) }),
+            ...(rc.MaxErrors === undefined ? {} : { MaxErrors: storedAmount(rc.MaxErrors) }),
+            ...(rc.Batch === undefined ? {} : { Batch: rc.Batch.map(storedAmount) }),
+            ...(rc.ConcurrencyInBatches === undefined
+              ? {}
+              : {
+                  ConcurrencyInBatches: Array.isArray(rc.ConcurrencyInBatches)
+                    ? rc.ConcurrencyInBatches.map(Number)
+                    : Number(rc.ConcurrencyInBatches),
+                }),
+          },
+        }),
+  };
+}
+
+function storedAmount(amount: Amount): Amount {
+  if (typeof amount !== 'string') return amount;
+  const text = amount.trim();
+  return /^\d+$/.test(text) ? Number(text) : (text as Amount);
 }
 
 /** The role a parent is about (the sweep's or run's role, or the role its original attached). */
@@ -143,12 +181,6 @@ export interface OrganizationDeps {
   /** Called after every child settles (progress lines). */
   onChild?: (child: OrganizationChild, record: OrganizationRecord) => void;
 }
-
-/** Defaults of the parent's own rate control. */
-export const ORGANIZATION_DEFAULTS = {
-  /** Accounts at once; regions of one account run one after another (each has its own per-region quota). */
-  accountConcurrency: 4,
-} as const;
 
 /** The store document of a parent execution. */
 function organizationDoc(organizationId: string): Doc<OrganizationRecord> {

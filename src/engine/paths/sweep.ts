@@ -9,9 +9,8 @@
  * its previous invocation ran out of time or crashed) or Waiting (left alone for the operator).
  */
 
-import { PARAMETER_DEFAULTS, parseExecutionInput } from '../../inputs/parameters.js';
-import { parseSourceInput } from '../../inputs/sources.js';
 import { BlastRadiusError } from '../blastRadius.js';
+import { PARAMETER_DEFAULTS, SOURCE_DEFAULTS, SWEEP_DEFAULTS } from '../defaults.js';
 import { type Doc, doc, KEYS, LOCKS, readDoc, writeDoc } from '../documents.js';
 import { ExecutionNotFoundError, RoleAttachError } from '../errors.js';
 import { exemptionLines, mergeExclusions } from '../exclusions.js';
@@ -22,49 +21,19 @@ import { newExecutionId } from '../ids.js';
 import { ExecutionBusyError } from '../lease.js';
 import type { NotificationEvent, Notifier } from '../notifications.js';
 import type { ExecutionStore } from '../ports.js';
+import { withRateControlDefaults } from '../rateControl.js';
 import type {
   ConflictPolicy,
   Exclusions,
-  ExecutionMode,
   ExecutionParameters,
   ExecutionRecord,
   ExecutionStatus,
   ExemptionNotice,
-  RoleRules,
   SkipReason,
-  TargetsSpec,
+  SourceFix,
+  SweepRequest,
 } from '../types.js';
-import { RULES_LABEL } from '../types.js';
-
-/** What a sweep is asked to do (the timer payload, or the CLI's flags), already validated. */
-export interface SweepRequest {
-  regions: string[];
-  /** The one role; {@link RULES_LABEL} when `rules` assign the role per instance. */
-  role: string;
-  /** Role rules (validated): the role per instance instead of `role`. */
-  rules?: RoleRules;
-  /** @default `{"Type":"All"}` in each region */
-  targets?: TargetsSpec;
-  /** OOS rateControl as written. @default {@link SWEEP_DEFAULTS}.rateControl */
-  rateControl?: unknown;
-  /** @default 'Automatic' */
-  mode?: ExecutionMode;
-  /**
-   * Remediate the sources too, in the same run: `templates` (launch template default versions and active
-   * scaling configurations get the role), `metadata` (instances with the role go to hardened mode, canary
-   * first, Automatic: the first failure stops it until the next sweep). @default none (report only)
-   */
-  fix?: SourceFix[];
-  /**
-   * Blast-radius limit per region, a number or "N%" as written (checked by the execution-input schema).
-   * @default `MAX_TARGETS_DEFAULTS` of blastRadius.ts (1000 writes for `{"Type":"All"}`)
-   */
-  maxTargets?: unknown;
-}
-
-/** What `fix` may name. */
-export const SOURCE_FIXES = ['templates', 'metadata'] as const;
-export type SourceFix = (typeof SOURCE_FIXES)[number];
+import { RULES_LABEL, SOURCE_KINDS } from '../types.js';
 
 /**
  * The sources of one region: what new instances are born from, and the metadata mode of the instances.
@@ -103,19 +72,6 @@ export interface SweepSettings {
   /** Lock owner id (e.g. the FC request id). @default a random id */
   owner?: string;
 }
-
-/** Defaults of {@link SweepSettings} and {@link SweepRequest}, in one place. */
-export const SWEEP_DEFAULTS = {
-  targets: { Type: 'All' } as TargetsSpec,
-  mode: 'Automatic' as ExecutionMode,
-  /**
-   * One full API chunk per call; a sweep is periodic remediation, so one broken instance should not
-   * cancel the rest of the fleet: up to 10 failures before the execution stops (an absolute number,
-   * because a percentage of a small delta floors to 0).
-   */
-  rateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: 10 },
-  lockTtlMs: 900_000,
-} as const;
 
 /** How one region's sweep went. */
 export type SweepRegionState =
@@ -348,22 +304,32 @@ export async function sweepSources(
   runOptions: { deadline?: number },
 ): Promise<SourceCompliance> {
   const { regionId } = parameters;
+  // The parameters `templates` and `harden-metadata` would take for this region, in Automatic mode.
+  const base = { regionId, mode: 'Automatic' as const, exclusions: mergeExclusions() };
   // Role rules: each template or scaling configuration gets the role of the rule its instances match.
-  const [templates] = parseSourceInput('templates', {
-    regionId,
-    ...(parameters.rules ? { rules: parameters.rules } : { RamRoleName: parameters.ramRoleName }),
+  const templates: ExecutionParameters = {
+    ...base,
+    kind: 'templates',
+    ramRoleName: parameters.ramRoleName,
+    ...(parameters.rules ? { rules: parameters.rules } : {}),
+    targets: { ...SOURCE_DEFAULTS.templatesTargets, RegionId: regionId },
+    rateControl: withRateControlDefaults(SOURCE_DEFAULTS.templatesRateControl),
     onConflict: parameters.onConflict,
-    mode: 'Automatic',
-  });
-  const [metadata] = parseSourceInput('harden-metadata', {
-    regionId,
-    targets: { Type: 'All' },
-    mode: 'Automatic',
-  });
+    sourceKinds: [...SOURCE_KINDS],
+  };
+  const metadata: ExecutionParameters = {
+    ...base,
+    kind: 'harden-metadata',
+    ramRoleName: '',
+    targets: { Type: 'All', RegionId: regionId },
+    rateControl: withRateControlDefaults(SOURCE_DEFAULTS.hardenRateControl),
+    onConflict: PARAMETER_DEFAULTS.onConflict,
+    hardenRoleless: false,
+  };
   const sources: SourceCompliance = { fixed: [] };
   const kinds: [SourceFix, ExecutionParameters][] = [
-    ['templates', templates!],
-    ['metadata', { ...metadata!, targets: parameters.targets, exclusions: parameters.exclusions }],
+    ['templates', templates],
+    ['metadata', { ...metadata, targets: parameters.targets, exclusions: parameters.exclusions }],
   ];
   for (const [name, kindParameters] of kinds) {
     const fixing = fix.includes(name);
@@ -464,26 +430,27 @@ async function openSweepExecution(
 }
 
 /**
- * The execution parameters of one region's sweep, validated by the one execution-input schema
- * (an invalid payload makes zero cloud calls).
+ * The execution parameters of one region's sweep, from the validated request (src/inputs/timer.ts) and
+ * the defaults: the request's targets in this region (`{"Type":"All"}` unless given), the sweep's rate
+ * control, and the deployment's exclusions merged with the default tag.
  */
 export function sweepParameters(
   regionId: string,
   request: SweepRequest,
   settings: Pick<SweepSettings, 'onConflict' | 'exclusions'> = {},
 ): ExecutionParameters {
-  // A payload's targets may name one region; each region's execution targets its own.
-  const targets = { ...(request.targets ?? SWEEP_DEFAULTS.targets), RegionId: regionId };
-  const parameters = parseExecutionInput({
+  return {
     regionId,
-    ...(request.rules ? { rules: request.rules } : { RamRoleName: request.role }),
-    targets,
-    rateControl: request.rateControl ?? SWEEP_DEFAULTS.rateControl,
+    ramRoleName: request.role,
+    ...(request.rules ? { rules: request.rules } : {}),
+    // A request's targets may name one region; each region's execution targets its own.
+    targets: { ...(request.targets ?? SWEEP_DEFAULTS.targets), RegionId: regionId },
+    rateControl: withRateControlDefaults(request.rateControl ?? SWEEP_DEFAULTS.rateControl),
     mode: request.mode ?? SWEEP_DEFAULTS.mode,
     onConflict: settings.onConflict ?? PARAMETER_DEFAULTS.onConflict,
+    exclusions: mergeExclusions(settings.exclusions),
     ...(request.maxTargets === undefined ? {} : { maxTargets: request.maxTargets }),
-  });
-  return { ...parameters, exclusions: mergeExclusions(parameters.exclusions, settings.exclusions) };
+  };
 }
 
 /** Compliance figures of one region from its execution report. */

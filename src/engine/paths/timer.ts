@@ -7,9 +7,9 @@
 import { planAccounts } from '../accounts.js';
 import type { EngineDeps } from '../execution/deps.js';
 import type { Logger } from '../ports.js';
-import type { ConflictPolicy, Exclusions } from '../types.js';
+import type { ConflictPolicy, Exclusions, SweepRequest } from '../types.js';
 import { type OrganizationDeps, type OrganizationReport, organizationSweep } from './organization.js';
-import { runSweep, type SweepReport, type SweepRequest } from './sweep.js';
+import { runSweep, type SweepReport } from './sweep.js';
 
 /** The organization part of a timer payload, validated. */
 export type TimerOrganization = Parameters<typeof planAccounts>[0] & { accountConcurrency: number };
@@ -36,12 +36,13 @@ export async function timerSweep(
   timer: {
     triggerName: string;
     triggerTime: string;
-    request: SweepRequest & { organization?: TimerOrganization };
+    request: SweepRequest;
+    organization?: TimerOrganization;
   },
   ports: TimerSweepPorts,
   settings: TimerSweepSettings,
 ): Promise<SweepReport | OrganizationReport> {
-  const { organization, ...request } = timer.request;
+  const { organization, request } = timer;
   const exclusions = { tags: settings.excludeTags, instanceIds: [] };
   if (organization) {
     const { apis, deps } = ports.organization();

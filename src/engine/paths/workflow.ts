@@ -8,8 +8,7 @@
  * comes second sees the other's write (an operator who decides before the token is stored gets the
  * callback sent by await itself).
  */
-import { z } from 'zod';
-import { parseJsonPayload, parseWith } from '../../inputs/events.js';
+import { WORKFLOW_DEFAULTS } from '../defaults.js';
 import { CloudApiError, InvalidActionError, InvalidInputError } from '../errors.js';
 import {
   cancelRequestedReport,
@@ -25,7 +24,7 @@ import { ExecutionBusyError, withLease } from '../lease.js';
 import type { Clock, ExecutionStore, Logger } from '../ports.js';
 import { createExecutionFromPlan, type ReviewedPlan } from '../reviewedPlan.js';
 import type { ExecutionCounts, ExecutionParameters, ExecutionStatus, OperatorAction } from '../types.js';
-import { OPERATOR_ACTIONS, TERMINAL_STATUSES } from '../types.js';
+import { TERMINAL_STATUSES } from '../types.js';
 import {
   createOrganization,
   loadOrganization,
@@ -45,90 +44,10 @@ export interface FlowState {
   counts: ExecutionCounts;
 }
 
-const EXECUTION_ID = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}$/, 'must be an execution id (letters, digits, "-", "_", ".")');
-const REGION = z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'must be a region id like "cn-hangzhou"');
-
-const workflowRequestSchema = z.discriminatedUnion(
-  'action',
-  [
-    z.strictObject({
-      action: z.literal('plan'),
-      params: z.unknown(),
-      /** The CloudFlow execution's name (`$Context.Execution.Name`): makes a retried Plan idempotent. */
-      executionName: z
-        .string()
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
-          'must be a CloudFlow execution name (letters, digits, "-", "_")',
-        )
-        .optional(),
-    }),
-    z.strictObject({
-      action: z.literal('step'),
-      executionId: EXECUTION_ID,
-      budgetMs: z.number().int().positive().optional(),
-    }),
-    z.strictObject({
-      action: z.literal('await'),
-      executionId: EXECUTION_ID,
-      taskToken: z.string().min(1, 'must be the task token ($Context.Current.TaskToken)'),
-    }),
-    z.strictObject({ action: z.enum(OPERATOR_ACTIONS), executionId: EXECUTION_ID }),
-    z.strictObject({
-      action: z.literal('resume-events'),
-      regionId: REGION.optional(),
-      ramRoleName: z
-        .string()
-        .regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name')
-        .optional(),
-    }),
-  ],
-  {
-    error: `must be one of plan, step, await (from the flow), ${OPERATOR_ACTIONS.join(', ')} (with executionId) or resume-events`,
-  },
-);
-
-/** The `workflow` function's input: the flow's plan/step/await bodies, or an operator's control input. */
-export type WorkflowRequest =
-  | { action: 'plan'; params: unknown; executionName?: string }
-  | { action: 'step'; executionId: string; budgetMs?: number }
-  | { action: 'await'; executionId: string; taskToken: string }
-  | { action: OperatorAction; executionId: string }
-  | { action: 'resume-events'; regionId?: string; ramRoleName?: string };
-
-/**
- * Decodes the `workflow` function's event (Buffer, string or object). Unknown keys and actions are
- * rejected with {@link InvalidInputError} naming the field, before any call.
- * @example
- * decodeWorkflowRequest(Buffer.from('{"executionId":"exec-...","action":"continue"}'));
- */
-export function decodeWorkflowRequest(raw: unknown): WorkflowRequest {
-  const request = parseWith(workflowRequestSchema, parseJsonPayload(raw, 'event'), 'event');
-  return Object.fromEntries(
-    Object.entries(request).filter(([, value]) => value !== undefined),
-  ) as WorkflowRequest;
-}
-
 /** The CloudFlow callback the control step makes (the FnF adapter satisfies it). */
 export interface TaskCallbacks {
   reportTaskSucceeded(taskToken: string, output: Record<string, unknown>): Promise<void>;
 }
-
-/** Defaults of the workflow steps. */
-export const WORKFLOW_DEFAULTS = {
-  /** @default 5000 ms: the least time a step keeps for itself after its deadline (one chunk's retries). */
-  minSafetyMarginMs: 5_000,
-  /** @default 0.2: share of the FC timeout kept as safety margin when larger than the minimum. */
-  safetyMarginShare: 0.2,
-  /** @default 1000 ms: the smallest budget a step gets. */
-  minBudgetMs: 1_000,
-  /** @default 5000 ms between attempts of a step to take a busy execution */
-  busyPollMs: 5_000,
-  /** @default 10000 ms to wait for the execution lock */
-  lockWaitMs: 10_000,
-} as const;
 
 /**
  * The time a step may spend starting chunks, from the function's timeout (seconds, as FC gives it):

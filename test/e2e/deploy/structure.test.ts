@@ -12,7 +12,8 @@ import { loadFunctionConfig } from '../../../functions/shared/config';
 import { fleetPrincipal } from '../../../src/emulator/accounts';
 import { trustsPrincipal } from '../../../src/emulator/services/sts';
 import { EXECUTION_STATUSES } from '../../../src/engine/types';
-import { decodeInstanceEvents, decodeSweepPayload } from '../../../src/inputs/events';
+import { decodeInstanceEvents } from '../../../src/inputs/events';
+import { decodeSweepPayload } from '../../../src/inputs/timer';
 import {
   AT_REC_RUN_INSTANCES_API_CALL_REFERENCED_ONLY,
   AT_REC_RUN_INSTANCES_CONSOLE,
@@ -257,7 +258,7 @@ describe('s.yaml triggers', () => {
     const timer = triggers.find((t) => t.triggerType === 'timer')!;
     expect(String(timer.triggerConfig['cronExpression']).trim().split(/\s+/)).toHaveLength(6);
     expect(timer.triggerConfig['enable']).toBe(true);
-    const request = decodeSweepPayload(timer.triggerConfig['payload']);
+    const { request } = decodeSweepPayload(timer.triggerConfig['payload']);
     expect(request.role).toBe(resolved.vars['roleName']);
     expect(request.regions.length).toBeGreaterThan(0);
   });

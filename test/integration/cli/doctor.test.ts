@@ -188,7 +188,7 @@ describe('ecs-role-attach doctor', () => {
       'R',
     ]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--region must be region ids like "cn-hangzhou"');
+    expect(result.stderr).toContain('--region must be a region id like "cn-hangzhou"');
     expect(emulator.stats().calls).toEqual({});
   });
 });

@@ -1,6 +1,7 @@
-import { createCloudApis, parseEndpoint } from '../../../src/cloud/clients';
+import { createCloudApis } from '../../../src/cloud/clients';
 import { describeCredentials } from '../../../src/cloud/credentials';
 import { InvalidInputError } from '../../../src/engine/errors';
+import { parseEndpoint } from '../../../src/inputs/atoms';
 
 describe('parseEndpoint', () => {
   it.each([
@@ -8,7 +9,7 @@ describe('parseEndpoint', () => {
     ['https://ecs.example.test', { host: 'ecs.example.test', protocol: 'https' }],
     ['http://localhost:9/', { host: 'localhost:9', protocol: 'http' }],
   ])('%s', (endpoint, expected) => {
-    expect(parseEndpoint(endpoint)).toEqual(expected);
+    expect(parseEndpoint(endpoint, '--endpoint')).toEqual(expected);
   });
 
   it.each([
@@ -17,8 +18,8 @@ describe('parseEndpoint', () => {
     ['ftp://x', 'must use http or https'],
     ['http://x/api', 'must not have a path'],
   ])('rejects %j', (endpoint, message) => {
-    expect(() => parseEndpoint(endpoint)).toThrow(InvalidInputError);
-    expect(() => parseEndpoint(endpoint)).toThrow(message);
+    expect(() => parseEndpoint(endpoint, '--endpoint')).toThrow(InvalidInputError);
+    expect(() => parseEndpoint(endpoint, '--endpoint')).toThrow(message);
   });
 });
 
@@ -34,7 +35,7 @@ describe('createCloudApis', () => {
   });
 
   it.each([
-    [{ regionId: 'Hangzhou' }, 'regionId must be an Alibaba Cloud region id'],
+    [{ regionId: 'Hangzhou' }, 'regionId must be a region id like "cn-hangzhou"'],
     [
       { regionId: 'cn-hangzhou', qps: { AttachInstanceRamRole: 0 } },
       'qps.AttachInstanceRamRole must be a positive',

@@ -1,7 +1,8 @@
 import { ThrottlingError } from '@alicloud/openapi-core';
 import { createCaller } from '../../../src/cloud/caller';
-import { ApiLimiter, DEFAULT_QPS, parseQps } from '../../../src/cloud/limiter';
+import { ApiLimiter, DEFAULT_QPS } from '../../../src/cloud/limiter';
 import { InvalidInputError } from '../../../src/engine/errors';
+import { parseQps } from '../../../src/inputs/atoms';
 import { flushMicrotasks, VirtualClock } from '../../helpers/clocks';
 
 describe('ApiLimiter token bucket', () => {
@@ -132,7 +133,7 @@ describe('parseQps', () => {
     [' default = 5 , GetRole=0.5 ', { default: 5, GetRole: 0.5 }],
     ['DescribeInstanceRamRole=50,', { DescribeInstanceRamRole: 50 }],
   ])('parses %j', (text, expected) => {
-    expect(parseQps(text)).toEqual(expected);
+    expect(parseQps(text, '--qps')).toEqual(expected);
   });
 
   it.each([
@@ -143,8 +144,8 @@ describe('parseQps', () => {
     ['Attach=0', '--qps Attach must be a positive number, got "0"'],
     ['A=1,A=2', '--qps names A twice'],
   ])('rejects %j', (text, message) => {
-    expect(() => parseQps(text)).toThrow(InvalidInputError);
-    expect(() => parseQps(text)).toThrow(message);
+    expect(() => parseQps(text, '--qps')).toThrow(InvalidInputError);
+    expect(() => parseQps(text, '--qps')).toThrow(message);
   });
 });
 

@@ -1,4 +1,5 @@
-import { BlastRadiusError, MAX_TARGETS_DEFAULTS, maxTargetsLimit } from '../../../src/engine/blastRadius';
+import { BlastRadiusError, maxTargetsLimit } from '../../../src/engine/blastRadius';
+import { MAX_TARGETS_DEFAULTS } from '../../../src/engine/defaults';
 import { createExecution, type EngineDeps } from '../../../src/engine/execution';
 import { runSweep } from '../../../src/engine/paths/sweep';
 import { silentLogger } from '../../../src/engine/ports';

@@ -8,8 +8,8 @@ import {
   runExecution,
 } from '../../../src/engine/execution/index';
 import { silentLogger } from '../../../src/engine/ports';
-import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
+import { parseRateControl } from '../../../src/inputs/rateControl';
 import { parseExclusions } from '../../../src/inputs/targets';
 import { SteppingClock } from '../../helpers/clocks';
 import { apiError, FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';

@@ -13,8 +13,8 @@ import {
 import { ExecutionBusyError } from '../../../src/engine/lease';
 import { controlStep } from '../../../src/engine/paths/workflow';
 import { silentLogger } from '../../../src/engine/ports';
-import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters, InstanceOutcome } from '../../../src/engine/types';
+import { parseRateControl } from '../../../src/inputs/rateControl';
 import { parseExclusions } from '../../../src/inputs/targets';
 import { SteppingClock } from '../../helpers/clocks';
 import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';

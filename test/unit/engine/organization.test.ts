@@ -2,6 +2,7 @@
 
 import {
   CloudApiError,
+  childParameters,
   createOrganization,
   type OrganizationDeps,
   type OrganizationRecord,
@@ -161,5 +162,24 @@ describe('runOrganization', () => {
     const resumed = await runOrganization(planned.organizationId, deps, { action: 'continue' });
     expect(resumed.status).toBe('Success');
     expect(resumed.totals).toMatchObject({ targets: 3, attached: 3 });
+  });
+});
+
+describe('childParameters of a parent stored by an earlier release', () => {
+  it('reads the amounts the CLI stored as typed ("50", " 10% ") as the amounts they meant', () => {
+    // The stored form of `sweep --accounts all --max-targets 50 --rate-control '{"Batch":["2"," 10% "]}'`.
+    const stored = JSON.parse(
+      '{"kind":"sweep","request":{"regions":["cn-hangzhou"],"role":"EcsAppRole","maxTargets":"50",' +
+        '"rateControl":{"Batch":["2"," 10% "],"MaxErrors":"1"}},"settings":{}}',
+    );
+    const parameters = childParameters(stored, 'cn-hangzhou');
+    expect(parameters.maxTargets).toBe(50);
+    expect(parameters.rateControl).toEqual({
+      Mode: 'Batch',
+      Batch: [2, '10%'],
+      ConcurrencyInBatches: 100,
+      BatchPauseOption: 'Automatic',
+      MaxErrors: 1,
+    });
   });
 });

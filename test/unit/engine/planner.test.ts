@@ -4,8 +4,8 @@
  */
 import { RoleNotUsableError } from '../../../src/engine/errors';
 import { observeAndPlan, planExecution } from '../../../src/engine/planner';
-import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
+import { parseRateControl } from '../../../src/inputs/rateControl';
 import { parseRoleRules } from '../../../src/inputs/rules';
 import { parseExclusions } from '../../../src/inputs/targets';
 import { SteppingClock } from '../../helpers/clocks';

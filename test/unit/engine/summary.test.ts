@@ -12,8 +12,8 @@ import {
 import { deriveState } from '../../../src/engine/execution/machine';
 import { SUMMARY_LIMITS, summarizeExecution, summaryMatches } from '../../../src/engine/execution/report';
 import { silentLogger } from '../../../src/engine/ports';
-import { parseRateControl } from '../../../src/engine/rateControl';
 import type { ExecutionParameters } from '../../../src/engine/types';
+import { parseRateControl } from '../../../src/inputs/rateControl';
 import { parseExclusions } from '../../../src/inputs/targets';
 import { SteppingClock } from '../../helpers/clocks';
 import { FakeEcs, FakeRam, fleet, MemoryStore } from '../../helpers/engineFakes';

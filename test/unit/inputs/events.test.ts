@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/engine/errors';
-import { RULES_LABEL } from '../../../src/engine/types';
-import {
-  decodeControlRequest,
-  decodeInstanceEvents,
-  decodeSweepPayload,
-  decodeTimerEvent,
-} from '../../../src/inputs/events';
+import { decodeInstanceEvents } from '../../../src/inputs/events';
 import {
   AT_REC_RUN_INSTANCES_API_CALL_REFERENCED_ONLY,
   AT_REC_RUN_INSTANCES_CONSOLE,
@@ -17,14 +11,7 @@ import {
   roleChangeRecord,
   stateChangeData,
 } from '../../fixtures/realEvents';
-import {
-  apiCallEvent,
-  asFcEvent,
-  otherEvent,
-  stateChangeEvent,
-  TEST_ACCOUNT_ID,
-  timerEvent,
-} from '../../helpers/events';
+import { apiCallEvent, asFcEvent, otherEvent, stateChangeEvent, TEST_ACCOUNT_ID } from '../../helpers/events';
 
 const options = { accountId: TEST_ACCOUNT_ID };
 
@@ -231,7 +218,7 @@ describe('decodeInstanceEvents', () => {
       'event[1].type',
       'is required',
     ],
-    ['a numeric source', { id: 'x', source: 7, type: 't' }, 'event.source', 'expected string'],
+    ['a numeric source', { id: 'x', source: 7, type: 't' }, 'event.source', 'must be a string'],
     ['an empty id', { id: '', source: 's', type: 't' }, 'event.id', 'must be a non-empty string'],
   ])('rejects %s with InvalidInputError naming %s', (_label, raw, field, rule) => {
     const error = invalid(() => decodeInstanceEvents(raw, options));
@@ -329,180 +316,6 @@ describe('decodeInstanceEvents', () => {
       }),
       { numRuns: 200 },
     );
-  });
-});
-
-describe('decodeTimerEvent', () => {
-  it('decodes the timer event and its JSON payload', () => {
-    const payload = {
-      regions: ['cn-hangzhou', 'cn-shanghai'],
-      role: 'EcsInstanceRole',
-      targets: { Type: 'Tags', Tags: [{ Key: 'env', Value: 'prod' }] },
-      rateControl: { Mode: 'Batch', Batch: [1, '10%'], MaxErrors: '5%' },
-      mode: 'FailurePause',
-    };
-    expect(decodeTimerEvent(asFcEvent(timerEvent(payload)))).toEqual({
-      triggerTime: '2026-01-05T03:00:00Z',
-      triggerName: 'sweep',
-      request: payload,
-    });
-  });
-
-  it('keeps only the given optional members', () => {
-    expect(decodeSweepPayload('{"regions":["cn-hangzhou"],"role":"r"}')).toEqual({
-      regions: ['cn-hangzhou'],
-      role: 'r',
-    });
-  });
-
-  it.each([
-    ['a payload that is not JSON', timerEvent('awesome-fc'), 'payload', 'must be JSON'],
-    ['a missing payload', { triggerTime: 't', triggerName: 'n' }, 'event.payload', 'is required'],
-    [
-      'a non-string payload',
-      { triggerTime: 't', triggerName: 'n', payload: {} },
-      'event.payload',
-      'must be a JSON string',
-    ],
-    [
-      'an unknown key',
-      timerEvent({ regions: ['cn-hangzhou'], role: 'r', colour: 'red' }),
-      'payload.colour',
-      'is not a known key',
-    ],
-    ['no regions', timerEvent({ regions: [], role: 'r' }), 'payload.regions', 'at least one region'],
-    ['a bad region', timerEvent({ regions: ['Hangzhou'], role: 'r' }), 'payload.regions[0]', 'region id'],
-    ['a bad role', timerEvent({ regions: ['cn-hangzhou'], role: 'a/b' }), 'payload.role', 'RAM role name'],
-    [
-      'a bad mode',
-      timerEvent({ regions: ['cn-hangzhou'], role: 'r', mode: 'Fast' }),
-      'payload.mode',
-      'Automatic',
-    ],
-    [
-      'a bad batch entry',
-      timerEvent({ regions: ['cn-hangzhou'], role: 'r', rateControl: { Mode: 'Batch', Batch: [1, 'abc'] } }),
-      'payload.rateControl.Batch[1]',
-      'positive integer or a percentage',
-    ],
-    [
-      'an unknown targets type',
-      timerEvent({ regions: ['cn-hangzhou'], role: 'r', targets: { Type: 'Everything' } }),
-      'payload.targets.Type',
-      'ResourceIds, Tags, ResourceGroup or All',
-    ],
-    [
-      'an unknown key inside targets',
-      timerEvent({ regions: ['cn-hangzhou'], role: 'r', targets: { Type: 'All', Region: 'x' } }),
-      'payload.targets.Region',
-      'is not a known key',
-    ],
-  ])('rejects %s', (_label, event, field, rule) => {
-    const error = invalid(() => decodeTimerEvent(asFcEvent(event)));
-    expect(error.field).toBe(field);
-    expect(error.message).toContain(rule);
-  });
-
-  const RULES = {
-    rules: [
-      { name: 'web', match: { tags: { app: 'web' } }, role: 'WebAppRole' },
-      { name: 'default', match: {}, role: 'EcsAppRole' },
-    ],
-    acceptedRoles: ['LegacyAppRole'],
-  };
-
-  it.each([
-    ['an object', RULES],
-    ['its JSON text', JSON.stringify(RULES)],
-    [
-      'its YAML text',
-      'rules:\n  - {name: web, match: {tags: {app: web}}, role: WebAppRole}\n  - {name: default, match: {}, role: EcsAppRole}\nacceptedRoles: [LegacyAppRole]\n',
-    ],
-  ])('takes role rules as %s instead of role', (_label, rules) => {
-    const request = decodeSweepPayload({ regions: ['cn-hangzhou'], rules });
-    expect(request.role).toBe(RULES_LABEL);
-    expect(request.rules?.rules.map((r) => [r.name, r.role])).toEqual([
-      ['web', 'WebAppRole'],
-      ['default', 'EcsAppRole'],
-    ]);
-    expect(request.rules?.acceptedRoles).toEqual(['LegacyAppRole']);
-  });
-
-  it.each([
-    [
-      'neither role nor rules',
-      { regions: ['cn-hangzhou'] },
-      'payload.role',
-      'is required (or give role rules',
-    ],
-    [
-      'both role and rules',
-      { regions: ['cn-hangzhou'], role: 'r', rules: RULES },
-      'payload.rules',
-      'exclude each other',
-    ],
-    [
-      'an unknown key in a rule',
-      { regions: ['cn-hangzhou'], rules: { rules: [{ name: 'a', match: {}, role: 'R', colour: 1 }] } },
-      'payload.rules.rules[0].colour',
-      'rule "a"',
-    ],
-    [
-      'an empty role',
-      { regions: ['cn-hangzhou'], rules: { rules: [{ name: 'a', match: {}, role: '' }] } },
-      'payload.rules.rules[0].role',
-      'rule "a"',
-    ],
-    [
-      'a rule after match {}',
-      {
-        regions: ['cn-hangzhou'],
-        rules: {
-          rules: [
-            { name: 'all', match: {}, role: 'R' },
-            { name: 'web', match: { tags: { app: 'web' } }, role: 'W' },
-          ],
-        },
-      },
-      'payload.rules.rules[1].match',
-      'rule "web" can never match',
-    ],
-    [
-      'rules text that is not YAML',
-      { regions: ['cn-hangzhou'], rules: 'rules: [' },
-      'payload.rules',
-      'YAML or JSON',
-    ],
-  ])('rejects %s, naming the field', (_label, payload, field, rule) => {
-    const error = invalid(() => decodeTimerEvent(asFcEvent(timerEvent(payload))));
-    expect(error.field).toBe(field);
-    expect(error.message).toContain(rule);
-  });
-
-  it('shows the offending value in the message', () => {
-    const error = invalid(() => decodeSweepPayload({ regions: ['cn-hangzhou'], role: 'r', mode: 'Fast' }));
-    expect(error.message).toContain('"Fast"');
-    expect(error.value).toBe('Fast');
-  });
-});
-
-describe('decodeControlRequest', () => {
-  it.each(['continue', 'retry', 'cancel'] as const)('accepts action %s', (action) => {
-    expect(decodeControlRequest(asFcEvent({ executionId: 'exec-20260105-abc', action }))).toEqual({
-      executionId: 'exec-20260105-abc',
-      action,
-    });
-  });
-
-  it.each([
-    [{ executionId: 'e1', action: 'approve' }, 'event.action', 'continue, retry, cancel'],
-    [{ executionId: '../../etc', action: 'cancel' }, 'event.executionId', 'execution id'],
-    [{ action: 'cancel' }, 'event.executionId', 'is required'],
-    [{ executionId: 'e1', action: 'cancel', force: true }, 'event.force', 'is not a known key'],
-  ])('rejects %j naming %s', (input, field, rule) => {
-    const error = invalid(() => decodeControlRequest(input));
-    expect(error.field).toBe(field);
-    expect(error.message).toContain(rule);
   });
 });
 

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../../src/engine/errors';
 import { DEFAULT_EXCLUDE_TAG, mergeExclusions } from '../../../src/engine/exclusions';
-import { parseExclusions, parseTagFilter } from '../../../src/inputs/targets';
+import { parseTagFilter } from '../../../src/inputs/atoms';
+import { parseExclusions } from '../../../src/inputs/targets';
 
 describe('mergeExclusions', () => {
   it('always excludes the default tag, even with no source', () => {
@@ -52,8 +53,10 @@ describe('parseExclusions', () => {
 
   it('names the field of a bad tag or id', () => {
     expect(() => parseExclusions(['=v'], [])).toThrow(InvalidInputError);
-    expect(() => parseExclusions(['=v'], [], 'params.exclude')).toThrow(/params\.exclude-tag/);
-    expect(() => parseExclusions([], ['vm-1'])).toThrow(/--exclude-ids must list instance ids/);
+    expect(() =>
+      parseExclusions(['=v'], [], { tags: 'params.excludeTags', ids: 'params.excludeInstanceIds' }),
+    ).toThrow(/params\.excludeTags/);
+    expect(() => parseExclusions([], ['vm-1'])).toThrow(/--exclude-ids must be an instance id/);
   });
 });
 

@@ -12,9 +12,10 @@
  * `lockWaitMs` without it the update proceeds without the lock (logged): a lost backlog entry is recovered
  * by the next sweep, a blocked event path is not.
  */
+import { EVENT_PATH_DEFAULTS } from '../../defaults.js';
 import { type Doc, doc, KEYS, readDoc, writeDoc } from '../../documents.js';
 import type { InstanceOutcome } from '../../types.js';
-import { EVENT_PATH_DEFAULTS, type EventPathDeps, type EventPathSummary, isDecisive } from './settings.js';
+import { type EventPathDeps, type EventPathSummary, isDecisive } from './settings.js';
 
 /** The breaker document. */
 export interface BreakerState {

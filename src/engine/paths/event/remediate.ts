@@ -18,12 +18,12 @@
  * against the breaker.
  */
 import { attachChunk, type ChunkContext, chunk, replaceChunk } from '../../chunk.js';
+import { EVENT_PATH_DEFAULTS, MAX_IDS_PER_WRITE } from '../../defaults.js';
 import { CallRefusedError, RoleNotUsableError } from '../../errors.js';
 import { mergeExclusions } from '../../exclusions.js';
 import { conflictOutcome } from '../../execution/report.js';
 import { assertRolesUsable, planExecution } from '../../planner.js';
 import type { Logger } from '../../ports.js';
-import { MAX_IDS_PER_WRITE } from '../../rateControl.js';
 import { type Assignment, assignmentKey, assignmentOf } from '../../rules.js';
 import type { ExecutionParameters, ExecutionPlan, InstanceOutcome } from '../../types.js';
 import { RULES_LABEL } from '../../types.js';
@@ -36,7 +36,6 @@ import {
   recordOutcomes,
 } from './breaker.js';
 import {
-  EVENT_PATH_DEFAULTS,
   type EventPathDeps,
   type EventPathSettings,
   type EventPathSummary,

@@ -2,6 +2,7 @@
  * Operator `resume-events`: the backlog of a (region, role) event path becomes one batch execution and
  * the breaker closes.
  */
+import { EVENT_PATH_DEFAULTS } from '../../defaults.js';
 import { readDoc, writeDoc } from '../../documents.js';
 import { mergeExclusions } from '../../exclusions.js';
 import { createExecution, type EngineDeps } from '../../execution/index.js';
@@ -16,7 +17,6 @@ import {
   readBreaker,
   withBreakerLock,
 } from './breaker.js';
-import { EVENT_PATH_DEFAULTS } from './settings.js';
 
 /** What {@link resumeEventPath} did. */
 export interface ResumeEventsResult {

@@ -1,5 +1,5 @@
+import { EVENT_PATH_DEFAULTS } from '../../defaults.js';
 import type { Clock, RamApi, RoleInfo } from '../../ports.js';
-import { EVENT_PATH_DEFAULTS } from './settings.js';
 
 /**
  * A RamApi whose successful GetRole answers are reused for `ttlMs` (per warm FC instance): the event path

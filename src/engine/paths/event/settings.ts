@@ -1,29 +1,11 @@
 /**
- * What every step of the event path shares: its defaults, its settings, its dependencies and the
+ * What every step of the event path shares (its defaults are EVENT_PATH_DEFAULTS of defaults.ts): its settings, its dependencies and the
  * per-region summary it returns. A leaf: imports only engine vocabulary.
  */
 
 import type { Notifier } from '../../notifications.js';
 import type { Clock, EcsApi, ExecutionStore, Logger, RamApi } from '../../ports.js';
-import type { ConflictPolicy, Exclusions, InstanceOutcome, RateControl, RoleRules } from '../../types.js';
-
-/** Defaults of the event path, in one place. */
-export const EVENT_PATH_DEFAULTS = {
-  /** @default 5 consecutive failed instances open the breaker */
-  breakerThreshold: 5,
-  /** @default 1000 ms before the first re-attempt of a not-yet-attachable instance, doubling */
-  initialRetryDelayMs: 1_000,
-  /** @default 8000 ms between re-attempts at most */
-  maxRetryDelayMs: 8_000,
-  /** @default 30000 ms lease of the breaker lock */
-  lockTtlMs: 30_000,
-  /** @default 5000 ms to wait for the breaker lock before writing without it */
-  lockWaitMs: 5_000,
-  /** @default 300000 ms a successful GetRole check is trusted */
-  roleCheckTtlMs: 300_000,
-  /** Rate control of a backlog execution: one call per 100 instances, every instance gets its outcome. */
-  backlogRateControl: { Mode: 'Concurrency', Concurrency: 100, MaxErrors: '100%' } as RateControl,
-} as const;
+import type { ConflictPolicy, Exclusions, InstanceOutcome, RoleRules } from '../../types.js';
 
 export interface EventPathSettings {
   /** The one role; `RULES_LABEL` (ignored) when `rules` assign the role per instance. */

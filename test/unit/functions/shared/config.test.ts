@@ -1,7 +1,7 @@
 import {
   FUNCTION_CONFIG_DEFAULTS,
   loadFunctionConfig,
-  parseQps,
+  parseQpsVariable,
   parseState,
 } from '../../../../functions/shared/config';
 import { InvalidInputError } from '../../../../src/engine/errors';
@@ -86,12 +86,12 @@ describe('loadFunctionConfig', () => {
     ['STATE', { STATE: 'relative/dir' }, 'absolute directory'],
     ['STATE', { STATE: 'oss://Bad_Bucket/x' }, 'OSS bucket'],
     ['STATE', { STATE: 'oss://bucket/a/../b' }, '".." segments'],
-    ['ENDPOINT_OVERRIDE', { ENDPOINT_OVERRIDE: 'localhost:9000' }, 'http:// or https://'],
+    ['ENDPOINT_OVERRIDE', { ENDPOINT_OVERRIDE: 'localhost:9000' }, 'must use http or https'],
     ['ENDPOINT_OVERRIDE', { ENDPOINT_OVERRIDE: 'not a url' }, 'must be a URL'],
-    ['QPS', { QPS: 'DescribeInstances' }, 'must be a list like'],
-    ['QPS', { QPS: 'RunInstances=3' }, 'must name one of'],
+    ['QPS', { QPS: 'DescribeInstances' }, 'entries must look like Action=number'],
+    ['QPS', { QPS: 'GetRole=' }, 'entries must look like Action=number'],
     ['QPS.GetRole', { QPS: 'GetRole=0' }, 'positive number'],
-    ['QPS.GetRole', { QPS: 'GetRole=1,GetRole=2' }, 'given once'],
+    ['QPS', { QPS: 'GetRole=1,GetRole=2' }, 'names GetRole twice'],
     ['EXCLUDE_TAG', { EXCLUDE_TAG: 'a,,b' }, 'key or key=value'],
     ['EXCLUDE_TAG', { EXCLUDE_TAG: `${'k'.repeat(129)}=v` }, 'key of 1-128 characters'],
     ['ON_CONFLICT', { ON_CONFLICT: 'overwrite' }, 'skip, fail, replace'],
@@ -180,6 +180,6 @@ describe('parseState', () => {
 
 describe('parseQps', () => {
   it('returns an empty map for no value', () => {
-    expect(parseQps(undefined)).toEqual({});
+    expect(parseQpsVariable(undefined)).toEqual({});
   });
 });
