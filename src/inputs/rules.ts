@@ -63,6 +63,14 @@ export function parseRoleRulesText(text: string, source: string): RoleRules {
       text.length > 80 ? `${text.slice(0, 80)}…` : text,
     );
   }
+  // YAML reads plain text as a string ("vm" is "vm"): that is no document, and parsing it again never ends.
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidInputError(
+      source,
+      'must be a YAML or JSON rules document (an object with rules: [...])',
+      text.length > 80 ? `${text.slice(0, 80)}…` : text,
+    );
+  }
   return parseRoleRules(value, source);
 }
 

@@ -3,9 +3,15 @@
  * the value; never a stack trace, nothing written to stdout (issue #16: `resume-events --role '../x'` and
  * `status ../x` used to print a RangeError stack and exit 1).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli, tempState } from '../../helpers/cli';
 
 const R = ['--region', 'cn-hangzhou'];
+/** A file of plain text, not a rules document (YAML reads it as the string "vm"). */
+const RULES_TEXT = join(mkdtempSync(join(tmpdir(), 'era-rules-')), 'rules.yaml');
+writeFileSync(RULES_TEXT, 'vm\n');
 const ALL = ['--targets', '{"Type":"All"}'];
 
 const CASES: [string, string[], string][] = [
@@ -22,6 +28,7 @@ const CASES: [string, string[], string][] = [
     ['resume-events', ...R, '--role', 'R', '--exclude-tag', '=v'],
     '--exclude-tag',
   ],
+  ['resume-events --rules (plain text)', ['resume-events', ...R, '--rules', RULES_TEXT], '--rules'],
   ['resume-events --endpoint', ['resume-events', ...R, '--role', 'R', '--endpoint', 'ftp://x'], '--endpoint'],
   ['status <executionId>', ['status', '../x'], '<executionId>'],
   ['resume <executionId>', ['resume', 'a/b'], '<executionId>'],

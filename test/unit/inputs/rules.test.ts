@@ -2,7 +2,7 @@
  * The role-rules document schema: what it accepts, and that every refusal names the rule and the field.
  */
 import { InvalidInputError } from '../../../src/engine/errors';
-import { parseRoleRules, parseRoleRulesText } from '../../../src/inputs/rules';
+import { parseRoleRules, parseRoleRulesAs, parseRoleRulesText } from '../../../src/inputs/rules';
 
 const POLICY = '{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Resource":"*"}]}';
 
@@ -204,4 +204,16 @@ describe('role rules document', () => {
       expect((error as InvalidInputError).field).toBe('params.rules.rules[0].role');
     }
   });
+});
+
+describe('rules text that is no document', () => {
+  it.each(['vm', '42', '- a\n- b\n'])(
+    '%j is refused naming the source (was an endless recursion)',
+    (text) => {
+      expect(() => parseRoleRulesAs(text, '--rules')).toThrow(InvalidInputError);
+      expect(() => parseRoleRulesAs(text, '--rules')).toThrow(
+        '--rules must be a YAML or JSON rules document (an object with rules: [...])',
+      );
+    },
+  );
 });
