@@ -8,7 +8,8 @@
  * --save-plan`, is accepted; a flag that changes anything is refused naming it). `--params`, `--save-plan`
  * and `--accounts` are refused with `--plan`.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   type ExecutionParameters,
   type ExecutionStore,
@@ -50,6 +51,7 @@ export function checkPlanFlags(options: PlanFlags): void {
       options.savePlan,
     );
   }
+  if (options.savePlan !== undefined) checkSaveTarget(options.savePlan);
   const scope = options.plan !== undefined ? '--plan' : options.savePlan !== undefined ? '--save-plan' : '';
   if (scope === '') return;
   if (options.accounts !== undefined) {
@@ -81,6 +83,25 @@ export async function readPlan(source: string, store: () => ExecutionStore): Pro
   const key = parseStoreReference(source, '--plan');
   if (key === undefined) return parsePlanDocument(readJsonFile(source, '--plan'), '--plan');
   return readStoredPlan(store(), key, '--plan');
+}
+
+/**
+ * Refuses a `--save-plan` target the plan could not be written to, before the dry run makes any call: a
+ * malformed `store:<key>`, or a file whose directory does not exist or is not writable.
+ */
+function checkSaveTarget(target: string): void {
+  if (parseStoreReference(target, '--save-plan') !== undefined) return;
+  const directory = dirname(target);
+  try {
+    if (!statSync(directory).isDirectory()) throw new Error(`${directory} is not a directory`);
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    throw new InvalidInputError(
+      '--save-plan',
+      `must name a file in a writable directory or store:<key> (${(error as Error).message}); nothing was called`,
+      target,
+    );
+  }
 }
 
 /**

@@ -175,6 +175,11 @@ describe('run --dry-run --save-plan, then run --plan', () => {
       '--save-plan is for one account and region',
     ],
     [['--plan', '/nonexistent/plan.json'], '--plan must name a readable file'],
+    [['--dry-run', '--save-plan', 'store:../x'], '--save-plan must be store:<key>'],
+    [
+      ['--dry-run', '--save-plan', '/nonexistent/dir/plan.json'],
+      '--save-plan must name a file in a writable directory',
+    ],
   ])('refuses %j with exit 2 before any call', async (args, message) => {
     emulator = await startTestEmulator({ fleet: cliFleet(3) });
     const result = await cli(tempState(), ...dryRunFlags, ...args);
