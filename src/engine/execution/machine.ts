@@ -86,7 +86,8 @@ const COUNT_OF: Readonly<
   Reverted: 'reverted',
 };
 
-function emptyCounts(total: number): ExecutionCounts {
+/** Counts of `total` targets of which none has an outcome yet. */
+export function emptyCounts(total: number): ExecutionCounts {
   return {
     total,
     attached: 0,

@@ -8,6 +8,7 @@
  * comes second sees the other's write (an operator who decides before the token is stored gets the
  * callback sent by await itself).
  */
+
 import { WORKFLOW_DEFAULTS } from '../defaults.js';
 import { CloudApiError, InvalidActionError, InvalidInputError } from '../errors.js';
 import {
@@ -19,6 +20,7 @@ import {
   requestCancel,
   runExecution,
 } from '../execution/index.js';
+import { emptyCounts } from '../execution/machine.js';
 import type { ExecutionReport } from '../execution/report.js';
 import { ExecutionBusyError, withLease } from '../lease.js';
 import type { Clock, ExecutionStore, Logger } from '../ports.js';
@@ -246,16 +248,7 @@ function withExecutionLock<T>(
 
 /** The small flow state of a parent: its id and status, and its children's counts summed. */
 export function organizationFlowState(report: OrganizationReport): FlowState {
-  const counts: ExecutionCounts = {
-    total: 0,
-    attached: 0,
-    alreadyAttached: 0,
-    replaced: 0,
-    skipped: 0,
-    failed: 0,
-    cancelled: 0,
-    pending: 0,
-  };
+  const counts: ExecutionCounts = emptyCounts(0);
   for (const child of report.accounts.flatMap((account) => account.regions)) {
     if (!child.counts) continue;
     for (const key of Object.keys(counts) as (keyof typeof counts)[])
