@@ -31,6 +31,7 @@ import { SdkEcsApi } from './ecs.js';
 import { ESS_ENDPOINT, GenericScalingApi } from './ess.js';
 import { type ApiLimiter, type QpsTable, sharedLimiter } from './limiter.js';
 import { SdkRamApi } from './ram.js';
+import { releaseReadTimersAfterResponses } from './readTimers.js';
 import { ApiStats, type RetryOptions, resolveRetryOptions } from './retry.js';
 import { SdkLaunchTemplateApi, SdkMetadataApi } from './sources.js';
 
@@ -90,6 +91,7 @@ export function endpointParts(endpoint: string): { host: string; protocol: 'http
  */
 export function createCloudApis(options: CloudApisOptions): CloudApis {
   checkAtom(options.regionId, REGION_ID, REGION_RULE, 'regionId');
+  releaseReadTimersAfterResponses();
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger;

@@ -33,21 +33,24 @@ export class SdkEcsApi implements EcsApi {
     private readonly call: CallApi,
   ) {}
 
-  public async describeInstances(
-    query: InstanceQuery,
-    onPage?: (page: InstanceInfo[]) => void,
-  ): Promise<InstanceInfo[]> {
+  public async describeInstances(query: InstanceQuery): Promise<InstanceInfo[]> {
+    const found: InstanceInfo[] = [];
+    await this.scanInstances(query, (page) => {
+      found.push(...page);
+    });
+    return found;
+  }
+
+  public async scanInstances(query: InstanceQuery, onPage: (page: InstanceInfo[]) => void): Promise<void> {
     if (query.tags !== undefined && query.tags.length > ECS_LIMITS.tags) {
       throw new RangeError(
         `DescribeInstances accepts at most ${ECS_LIMITS.tags} tag filters, got ${query.tags.length}`,
       );
     }
-    if (query.instanceIds === undefined) return this.describeAllPages(query, undefined, onPage);
-    const found: InstanceInfo[] = [];
+    if (query.instanceIds === undefined) return this.scanPages(query, undefined, onPage);
     for (const ids of chunk(query.instanceIds, ECS_LIMITS.describeInstancesPage)) {
-      found.push(...(await this.describeAllPages(query, ids, onPage)));
+      await this.scanPages(query, ids, onPage);
     }
-    return found;
   }
 
   public async describeInstanceRamRoles(
@@ -104,12 +107,11 @@ export class SdkEcsApi implements EcsApi {
   }
 
   /** Follows NextToken to the end; an absent or empty NextToken is the last page (both seen documented). */
-  private async describeAllPages(
+  private async scanPages(
     query: InstanceQuery,
     ids: string[] | undefined,
-    onPage?: (page: InstanceInfo[]) => void,
-  ): Promise<InstanceInfo[]> {
-    const found: InstanceInfo[] = [];
+    onPage: (page: InstanceInfo[]) => void,
+  ): Promise<void> {
     const seenTokens = new Set<string>();
     let nextToken: string | undefined;
     do {
@@ -143,8 +145,7 @@ export class SdkEcsApi implements EcsApi {
         const info = toInstanceInfo(instance, query.regionId);
         if (info !== undefined) page.push(info);
       }
-      found.push(...page);
-      if (page.length > 0) onPage?.(page);
+      if (page.length > 0) onPage(page);
       const token = response.body?.nextToken;
       nextToken = typeof token === 'string' && token !== '' ? token : undefined;
       if (nextToken !== undefined) {
@@ -160,7 +161,6 @@ export class SdkEcsApi implements EcsApi {
         seenTokens.add(nextToken);
       }
     } while (nextToken !== undefined);
-    return found;
   }
 
   /**
@@ -194,12 +194,12 @@ export class SdkEcsApi implements EcsApi {
     }
     const missing = ids.filter((id) => !listed.has(id));
     const listsRoleLess = [...listed.values()].some((role) => role === undefined);
-    const existing =
-      missing.length === 0 || listsRoleLess
-        ? new Set<string>()
-        : new Set(
-            (await this.describeAllPages({ regionId }, missing)).map((instance) => instance.instanceId),
-          );
+    const existing = new Set<string>();
+    if (missing.length > 0 && !listsRoleLess) {
+      await this.scanPages({ regionId }, missing, (page) => {
+        for (const instance of page) existing.add(instance.instanceId);
+      });
+    }
     for (const id of ids) {
       if (listed.has(id)) roles.set(id, listed.get(id));
       else if (existing.has(id)) roles.set(id, undefined);

@@ -21,6 +21,7 @@ import {
   staticCredential,
 } from './credentials.js';
 import { ApiLimiter } from './limiter.js';
+import { releaseReadTimersAfterResponses } from './readTimers.js';
 import { ApiStats, type RetryOptions, resolveRetryOptions } from './retry.js';
 
 export interface OrganizationApisOptions {
@@ -77,6 +78,7 @@ function configFor(
  * createCloudApis({ regionId: 'cn-hangzhou', credential });
  */
 export function createOrganizationApis(options: OrganizationApisOptions = {}): OrganizationApis {
+  releaseReadTimersAfterResponses();
   const clock = options.clock ?? systemClock;
   const caller =
     options.credential === undefined

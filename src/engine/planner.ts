@@ -9,9 +9,15 @@ import { acceptedOutcome } from './execution/report.js';
 import type { Clock, EcsApi, RamApi } from './ports.js';
 import { planBatches, resolveMaxErrors } from './rateControl.js';
 import { assignmentOf, compileRules, isAcceptedRole, type RuleMatcher, rolesToCheck } from './rules.js';
-import { ineligibility, resolveTargets, targetRegion } from './targets.js';
+import { ineligibility, inOrder, scanTargets, targetRegion } from './targets.js';
 import { trustsEcs } from './trust.js';
-import type { ExecutionParameters, ExecutionPlan, InstanceInfo, PlannedTarget } from './types.js';
+import type {
+  ExecutionParameters,
+  ExecutionPlan,
+  ExemptionNotice,
+  InstanceInfo,
+  PlannedTarget,
+} from './types.js';
 
 export interface PlannerDeps {
   ecs: EcsApi;
@@ -67,13 +73,13 @@ export async function planExecution(
   parameters: ExecutionParameters,
   deps: PlannerDeps,
 ): Promise<ExecutionPlan> {
-  return (await observeAndPlan(executionId, parameters, deps)).plan;
+  return planInPages(executionId, parameters, deps);
 }
 
 /** A plan and what planning saw: every instance found and the role of each instance it looked up. */
 export interface ObservedPlan {
   plan: ExecutionPlan;
-  /** The instances DescribeInstances returned, in plan order (ids it did not return are `Gone` targets). */
+  /** The instances DescribeInstances returned (ids it did not return are `Gone` targets). */
   instances: InstanceInfo[];
   /** The role of every instance looked up (`undefined`: none); ineligible ones are not looked up (no entry). */
   roles: ReadonlyMap<string, string | undefined>;
@@ -85,67 +91,99 @@ export async function observeAndPlan(
   parameters: ExecutionParameters,
   deps: PlannerDeps,
 ): Promise<ObservedPlan> {
+  const observed = { instances: [] as InstanceInfo[], roles: new Map<string, string | undefined>() };
+  const plan = await planInPages(executionId, parameters, deps, observed);
+  return { plan, ...observed };
+}
+
+/**
+ * Plans page by page: each DescribeInstances page is classified as it arrives (ineligible, no rule, or
+ * waiting for its role) and its role lookup started; each lookup classifies its targets when it answers.
+ * Only the targets are kept, not the instances (their tags and attributes), unless `observed` asks for
+ * them: a dry run over 100,000 instances keeps ~30 MB instead of ~70 MB (docs/benchmarks.md §4).
+ */
+async function planInPages(
+  executionId: string,
+  parameters: ExecutionParameters,
+  deps: PlannerDeps,
+  observed?: { instances: InstanceInfo[]; roles: Map<string, string | undefined> },
+): Promise<ExecutionPlan> {
   // The role check runs beside the first DescribeInstances pages (reads only); a failed check stops
   // paging at the next page, and nothing is written before it has passed.
   let roleError: unknown;
   const roleCheck = assertRolesUsable(deps.ram, parameters).catch((error: unknown) => {
     roleError = error;
   });
-  const matcher: RuleMatcher = parameters.rules ? compileRules(parameters.rules) : () => undefined;
-  // Instances no rule matches need no role lookup: they end Skipped/NoRule.
-  const matched = parameters.rules ? (instance: InstanceInfo) => matcher(instance) !== undefined : () => true;
+  const matcher: RuleMatcher | undefined = parameters.rules ? compileRules(parameters.rules) : undefined;
   const region = targetRegion(parameters.targets, parameters.regionId);
-  // Role lookups start page by page while DescribeInstances pages on: the two actions have separate
-  // quotas, so planning takes about as long as the slower of the two instead of their sum.
   const excludedIds = new Set(parameters.exclusions.instanceIds);
   const now = deps.clock.now();
-  const lookups: { ids: string[]; lookup: Promise<Map<string, string | undefined>> }[] = [];
-  const resolved = await resolveTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
+  const targets: PlannedTarget[] = [];
+  const exemptions: ExemptionNotice[] = [];
+  // Role lookups start page by page while DescribeInstances pages on: the two actions have separate
+  // quotas, so planning takes about as long as the slower of the two instead of their sum.
+  const lookups: Promise<void>[] = [];
+  const scan = await scanTargets(parameters.targets, parameters.regionId, deps.ecs, (page) => {
     if (roleError !== undefined) throw roleError;
-    const ids = page
-      .filter(
-        (instance) => !ineligibility(instance, parameters.exclusions, now, excludedIds) && matched(instance),
+    const waiting: number[] = [];
+    for (const instance of page) {
+      observed?.instances.push(instance);
+      const notice = exemptionNotice(instance, parameters.exclusions, now);
+      if (notice) exemptions.push(notice);
+      const { instanceId } = instance;
+      const decided = ineligibility(instance, parameters.exclusions, now, excludedIds);
+      if (decided) {
+        targets.push({ instanceId, decided });
+        continue;
+      }
+      if (matcher) {
+        // Instances no rule matches need no role lookup: they end Skipped/NoRule.
+        const rule = matcher(instance);
+        if (rule === undefined) {
+          targets.push(noRule(instanceId));
+          continue;
+        }
+        targets.push({ instanceId, rule });
+      } else {
+        targets.push({ instanceId });
+      }
+      waiting.push(targets.length - 1);
+    }
+    if (waiting.length === 0) return;
+    const lookup = deps.ecs
+      .describeInstanceRamRoles(
+        region,
+        waiting.map((index) => (targets[index] as PlannedTarget).instanceId),
       )
-      .map((instance) => instance.instanceId);
-    if (ids.length === 0) return;
-    const lookup = deps.ecs.describeInstanceRamRoles(region, ids);
+      .then((found) => {
+        for (const index of waiting) {
+          const target = targets[index] as PlannedTarget;
+          const role = found.get(target.instanceId);
+          // Every id looked up gets an entry (undefined: no role), so that `roles` also says which were.
+          observed?.roles.set(target.instanceId, role);
+          targets[index] = classify(target, role, parameters);
+        }
+      });
     lookup.catch(() => undefined); // awaited below; marked handled so paging can go on meanwhile
-    lookups.push({ ids, lookup });
+    lookups.push(lookup);
   });
 
   await roleCheck;
   if (roleError !== undefined) throw roleError;
-  const roles = new Map<string, string | undefined>();
-  // Every id looked up gets an entry (undefined: no role), so that `roles` also says which were.
-  for (const { ids, lookup } of lookups) {
-    const found = await lookup;
-    for (const id of ids) roles.set(id, found.get(id));
-  }
-  const exemptions = resolved.instances.flatMap((instance) => {
-    const notice = exemptionNotice(instance, parameters.exclusions, now);
-    return notice ? [notice] : [];
-  });
-  const targets: PlannedTarget[] = resolved.instances.map((instance) => {
-    const decided = ineligibility(instance, parameters.exclusions, now, excludedIds);
-    if (decided) return { instanceId: instance.instanceId, decided };
-    if (!parameters.rules)
-      return classify({ instanceId: instance.instanceId }, roles.get(instance.instanceId), parameters);
-    const rule = matcher(instance);
-    if (rule === undefined) return noRule(instance.instanceId);
-    return classify({ instanceId: instance.instanceId, rule }, roles.get(instance.instanceId), parameters);
-  });
-  for (const instanceId of resolved.missingIds) {
-    targets.push({
+  // In page order, so that the first failed lookup is the one reported.
+  for (const lookup of lookups) await lookup;
+  const ordered = scan.order ? inOrder(targets, scan.order) : targets;
+  for (const instanceId of scan.missingIds) {
+    ordered.push({
       instanceId,
       decided: { instanceId, outcome: 'Skipped', reason: 'Gone', message: `not found in ${region}` },
     });
   }
-
-  return {
-    plan: withBatches({ executionId, targets, ...(exemptions.length > 0 ? { exemptions } : {}) }, parameters),
-    instances: resolved.instances,
-    roles,
-  };
+  const notices = scan.order ? inOrder(exemptions, scan.order) : exemptions;
+  return withBatches(
+    { executionId, targets: ordered, ...(notices.length > 0 ? { exemptions: notices } : {}) },
+    parameters,
+  );
 }
 
 /** Completes a plan's targets with their batches and absolute MaxErrors (from the work they need). */

@@ -35,11 +35,14 @@ export interface InstanceCallResult {
 
 /** The four ECS calls we make. Implementations retry throttling/5xx/network errors and respect quotas. */
 export interface EcsApi {
+  /** All instances matching the query, following NextToken (MaxResults 100) to the end. */
+  describeInstances(query: InstanceQuery): Promise<InstanceInfo[]>;
   /**
-   * All instances matching the query, following NextToken (MaxResults 100) to the end. `onPage` sees
-   * each page as it arrives, so that callers can start per-page work (role lookups) while paging goes on.
+   * The same calls as {@link describeInstances}, each page (<= 100) handed to `onPage` as it arrives and
+   * none kept, so that callers start per-page work (role lookups) while paging goes on and keep only
+   * what they need of 100,000 instances. An error `onPage` throws stops paging and is the rejection.
    */
-  describeInstances(query: InstanceQuery, onPage?: (page: InstanceInfo[]) => void): Promise<InstanceInfo[]>;
+  scanInstances(query: InstanceQuery, onPage: (page: InstanceInfo[]) => void): Promise<void>;
   /**
    * The role each instance bears (`undefined` for none). Takes any number of ids; calls in chunks of 50.
    * Unknown ids are absent from the map.

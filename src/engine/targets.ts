@@ -12,6 +12,14 @@ export interface ResolvedTargets {
   missingIds: string[];
 }
 
+/** What a {@link scanTargets} learnt besides the pages it handed over. */
+export interface TargetScan {
+  /** ResourceIds: the ids as given, duplicates removed, for callers that keep that order (pages come in the API's). */
+  order?: string[];
+  /** ResourceIds that DescribeInstances did not return (deleted or wrong region). */
+  missingIds: string[];
+}
+
 /** The region the targets live in: `targets.RegionId` when given, else the execution's region. */
 export function targetRegion(spec: TargetsSpec, regionId: string): string {
   return spec.RegionId ?? regionId;
@@ -19,14 +27,16 @@ export function targetRegion(spec: TargetsSpec, regionId: string): string {
 
 /**
  * Finds the instances a targets spec names, with DescribeInstances (MaxResults 100, NextToken paging
- * inside the adapter). Duplicated ResourceIds are resolved once.
+ * inside the adapter), handing each page to `onPage` as it arrives and keeping none: a planner over
+ * 100,000 instances keeps what it decided per instance, not every instance's tags (docs/benchmarks.md §4).
+ * Duplicated ResourceIds are looked up once.
  */
-export async function resolveTargets(
+export async function scanTargets(
   spec: TargetsSpec,
   regionId: string,
   ecs: EcsApi,
-  onPage?: (page: InstanceInfo[]) => void,
-): Promise<ResolvedTargets> {
+  onPage: (page: InstanceInfo[]) => void,
+): Promise<TargetScan> {
   const region = targetRegion(spec, regionId);
   const query: InstanceQuery = { regionId: region };
   if ('Parameters' in spec && spec.Parameters) {
@@ -35,43 +45,58 @@ export async function resolveTargets(
   }
   switch (spec.Type) {
     case 'ResourceIds': {
-      const wanted = [...new Set(spec.ResourceIds)];
-      const found = new Map(
-        (await ecs.describeInstances({ ...query, instanceIds: wanted }, onPage)).map((instance) => [
-          instance.instanceId,
-          instance,
-        ]),
-      );
+      const order = [...new Set(spec.ResourceIds)];
+      const found = new Set<string>();
+      await ecs.scanInstances({ ...query, instanceIds: order }, (page) => {
+        for (const instance of page) found.add(instance.instanceId);
+        onPage(page);
+      });
       return {
-        instances: wanted.flatMap((id) => {
-          const instance = found.get(id);
-          return instance ? [instance] : [];
-        }),
+        order,
         // With a Parameters filter an unmatched id is merely filtered out, not gone.
-        missingIds: 'Parameters' in spec && spec.Parameters ? [] : wanted.filter((id) => !found.has(id)),
+        missingIds: 'Parameters' in spec && spec.Parameters ? [] : order.filter((id) => !found.has(id)),
       };
     }
     case 'Tags':
-      return {
-        instances: await ecs.describeInstances(
-          {
-            ...query,
-            tags: spec.Tags.map((tag) =>
-              tag.Value === undefined ? { key: tag.Key } : { key: tag.Key, value: tag.Value },
-            ),
-          },
-          onPage,
-        ),
-        missingIds: [],
-      };
+      await ecs.scanInstances(
+        {
+          ...query,
+          tags: spec.Tags.map((tag) =>
+            tag.Value === undefined ? { key: tag.Key } : { key: tag.Key, value: tag.Value },
+          ),
+        },
+        onPage,
+      );
+      return { missingIds: [] };
     case 'ResourceGroup':
-      return {
-        instances: await ecs.describeInstances({ ...query, resourceGroupId: spec.ResourceGroupId }, onPage),
-        missingIds: [],
-      };
+      await ecs.scanInstances({ ...query, resourceGroupId: spec.ResourceGroupId }, onPage);
+      return { missingIds: [] };
     case 'All':
-      return { instances: await ecs.describeInstances(query, onPage), missingIds: [] };
+      await ecs.scanInstances(query, onPage);
+      return { missingIds: [] };
   }
+}
+
+/** {@link scanTargets}, keeping every instance: in the order given (ResourceIds) or as returned. */
+export async function resolveTargets(
+  spec: TargetsSpec,
+  regionId: string,
+  ecs: EcsApi,
+): Promise<ResolvedTargets> {
+  const instances: InstanceInfo[] = [];
+  const scan = await scanTargets(spec, regionId, ecs, (page) => {
+    instances.push(...page);
+  });
+  return { instances: scan.order ? inOrder(instances, scan.order) : instances, missingIds: scan.missingIds };
+}
+
+/** `items` in the order of `ids` (by `instanceId`); an id without an item is left out, so is an item of no id. */
+export function inOrder<T extends { instanceId: string }>(items: readonly T[], ids: readonly string[]): T[] {
+  const byId = new Map(items.map((item) => [item.instanceId, item]));
+  return ids.flatMap((id) => {
+    const item = byId.get(id);
+    return item === undefined ? [] : [item];
+  });
 }
 
 /**

@@ -57,15 +57,16 @@ export class FakeEcs implements EcsApi {
     return this.calls.filter((call) => call.action === 'AttachInstanceRamRole').length;
   }
 
-  /** Like the real adapter: every page of up to 100 (MaxResults) is shown to `onPage` as it arrives. */
-  public async describeInstances(
-    query: InstanceQuery,
-    onPage?: (page: InstanceInfo[]) => void,
-  ): Promise<InstanceInfo[]> {
+  public async describeInstances(query: InstanceQuery): Promise<InstanceInfo[]> {
+    this.calls.push({ action: 'DescribeInstances', ids: query.instanceIds ?? [] });
+    return this.#matching(query);
+  }
+
+  /** Like the real adapter: every page of up to 100 (MaxResults) is handed to `onPage`. */
+  public async scanInstances(query: InstanceQuery, onPage: (page: InstanceInfo[]) => void): Promise<void> {
     this.calls.push({ action: 'DescribeInstances', ids: query.instanceIds ?? [] });
     const found = this.#matching(query);
-    for (let i = 0; i < found.length; i += 100) onPage?.(found.slice(i, i + 100));
-    return found;
+    for (let i = 0; i < found.length; i += 100) onPage(found.slice(i, i + 100));
   }
 
   #matching(query: InstanceQuery): InstanceInfo[] {
