@@ -128,6 +128,51 @@ describe('planExecution', () => {
     expect(looked).not.toContain('i-t0001');
   });
 
+  it('ResourceIds: targets and exemption notices follow the order given, not the order pages arrive in', async () => {
+    const expired = { tags: { 'ecs-role-attach:exclude': 'until=2026-11-01;reason=migration' } };
+    const ecs = new FakeEcs(fleet(260, (i) => (i === 3 || i === 250 ? expired : {})));
+    // Three DescribeInstances pages (chunks of 100 ids) answered in fleet order; the given order interleaves them.
+    const ids = [
+      'i-t0250',
+      'i-t0003',
+      'i-gone',
+      'i-t0120',
+      ...fleet(260)
+        .map((i) => i.instanceId)
+        .slice(0, 3),
+    ];
+    const plan = await planExecution(
+      'exec-1',
+      params({ targets: { Type: 'ResourceIds', ResourceIds: ids } }),
+      deps(ecs),
+    );
+    expect(plan.targets.map((t) => t.instanceId)).toEqual([
+      'i-t0250',
+      'i-t0003',
+      'i-t0120',
+      'i-t0000',
+      'i-t0001',
+      'i-t0002',
+      'i-gone',
+    ]);
+    expect(plan.exemptions?.map((e) => e.instanceId)).toEqual(['i-t0250', 'i-t0003']);
+    expect(plan.batches.flatMap((b) => b.instanceIds)).toEqual(
+      plan.targets.slice(0, 6).map((t) => t.instanceId),
+    );
+  });
+
+  it('observeAndPlan also returns every instance seen and the role of each looked up', async () => {
+    const ecs = new FakeEcs(fleet(3, extra));
+    const observed = await observeAndPlan('exec-1', params(), deps(ecs));
+    expect(observed.instances.map((i) => i.instanceId)).toEqual(['i-t0000', 'i-t0001', 'i-t0002']);
+    // i-t0002 is excluded: not looked up, so no entry.
+    expect([...observed.roles]).toEqual([
+      ['i-t0000', 'EcsAppRole'],
+      ['i-t0001', 'LegacyRole'],
+    ]);
+    expect(observed.plan.targets.map((t) => t.instanceId)).toEqual(['i-t0000', 'i-t0001', 'i-t0002']);
+  });
+
   it('an exemption that expired is in scope again and is reported', async () => {
     const ecs = new FakeEcs(
       fleet(2, (i) =>
