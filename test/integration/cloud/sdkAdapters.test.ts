@@ -282,13 +282,18 @@ describe('limits and retries against quotas and faults', () => {
     expect(emulator.stats().throttled['DescribeInstanceRamRole']).toBeGreaterThan(0);
   });
 
-  it('stays under the quota with a matching client QPS: no throttling at all', async () => {
+  it('stays under the quota with a client QPS below it: no throttling at all', async () => {
+    // Real time on both sides: the limiter spaces starts 500 ms apart (2/s, burst 1), the emulator counts
+    // arrivals in aligned 1-second windows of 5. Six calls span 2.5 s, so a stall of this shared machine
+    // would have to squeeze them into one second to trip the quota. (At 4/s against 5/s, a stall of
+    // 250 ms could, and once did.)
     emulator.setQuotas({ DescribeInstanceRamRole: 5 });
-    const apis = apisFor(emulator, { qps: { DescribeInstanceRamRole: 4 } });
+    const apis = apisFor(emulator, { qps: { DescribeInstanceRamRole: 2 } });
     const region = largestRegion(emulator);
     const ids = generatedIds(emulator, region).slice(0, 50);
     await Promise.all(Array.from({ length: 6 }, () => apis.ecs.describeInstanceRamRoles(region, ids)));
     expect(apis.stats.for('DescribeInstanceRamRole')).toMatchObject({ calls: 6, throttled: 0, retries: 0 });
+    expect(emulator.stats().throttled['DescribeInstanceRamRole'] ?? 0).toBe(0);
   });
 
   it('completes through a storm of 500s, 503s and connection resets', async () => {
