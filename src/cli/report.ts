@@ -1,5 +1,6 @@
 import { type ExecutionReport, exemptionLines } from '../engine/index.js';
 import type { CommandContext } from './context.js';
+import { writeJsonText } from './jsonText.js';
 import { type CommonOptions, type OutputFormat, repeatedFlags } from './options.js';
 
 /** Prints a report as JSON (one document) or as text; `options` (the command's flags) go into the next command shown. */
@@ -16,31 +17,12 @@ export function printReport(
   context.stdout.write(renderReportText(report, options));
 }
 
-/** Instance lines per write of {@link writeJsonReport}. */
-const JSON_LINES_PER_WRITE = 1000;
-
 /**
- * Writes `JSON.stringify(report)` and a newline, the same text, with the `instances` list written 1,000
- * lines at a time: a 100,000-instance report is ~20 MB of JSON, which as one string (and its copy for the
- * stream) would double the process's peak memory at its very end (docs/benchmarks.md §4b).
+ * Writes `JSON.stringify(report)` and a newline, the same text, the `instances` list 1,000 lines at a time
+ * (see jsonText.ts).
  */
 export function writeJsonReport(out: Pick<NodeJS.WritableStream, 'write'>, report: ExecutionReport): void {
-  const instances = report.instances;
-  const marker = '\u0000instances\u0000';
-  const text = JSON.stringify(report, function (this: unknown, key, value: unknown) {
-    return this === report && key === 'instances' ? marker : value;
-  });
-  const at = text.indexOf(JSON.stringify(marker));
-  if (at === -1) {
-    out.write(`${text}\n`);
-    return;
-  }
-  out.write(`${text.slice(0, at)}[`);
-  for (let i = 0; i < instances.length; i += JSON_LINES_PER_WRITE) {
-    const lines = instances.slice(i, i + JSON_LINES_PER_WRITE).map((line) => JSON.stringify(line));
-    out.write(`${i === 0 ? '' : ','}${lines.join(',')}`);
-  }
-  out.write(`]${text.slice(at + JSON.stringify(marker).length)}\n`);
+  writeJsonText((chunk) => out.write(chunk), report, 'instances', 0, '\n');
 }
 
 /**

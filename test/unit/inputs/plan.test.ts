@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../../../src/engine/errors';
 import type { PlannedInstance } from '../../../src/engine/reviewedPlan';
 import { parseExecutionInput, toParamsFile } from '../../../src/inputs/parameters';
@@ -68,6 +69,19 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: [{ z: 1, y: undefined, x: null }], '10': 'x', '9': 'y' })).toBe(
       '{"10":"x","9":"y","a":[{"x":null,"z":1}],"b":1}',
     );
+  });
+
+  it('planDigest hashes the same text as canonicalJson, piece by piece (2,500 lines, non-ASCII tags)', () => {
+    const content = {
+      format: 'x',
+      instances: Array.from({ length: 2500 }, (_, i) => ({
+        instanceId: `i-${i}`,
+        tags: { 团队: `支付-${i}`, emoji: '\u{1F600}', [`${i}`]: 'n' },
+        ...(i % 2 ? { role: '' } : { role: undefined }),
+      })),
+    };
+    const whole = createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+    expect(planDigest(content)).toBe(`sha256:${whole}`);
   });
 
   it('does not depend on the order keys were written in', () => {
