@@ -100,7 +100,8 @@ export async function observeAndPlan(
  * Plans page by page: each DescribeInstances page is classified as it arrives (ineligible, no rule, or
  * waiting for its role) and its role lookup started; each lookup classifies its targets when it answers.
  * Only the targets are kept, not the instances (their tags and attributes), unless `observed` asks for
- * them: a dry run over 100,000 instances keeps ~30 MB instead of ~70 MB (docs/benchmarks.md §4).
+ * them: a dry run over 100,000 instances no longer holds every instance's tags and attributes until the
+ * end (docs/benchmarks.md §4).
  */
 async function planInPages(
   executionId: string,
