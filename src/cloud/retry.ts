@@ -176,16 +176,19 @@ export async function withRetry<T>(
       reason = retryReason(error);
       if (stats !== undefined && reason === 'throttled') stats.throttled++;
       if (stats !== undefined && (reason === 'server' || reason === 'network')) stats.transient++;
-      const failure = (why: string): CloudApiError => {
+      const failure = (why: string, level: 'info' | 'warn' = 'warn'): CloudApiError => {
         const cloudError = toCloudApiError(action, error);
         if (stats !== undefined) stats.failures++;
-        context.logger?.warn(
+        context.logger?.[level](
           { action, code: cloudError.code, requestId: cloudError.requestId, attempts: retry + 1, why },
           'cloud API call failed',
         );
         return cloudError;
       };
-      if (reason === undefined) throw failure('not retryable');
+      // An answer that is final (a refusal, an instance in the wrong state) is the engine's to record, as an
+      // outcome or a stop with its own warning: at warn level here it would repeat every step of a bisect
+      // (a 100-id chunk with one Pending instance is ~14 refused calls). Retries given up stay warnings.
+      if (reason === undefined) throw failure('not retryable', 'info');
       const now = context.clock.now();
       let delay: number;
       if (reason === 'throttled') {

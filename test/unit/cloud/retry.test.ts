@@ -149,6 +149,37 @@ describe('withRetry', () => {
     });
   });
 
+  it('logs a final refusal at info (the engine records it) and a retry given up at warn', async () => {
+    const lines: { level: string; obj: object; msg?: string }[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: (obj: object, msg?: string) => lines.push({ level: 'info', obj, ...(msg ? { msg } : {}) }),
+      warn: (obj: object, msg?: string) => lines.push({ level: 'warn', obj, ...(msg ? { msg } : {}) }),
+      error: (obj: object, msg?: string) => lines.push({ level: 'error', obj, ...(msg ? { msg } : {}) }),
+    };
+    const clock = new VirtualClock();
+    await withRetry('AttachInstanceRamRole', failing([clientError()]).fn, {
+      clock,
+      random: Math.random,
+      logger,
+    }).catch(() => undefined);
+    const gaveUp = withRetry(
+      'DescribeInstances',
+      failing(Array.from({ length: 5 }, () => serverError())).fn,
+      {
+        clock,
+        random: () => 0.5,
+        logger,
+        options: { maxAttempts: 2 },
+      },
+    );
+    await clock.run(gaveUp).catch(() => undefined);
+    expect(lines.map((line) => [line.level, line.msg, (line.obj as { action: string }).action])).toEqual([
+      ['info', 'cloud API call failed', 'AttachInstanceRamRole'],
+      ['warn', 'cloud API call failed', 'DescribeInstances'],
+    ]);
+  });
+
   it('waits out throttling on its own budget: throttled attempts count against neither maxAttempts nor maxTotalMs', async () => {
     const clock = new VirtualClock();
     const stats = new ApiStats();
