@@ -14,9 +14,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateFleet, startEmulator, trustPolicyFor } from '../src/emulator/index.js';
-import { BENCH_REGION, BENCH_ROLE } from './fleet.js';
-import { type DryRunMeasure, dryRunInChild, SCALE_TARGETS } from './scale.js';
+import { startEmulator, trustPolicyFor } from '../src/emulator/index.js';
+import { BENCH_ROLE } from './fleet.js';
+import { type DryRunMeasure, dryRunInChild, SCALE_TARGETS, scaleFleet } from './scale.js';
 
 const TEAMS = ['payments', 'search', 'platform', 'data'];
 const APPS = ['web', 'api', 'worker', 'db', 'cache'];
@@ -70,10 +70,7 @@ export async function benchRoleRules(
   log: (line: string) => void,
 ): Promise<RulesBenchResult> {
   log(`rules: generating ${instances} instances...`);
-  const fleet = generateFleet({ instances, seed: 11, regions: { [BENCH_REGION]: 1 } });
-  // No quotas: a generated fleet carries the documented ones (DescribeInstanceRamRole 1,200 a minute), which
-  // would make this run wait for the next minute part way and measure the clock, not the CLI.
-  fleet.quotas = {};
+  const fleet = scaleFleet(instances);
   const { yaml, roles } = benchRules();
   const trust = trustPolicyFor('ecs.aliyuncs.com');
   fleet.roles = [

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EmulatorHandle, generateFleet, startEmulator } from '../src/emulator/index.js';
+import { type EmulatorHandle, type FleetFile, generateFleet, startEmulator } from '../src/emulator/index.js';
 import { BENCH_REGION, BENCH_ROLE } from './fleet.js';
 
 export interface ScaleResult {
@@ -39,6 +39,15 @@ export interface DryRunMeasure {
   targetsInReport: number;
 }
 
+/** The generated fleet of the scale and rules benchmarks: `instances` in one region, seed 11, no quotas. */
+export function scaleFleet(instances: number): FleetFile {
+  const fleet = generateFleet({ instances, seed: 11, regions: { [BENCH_REGION]: 1 } });
+  // No quotas: a generated fleet carries the documented ones (DescribeInstanceRamRole 1,200 a minute), which
+  // would make a dry run wait for the next minute part way and measure the clock, not the CLI.
+  fleet.quotas = {};
+  return fleet;
+}
+
 /** Runs the dry run and measures it. `root` is the repository root (holding bin/ and dist/). */
 export async function benchScale(
   instances: number,
@@ -48,11 +57,7 @@ export async function benchScale(
   nodeArgs: string[] = [],
 ): Promise<ScaleResult> {
   log(`scale: generating ${instances} instances...`);
-  const fleet = generateFleet({ instances, seed: 11, regions: { [BENCH_REGION]: 1 } });
-  // No quotas: a generated fleet carries the documented ones (DescribeInstanceRamRole 1,200 a minute), which
-  // would make this run wait for the next minute part way and measure the clock, not the CLI.
-  fleet.quotas = {};
-  const emulator = await startEmulator({ fleet });
+  const emulator = await startEmulator({ fleet: scaleFleet(instances) });
   const scratch = mkdtempSync(join(tmpdir(), 'era-scale-'));
   try {
     log('scale: dry run in a child process...');

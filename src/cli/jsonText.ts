@@ -25,19 +25,26 @@ export function writeJsonText<T extends object>(
   indent = 0,
   end = '',
 ): void {
-  const list = value[listKey];
+  const field = value[listKey];
+  const list: unknown[] | undefined = Array.isArray(field) && field.length > 0 ? field : undefined;
+  if (list === undefined) {
+    write(`${JSON.stringify(value, null, indent)}${end}`);
+    return;
+  }
   // Unguessable, so that no string of the document can be taken for it.
   const marker = `\u0000${listKey}\u0000${randomUUID()}`;
+  const quoted = JSON.stringify(marker);
   const text = JSON.stringify(
     value,
     function (this: unknown, key, member: unknown) {
-      return this === value && key === listKey && Array.isArray(list) && list.length > 0 ? marker : member;
+      return this === value && key === listKey ? marker : member;
     },
     indent,
   );
-  const at = Array.isArray(list) && list.length > 0 ? text.indexOf(JSON.stringify(marker)) : -1;
-  if (at === -1 || !Array.isArray(list)) {
-    write(`${text}${end}`);
+  const at = text.indexOf(quoted);
+  if (at === -1) {
+    // Not where it was put (a toJSON reshaped the document): the whole text, as JSON.stringify writes it.
+    write(`${JSON.stringify(value, null, indent)}${end}`);
     return;
   }
   // JSON.stringify puts each member of a top-level list on its own lines, two levels in.
@@ -49,8 +56,8 @@ export function writeJsonText<T extends object>(
   };
   write(`${text.slice(0, at)}[`);
   for (let i = 0; i < list.length; i += JSON_MEMBERS_PER_WRITE) {
-    const members = (list as unknown[]).slice(i, i + JSON_MEMBERS_PER_WRITE).map(member);
+    const members = list.slice(i, i + JSON_MEMBERS_PER_WRITE).map(member);
     write(`${i === 0 ? '' : ','}${inner}${members.join(`,${inner}`)}`);
   }
-  write(`${outer}]${text.slice(at + JSON.stringify(marker).length)}${end}`);
+  write(`${outer}]${text.slice(at + quoted.length)}${end}`);
 }
